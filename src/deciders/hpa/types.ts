@@ -1,0 +1,145 @@
+// Inputs and state of the HPA decider, shaped after autoscaling/v2 so a Kubernetes user recognises
+// every field. All quantities are already parsed: metric values and requests are in *milli-units*
+// (integers, as resource.Quantity.MilliValue() gives), times are epoch milliseconds.
+
+export type MetricTargetType = 'Utilization' | 'AverageValue' | 'Value';
+
+export interface MetricTarget {
+  type: MetricTargetType;
+  /** Percent of request, for Utilization. */
+  averageUtilization?: number;
+  /** Milli-units, for AverageValue. */
+  averageValue?: number;
+  /** Milli-units, for Value. */
+  value?: number;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+  values?: string[];
+}
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface MetricIdentifier {
+  name: string;
+  selector?: LabelSelector;
+}
+
+export interface CrossVersionObjectReference {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+}
+
+export type MetricSpec =
+  | { type: 'Resource'; resource: { name: string; target: MetricTarget } }
+  | { type: 'ContainerResource'; containerResource: { name: string; container: string; target: MetricTarget } }
+  | { type: 'Pods'; pods: { metric: MetricIdentifier; target: MetricTarget } }
+  | { type: 'Object'; object: { describedObject: CrossVersionObjectReference; metric: MetricIdentifier; target: MetricTarget } }
+  | { type: 'External'; external: { metric: MetricIdentifier; target: MetricTarget } };
+
+export interface HpaScalingPolicy {
+  type: 'Pods' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+
+export interface HpaScalingRules {
+  stabilizationWindowSeconds: number;
+  selectPolicy: 'Max' | 'Min' | 'Disabled';
+  policies: HpaScalingPolicy[];
+  /** Fraction (0.1 == 10%); undefined means the controller-wide default tolerance. */
+  tolerance?: number;
+}
+
+export interface HpaBehavior {
+  scaleUp: HpaScalingRules;
+  scaleDown: HpaScalingRules;
+}
+
+/** A normalized HorizontalPodAutoscaler (v1 is converted to this shape, behavior left undefined). */
+export interface HpaPolicy {
+  name: string;
+  namespace?: string;
+  scaleTargetRef: CrossVersionObjectReference;
+  minReplicas: number;          // defaulted to 1
+  maxReplicas: number;
+  metrics: MetricSpec[];        // defaulted to cpu 80% Utilization when empty, as upstream
+  /** undefined: legacy path (v1, or v2 without behavior): 5 min downscale stabilization, max(2x,4) up-limit. */
+  behavior?: HpaBehavior;
+  /** Where it came from, for messages. */
+  source?: { file?: string; apiVersion: string };
+}
+
+/** Controller-wide settings (kube-controller-manager flags). */
+export interface HpaControllerConfig {
+  tolerance: number;                        // --horizontal-pod-autoscaler-tolerance, 0.1
+  cpuInitializationPeriodSeconds: number;   // 300
+  initialReadinessDelaySeconds: number;     // 30
+  downscaleStabilizationSeconds: number;    // 300 (legacy path only)
+  syncPeriodSeconds: number;                // 15
+}
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface PodInfo {
+  name: string;
+  phase: PodPhase;
+  /** Ready condition; undefined means the pod has no Ready condition yet. */
+  ready?: { status: 'True' | 'False' | 'Unknown'; lastTransitionTime: number };
+  /** status.startTime */
+  startTime?: number;
+  deletionTimestamp?: number;
+  labels?: Record<string, string>;
+  /** Per container resource requests, milli-units (cpu in millicores, memory in millibytes). */
+  containers: { name: string; requests: Record<string, number> }[];
+}
+
+/** A per-pod metric sample as metrics-server / custom metrics API return it. */
+export interface PodMetricSample {
+  pod: string;
+  /** Milli-units. For Resource: the sum over the pod's containers; for ContainerResource: that container. */
+  value: number;
+  timestamp: number;
+  windowSeconds: number;
+}
+
+/** What the metrics pipeline returned for one MetricSpec (same index as policy.metrics). */
+export type MetricObservation =
+  | { kind: 'pods'; samples: PodMetricSample[] }          // Resource, ContainerResource, Pods
+  | { kind: 'object'; value: number; timestamp: number }  // Object: the described object's value (milli)
+  | { kind: 'external'; values: number[]; timestamp: number } // External: every matching series (milli), summed
+  | { kind: 'error'; message: string };                   // the fetch failed
+
+export interface ScaleTargetState {
+  /** scale.spec.replicas */
+  specReplicas: number;
+  /** scale.status.replicas */
+  statusReplicas: number;
+  selector?: string;
+}
+
+export interface HpaObservation {
+  now: number;
+  target: ScaleTargetState;
+  pods: PodInfo[];
+  metrics: MetricObservation[];
+}
+
+export interface TimestampedRecommendation { timestamp: number; recommendation: number }
+export interface ScaleEvent { timestamp: number; replicaChange: number; outdated?: boolean }
+
+/** What the controller remembers between syncs (per HPA). Serializable. */
+export interface HpaState {
+  recommendations: TimestampedRecommendation[];
+  scaleUpEvents: ScaleEvent[];
+  scaleDownEvents: ScaleEvent[];
+  /** Last time the HPA actually rescaled (status.lastScaleTime). */
+  lastScaleTime?: number;
+  /** Conditions from the previous decision, to keep lastTransitionTime stable. */
+  conditions?: import('../../core/decision.ts').Condition[];
+}
