@@ -1,0 +1,53 @@
+// Contract between the local runtime's controller (which owns replicas) and the proxy/activator
+// (which owns traffic). The controller tells the proxy which replicas exist and which are ready;
+// the proxy reports load and asks for capacity. Both sides are written against this file.
+
+export interface ProxyOptions {
+  /** Where the Service listens (the Service's port). */
+  host: string;
+  port: number;
+  /** Per-replica in-flight cap (containerConcurrency); 0 or undefined = unlimited. */
+  containerConcurrency?: number;
+  /** Requests waiting for a replica slot before the proxy answers 503 + Retry-After. */
+  queueLimit: number;
+  /** Per-request timeout (ms) covering queue wait + upstream; 504 on expiry. */
+  requestTimeoutMs: number;
+  /** Retry idempotent requests (GET/HEAD/OPTIONS) once on another replica when a replica dies mid-request. */
+  retryIdempotent?: boolean;
+}
+
+export interface ReplicaLoad {
+  id: string;
+  ready: boolean;
+  draining: boolean;
+  inFlight: number;
+  /** Monotonic counters since the replica was added. */
+  requestsTotal: number;
+  errorsTotal: number;
+}
+
+export interface ProxyStats {
+  now: number;
+  queued: number;
+  inFlight: number;
+  requestsTotal: number;
+  replicas: ReplicaLoad[];
+}
+
+export interface RequestObserver {
+  /** Called when a request arrives and no replica is ready (activator poke: scale from zero now). */
+  onColdRequest?(): void;
+  /** Called for each finished request (status 0 = connection error), for metrics and RPS accounting. */
+  onRequestDone?(info: { status: number; latencyMs: number; queuedMs: number; coldStart: boolean; replica?: string }): void;
+}
+
+export interface ReplicaProxy {
+  readonly port: number;
+  addReplica(id: string, target: { host: string; port: number }): void;
+  setReady(id: string, ready: boolean): void;
+  /** Stop routing new requests to the replica; resolves when its in-flight count reaches 0 or after graceMs. */
+  drain(id: string, graceMs: number): Promise<{ drained: boolean; abandoned: number }>;
+  removeReplica(id: string): void;
+  stats(): ProxyStats;
+  close(): Promise<void>;
+}
