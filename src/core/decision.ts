@@ -53,7 +53,7 @@ export interface DecisionEvent {
 }
 
 export interface DecisionRecord<Inputs = unknown, Details = unknown> {
-  decider: 'hpa' | 'kpa' | 'keda';
+  decider: 'hpa' | 'kpa' | 'keda' | 'tide';
   /** Autoscaler object name (HPA / InferenceService / ScaledObject). */
   autoscaler: string;
   /** "Deployment/name" */

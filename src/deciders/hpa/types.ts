@@ -143,3 +143,51 @@ export interface HpaState {
   /** Conditions from the previous decision, to keep lastTransitionTime stable. */
   conditions?: import('../../core/decision.ts').Condition[];
 }
+
+// ---- Decider output (added with the decider; additive) ----
+
+/** Scale-up / scale-down tolerances actually applied (fractions). */
+export interface HpaTolerances { scaleUp: number; scaleDown: number }
+
+/** Which branch of the controller's reconcile produced the decision. */
+export type HpaDecisionPath =
+  | 'scaling-disabled'   // spec replicas == 0 (and minReplicas != 0)
+  | 'above-max'          // current > maxReplicas: straight to max, no metrics
+  | 'below-min'          // current < minReplicas: straight to min, no metrics
+  | 'invalid-metrics'    // all metrics failed, or some failed and the rest would scale down
+  | 'legacy'             // no behavior: 5 min downscale stabilization + max(2x,4) up-limit
+  | 'behavior';          // v2 behavior: stabilization windows + rate policies
+
+export interface HpaDetails {
+  path: HpaDecisionPath;
+  tolerances: HpaTolerances;
+  /** Max over the metric proposals (upstream computeReplicasForMetrics); null when not computed / invalid. */
+  metricDesiredReplicas: number | null;
+  /** Upstream's description of the metric that gave metricDesiredReplicas (e.g. "cpu resource utilization (percentage of request)"). */
+  metricName: string;
+  /** Number of metrics that failed, and the combined error upstream reports. */
+  invalidMetrics: number;
+  invalidMetricsError?: string;
+  /** Recommendation before normalization (== metricDesiredReplicas when positive). */
+  prenormalizedReplicas?: number;
+  /** After the stabilization window(s). */
+  stabilizedReplicas?: number;
+  /** Rate limits in force this decision (behavior path) or the legacy up-limit. */
+  scaleUpLimit?: number;
+  scaleDownLimit?: number;
+  /** The policy that set the rate limit, e.g. "scaleUp policy Pods 4/15s". */
+  limitingPolicy?: string;
+  /** Rescale reason as in the SuccessfulRescale event ("cpu resource utilization (percentage of request) above target"). */
+  rescaleReason: string;
+}
+
+export interface HpaDecisionInputs {
+  policy: HpaPolicy;
+  observation: HpaObservation;
+  /** Decider state BEFORE the decision. */
+  state: HpaState;
+  /** The fully resolved controller config used. */
+  config: HpaControllerConfig;
+}
+
+export type HpaDecisionRecord = import('../../core/decision.ts').DecisionRecord<HpaDecisionInputs, HpaDetails>;

@@ -14,6 +14,13 @@ export interface ProxyOptions {
   requestTimeoutMs: number;
   /** Retry idempotent requests (GET/HEAD/OPTIONS) once on another replica when a replica dies mid-request. */
   retryIdempotent?: boolean;
+  /** Seconds advertised in Retry-After on 503 (queue full, placeholder); default 1. */
+  retryAfterSeconds?: number;
+  /**
+   * Activator placeholder: a request held for a cold start longer than `afterMs` is answered with this
+   * response instead of waiting on (default status 503 + Retry-After). Off when undefined.
+   */
+  coldPlaceholder?: { afterMs: number; status?: number; contentType?: string; body?: string };
 }
 
 export interface ReplicaLoad {
@@ -38,7 +45,7 @@ export interface RequestObserver {
   /** Called when a request arrives and no replica is ready (activator poke: scale from zero now). */
   onColdRequest?(): void;
   /** Called for each finished request (status 0 = connection error), for metrics and RPS accounting. */
-  onRequestDone?(info: { status: number; latencyMs: number; queuedMs: number; coldStart: boolean; replica?: string }): void;
+  onRequestDone?(info: { status: number; latencyMs: number; queuedMs: number; coldStart: boolean; replica?: string; coldStartMs?: number }): void;
 }
 
 export interface ReplicaProxy {

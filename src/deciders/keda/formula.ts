@@ -1,0 +1,217 @@
+// A safe evaluator for KEDA `advanced.scalingModifiers.formula` expressions, built on jsep's parser
+// (never eval / Function). It covers the part of the expr-lang language that scaling formulas use:
+// numbers, trigger names, + - * / % ** ^, comparisons, && || and or ! not, ternary ?:, nil-coalescing
+// `??`, `nil`/`true`/`false`, array literals, and the functions float, int, abs, ceil, floor, round,
+// min, max, sum, avg (mean) and count (of non-nil, truthy-by-predicate-less values).
+//
+// Semantics follow expr-lang where KEDA relies on them: a trigger whose fallback threshold is exceeded
+// (fallback.behavior scalingModifiers) is `nil`; arithmetic on nil is an error; `a ?? b` yields b when a
+// is nil; the formula result must be a number (KEDA wraps formulas in float(...)) or nil (then
+// fallback.replicas × target is used by the caller).
+
+import jsep from 'jsep';
+
+// expr-lang operators jsep does not know by default. Registering is idempotent.
+jsep.addBinaryOp('??', 1);
+jsep.addBinaryOp('or', 1);
+jsep.addBinaryOp('and', 2);
+jsep.addBinaryOp('**', 11, true);
+jsep.addBinaryOp('^', 11, true); // expr-lang: ^ is exponent, not xor
+jsep.addUnaryOp('not');
+
+export type FormulaValue = number | boolean | null | FormulaValue[];
+
+export class FormulaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FormulaError';
+  }
+}
+
+type Node = jsep.Expression;
+
+export interface CompiledFormula {
+  source: string;
+  ast: Node;
+  /** Identifiers the formula reads (trigger names), in order of first use. */
+  identifiers: string[];
+}
+
+const CONSTANTS: Record<string, FormulaValue> = { nil: null, true: true, false: false };
+
+const FUNCTIONS: Record<string, (args: FormulaValue[]) => FormulaValue> = {
+  float: (a) => num(one(a, 'float')),
+  int: (a) => Math.trunc(num(one(a, 'int'))),
+  abs: (a) => Math.abs(num(one(a, 'abs'))),
+  ceil: (a) => Math.ceil(num(one(a, 'ceil'))),
+  floor: (a) => Math.floor(num(one(a, 'floor'))),
+  round: (a) => roundHalfAwayFromZero(num(one(a, 'round'))),
+  min: (a) => Math.min(...flatNums(a, 'min')),
+  max: (a) => Math.max(...flatNums(a, 'max')),
+  sum: (a) => flatNums(a, 'sum', true).reduce((s, x) => s + x, 0),
+  mean: (a) => avg(flatNums(a, 'mean')),
+  avg: (a) => avg(flatNums(a, 'avg')),
+  count: (a) => flat(a).filter((x) => x !== null && x !== false).length,
+};
+
+function one(args: FormulaValue[], fn: string): FormulaValue {
+  if (args.length !== 1) throw new FormulaError(`${fn}() takes exactly 1 argument, got ${args.length}`);
+  return args[0];
+}
+function flat(args: FormulaValue[]): FormulaValue[] {
+  const out: FormulaValue[] = [];
+  for (const a of args) if (Array.isArray(a)) out.push(...flat(a)); else out.push(a);
+  return out;
+}
+function flatNums(args: FormulaValue[], fn: string, allowEmpty = false): number[] {
+  const xs = flat(args).map(num);
+  if (xs.length === 0 && !allowEmpty) throw new FormulaError(`${fn}() needs at least one argument`);
+  return xs;
+}
+function avg(xs: number[]): number {
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+function roundHalfAwayFromZero(x: number): number {
+  return Math.sign(x) * Math.round(Math.abs(x));
+}
+function num(v: FormulaValue): number {
+  if (typeof v === 'number') return v;
+  if (v === null) throw new FormulaError('invalid operation on nil (a trigger has no value; use ?? to route around it)');
+  throw new FormulaError(`expected a number, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+}
+function truthy(v: FormulaValue): boolean {
+  if (typeof v === 'boolean') return v;
+  throw new FormulaError(`expected a boolean condition, got ${v === null ? 'nil' : Array.isArray(v) ? 'an array' : typeof v}`);
+}
+
+/** Parse and check a formula; throws FormulaError with a readable message. */
+export function compileFormula(source: string): CompiledFormula {
+  let ast: Node;
+  try {
+    ast = jsep(source);
+  } catch (e) {
+    throw new FormulaError(`cannot parse formula: ${(e as Error).message}`);
+  }
+  const identifiers: string[] = [];
+  const visit = (n: Node): void => {
+    switch (n.type) {
+      case 'Literal':
+        if (typeof n.value !== 'number' && typeof n.value !== 'boolean' && n.value !== null) {
+          throw new FormulaError(`unsupported literal ${String(n.raw)} (only numbers)`);
+        }
+        return;
+      case 'Identifier': {
+        const name = n.name as string;
+        if (!Object.hasOwn(CONSTANTS, name) && !identifiers.includes(name)) identifiers.push(name);
+        return;
+      }
+      case 'BinaryExpression':
+        visit(n.left as Node); visit(n.right as Node); return;
+      case 'UnaryExpression':
+        if (!['-', '+', '!', 'not'].includes(n.operator as string)) throw new FormulaError(`unsupported operator ${String(n.operator)}`);
+        visit(n.argument as Node); return;
+      case 'ConditionalExpression':
+        visit(n.test as Node); visit(n.consequent as Node); visit(n.alternate as Node); return;
+      case 'ArrayExpression':
+        for (const el of n.elements as (Node | null)[]) if (el) visit(el);
+        return;
+      case 'CallExpression': {
+        const callee = n.callee as Node;
+        if (callee.type !== 'Identifier' || !Object.hasOwn(FUNCTIONS, callee.name as string)) {
+          throw new FormulaError(`unknown function ${callee.type === 'Identifier' ? String(callee.name) : '(expression)'} (allowed: ${Object.keys(FUNCTIONS).join(', ')})`);
+        }
+        for (const a of n.arguments as Node[]) visit(a);
+        return;
+      }
+      case 'Compound':
+        throw new FormulaError('a formula is a single expression (no ";" or "," at top level)');
+      default:
+        throw new FormulaError(`unsupported syntax: ${n.type}`);
+    }
+  };
+  visit(ast);
+  return { source, ast, identifiers };
+}
+
+/** Evaluate a compiled formula over trigger values (null = nil). Unknown identifiers are an error. */
+export function evaluateFormula(f: CompiledFormula, env: Record<string, number | null>): FormulaValue {
+  const ev = (n: Node): FormulaValue => {
+    switch (n.type) {
+      case 'Literal':
+        return n.value as number | boolean | null;
+      case 'Identifier': {
+        const name = n.name as string;
+        if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
+        if (!Object.prototype.hasOwnProperty.call(env, name)) {
+          throw new FormulaError(`unknown name ${name} (formula names must be trigger names)`);
+        }
+        return env[name];
+      }
+      case 'UnaryExpression': {
+        const v = ev(n.argument as Node);
+        switch (n.operator) {
+          case '-': return -num(v);
+          case '+': return num(v);
+          default: return !truthy(v); // ! and not
+        }
+      }
+      case 'ConditionalExpression':
+        return truthy(ev(n.test as Node)) ? ev(n.consequent as Node) : ev(n.alternate as Node);
+      case 'ArrayExpression':
+        return (n.elements as (Node | null)[]).map((e) => (e ? ev(e) : null));
+      case 'CallExpression': {
+        const fn = FUNCTIONS[(n.callee as Node).name as string];
+        return fn((n.arguments as Node[]).map(ev));
+      }
+      case 'BinaryExpression': {
+        const op = n.operator as string;
+        if (op === '??') {
+          const l = ev(n.left as Node);
+          return l === null ? ev(n.right as Node) : l;
+        }
+        if (op === '&&' || op === 'and') return truthy(ev(n.left as Node)) ? truthy(ev(n.right as Node)) : false;
+        if (op === '||' || op === 'or') return truthy(ev(n.left as Node)) ? true : truthy(ev(n.right as Node));
+        const l = ev(n.left as Node);
+        const r = ev(n.right as Node);
+        switch (op) {
+          case '==': return l === r;
+          case '!=': return l !== r;
+          case '+': return num(l) + num(r);
+          case '-': return num(l) - num(r);
+          case '*': return num(l) * num(r);
+          case '/': return num(l) / num(r);
+          case '%': {
+            const d = num(r);
+            if (d === 0) throw new FormulaError('integer divide by zero');
+            return num(l) % d;
+          }
+          case '**': case '^': return num(l) ** num(r);
+          case '<': return num(l) < num(r);
+          case '<=': return num(l) <= num(r);
+          case '>': return num(l) > num(r);
+          case '>=': return num(l) >= num(r);
+          default: throw new FormulaError(`unsupported operator ${op}`);
+        }
+      }
+      default:
+        throw new FormulaError(`unsupported syntax: ${n.type}`);
+    }
+  };
+  return ev(f.ast);
+}
+
+/**
+ * KEDA's composite metric value: the formula's number (booleans are rejected, as KEDA casts with
+ * float()), or null when it evaluates to nil (only possible with `??`).
+ */
+export function evaluateComposite(f: CompiledFormula, env: Record<string, number | null>): number | null {
+  const v = evaluateFormula(f, env);
+  if (v === null) {
+    // KEDA only keeps nil results for formulas containing ??; otherwise float(nil) is an error.
+    if (!f.source.includes('??')) throw new FormulaError('formula evaluated to nil');
+    return null;
+  }
+  if (typeof v !== 'number') throw new FormulaError(`formula returned ${Array.isArray(v) ? 'an array' : typeof v}, not a number`);
+  if (!Number.isFinite(v)) throw new FormulaError(`formula returned ${v}`);
+  return v;
+}

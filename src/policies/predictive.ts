@@ -1,0 +1,462 @@
+// Tide's own policy: predictive pre-warming + SLO-aware sizing + cold-start-aware scale-down.
+// A pure decider like the HPA/KPA/KEDA ones: no I/O, no clock; input = policy + observation + state,
+// output = DecisionRecord + next state. Shells (simulator, local runtime) feed it one demand sample
+// per second from the proxy: arrivals, busy slot-milliseconds and queued request-milliseconds.
+//
+// 1. Demand D (in busy slots, i.e. concurrency) = arrivals per second x mean service time (at least
+//    the busy slot-seconds observed), plus the backlog spread over one cold start.
+// 2. Forecast over the pre-warm horizon (default: cold start + one tick): the max of
+//    - the level (arrival rate, an EWMA over ~3 service times, x mean service time),
+//    - level + trend x h (least-squares slope of the last 5 min of 10 s buckets), and
+//    - level + seasonal delta: how demand changed from (now - season) to (now - season + h) one season
+//      ago (additive seasonality; used once a whole season of history exists).
+// 3. Sizing: with an SLO (tide.dev/slo-latency), the fewest replicas n such that an M/M/c queue with
+//    c = n x slots, arrival rate D / meanService and the observed mean service time has
+//    P(wait > slo - meanService) <= 1 - sloTarget and utilization <= maxUtilization; without an SLO,
+//    ceil(D / (slots x targetUtilization)).
+// 4. Scale-down is cold-start aware: the result never drops below the largest requirement seen in the
+//    last scale-down window (default: the cold start, at least 60 s — removing a replica that is
+//    needed again sooner costs more replica-seconds of loading than it saves, and risks the SLO).
+// 5. Reactive mode: when the SLO leaves room for a cold start plus twice the mean service time, no
+//    spare capacity is kept (one slot per outstanding request) and the scale-down window shrinks to
+//    one cold start: waiting for a new replica is cheaper than keeping one idle.
+import type { DecisionRecord, LimitRule } from '../core/decision.ts';
+import { erlangC } from '../sim/stats.ts';
+
+export interface PredictivePolicy {
+  name: string;
+  /** "Deployment/name" */
+  target: string;
+  minReplicas: number;
+  maxReplicas: number;
+  /** Parallel requests per replica (containerConcurrency or the model server's batch slots). */
+  slotsPerReplica: number;
+  /** Used without an SLO (fraction, 0.7 = 70 %). */
+  targetUtilization: number;
+  /** Latency SLO in ms; undefined = size by targetUtilization. */
+  sloLatencyMs?: number;
+  /** Fraction of requests that must meet the SLO (0.99). */
+  sloTarget: number;
+  /** Ceiling on utilization even when the SLO would allow more. */
+  maxUtilization: number;
+  /** Expected cold start (ms): drives the pre-warm horizon and the scale-down window defaults. */
+  coldStartMs: number;
+  /** How far ahead to provision (ms). */
+  prewarmHorizonMs: number;
+  /** Seasonality period (ms); 0 disables the seasonal term. */
+  seasonMs: number;
+  /** Requirement must have been lower for this long before scaling down (ms). */
+  scaleDownWindowMs: number;
+  /** Extra capacity on top of the requirement (fraction, 0.1 = +10 %). */
+  headroom: number;
+  /** Cover this quantile of the demand growth observed within one horizon (0 disables). */
+  burstQuantile: number;
+}
+
+export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: string }): PredictivePolicy {
+  const coldStartMs = p.coldStartMs ?? 30_000;
+  return {
+    target: `Deployment/${p.name}`,
+    minReplicas: 1,
+    maxReplicas: 100,
+    slotsPerReplica: 1,
+    targetUtilization: 0.7,
+    sloTarget: 0.99,
+    maxUtilization: 0.95,
+    seasonMs: 86_400_000,
+    headroom: 0,
+    burstQuantile: 0,
+    ...p,
+    coldStartMs,
+    prewarmHorizonMs: p.prewarmHorizonMs ?? coldStartMs + 2000,
+    scaleDownWindowMs: p.scaleDownWindowMs ?? Math.max(coldStartMs, 60_000),
+  };
+}
+
+/** One second of proxy observations. */
+export interface DemandSample {
+  /** Start of the second (epoch ms). */
+  t: number;
+  arrivals: number;
+  /** Busy slot-milliseconds during the second, summed over replicas. */
+  busyMs: number;
+  /** Request-milliseconds spent queued in the proxy during the second. */
+  queuedMs: number;
+  /**
+   * Requests that started (or, in a shell that only sees completions, finished) service during the
+   * second, and the sum of their service times (ms, queueing excluded). Optional: without them the
+   * service time is estimated from busy time per arrival in seconds without a queue.
+   */
+  started?: number;
+  startedServiceMs?: number;
+}
+
+export interface PredictiveObservation {
+  now: number;
+  currentReplicas: number;
+  readyReplicas: number;
+  /** Samples since the previous decision (oldest first). */
+  samples: DemandSample[];
+  /** Requests waiting right now. */
+  queued: number;
+  /** Requests being served right now (default: the busy slots of the last sample). */
+  inFlight?: number;
+}
+
+const BUCKET_MS = 10_000;
+const GROWTH_BINS = 64;
+const GROWTH_STEP = 1.03;
+const GROWTH_DECAY = 1 - 1 / 1440; // per 10 s bucket: ~4 h half-life
+
+/** Record the growth ratio of the bucket one horizon ago (the newest bucket was just appended). */
+function recordGrowth(st: PredictiveState, hb: number): void {
+  const n = histLen(st.buckets);
+  const j = n - 1 - hb;
+  if (j < 0) return;
+  const base = histGet(st.buckets, j);
+  if (base <= 0.5) return; // too little traffic for a meaningful ratio
+  let peak = 0;
+  for (let i = j + 1; i < n; i++) peak = Math.max(peak, histGet(st.buckets, i));
+  const r = peak / base;
+  let k = r <= 1 ? 0 : Math.floor(Math.log(r) / Math.log(GROWTH_STEP));
+  if (k >= GROWTH_BINS) k = GROWTH_BINS - 1;
+  const g = st.growth;
+  for (let i = 0; i < g.length; i++) g[i] *= GROWTH_DECAY;
+  g[k] += 1;
+}
+
+function growthQuantile(g: number[], q: number): number {
+  let total = 0;
+  for (const x of g) total += x;
+  if (total < 30) return 1;
+  let acc = 0;
+  for (let k = 0; k < g.length; k++) {
+    acc += g[k];
+    if (acc >= q * total) return Math.pow(GROWTH_STEP, k + 1);
+  }
+  return Math.pow(GROWTH_STEP, GROWTH_BINS);
+}
+const CHUNK = 512;
+
+function histLen(c: number[][]): number {
+  return c.length ? (c.length - 1) * CHUNK + c[c.length - 1].length : 0;
+}
+function histGet(c: number[][], i: number): number {
+  return c[Math.floor(i / CHUNK)][i % CHUNK];
+}
+/** Append to a chunk list whose outer array the caller owns (the changed chunk is copied). */
+function histPush(c: number[][], v: number): void {
+  const last = c[c.length - 1];
+  if (!last || last.length === CHUNK) c.push([v]);
+  else c[c.length - 1] = [...last, v];
+}
+
+/** Serializable state. */
+export interface PredictiveState {
+  /** Per-second busy slots of the last 30 s, oldest first. */
+  recent: number[];
+  /**
+   * 10 s demand buckets for the trend and seasonal terms, oldest first, in chunks of 512 (only the
+   * last chunk ever changes, so a decision copies little). bucketStart = start of the open bucket.
+   */
+  buckets: number[][];
+  bucketStart: number;
+  partialSum: number;
+  partialN: number;
+  /** End of the last second with any arrival, busy slot or queued request (epoch ms). */
+  lastActive: number;
+  /** Arrival rate (per second), an EWMA over ~3 mean service times. */
+  rate: number;
+  /** EWMA of busy ms per arrival (mean service time). */
+  serviceMs: number;
+  arrivalsWindow: number;
+  busyWindow: number;
+  /**
+   * Burst statistics: an exponentially decaying histogram (half-life ~4 h) of the growth ratio
+   * max(demand over the next horizon) / demand, observed on 10 s buckets. Bin k covers ratios
+   * [GROWTH_STEP^k, GROWTH_STEP^(k+1)).
+   */
+  growth: number[];
+  /** Requirements of recent decisions, for the scale-down window. */
+  required: { t: number; n: number }[];
+}
+
+export function emptyPredictiveState(): PredictiveState {
+  return { recent: [], buckets: [], bucketStart: -1, partialSum: 0, partialN: 0, lastActive: 0, rate: 0, serviceMs: 0, arrivalsWindow: 0, busyWindow: 0, growth: new Array(GROWTH_BINS).fill(0), required: [] };
+}
+
+export interface PredictiveDetails {
+  level: number;
+  trendPerS: number;
+  seasonalDelta: number | null;
+  forecast: number;
+  serviceMs: number;
+  requiredNow: number;
+  requiredForecast: number;
+  heldByWindow: number;
+}
+
+export type PredictiveRecord = DecisionRecord<{ policy: PredictivePolicy; observation: PredictiveObservation; state: PredictiveState }, PredictiveDetails>;
+
+/** Replicas needed for demand d (busy slots) with mean service time s (ms). */
+export function replicasFor(p: PredictivePolicy, d: number, s: number): number {
+  if (d <= 0) return 0;
+  const util = p.sloLatencyMs === undefined ? p.targetUtilization : p.maxUtilization;
+  let n = Math.max(1, Math.ceil(d / (p.slotsPerReplica * util)));
+  if (p.sloLatencyMs !== undefined && s > 0) {
+    // the fewest replicas meeting P(wait > slack) <= 1 - target (M/M/c, Erlang C)
+    const slack = Math.max(0, p.sloLatencyMs - s);
+    const allowed = 1 - p.sloTarget;
+    let k = Math.max(1, Math.floor(d / p.slotsPerReplica));
+    for (let guard = 0; guard < 10_000; guard++, k++) {
+      const c = k * p.slotsPerReplica;
+      if (c <= d) continue;
+      const tail = erlangC(c, d) * Math.exp(-((c - d) / s) * slack);
+      if (tail <= allowed) break;
+    }
+    n = Math.max(n, k);
+  }
+  return Math.ceil(n * (1 + p.headroom) - 1e-9);
+}
+
+export function decidePredictive(
+  policy: PredictivePolicy,
+  obs: PredictiveObservation,
+  prev: PredictiveState,
+): { record: PredictiveRecord; state: PredictiveState } {
+  const st: PredictiveState = {
+    recent: prev.recent.slice(),
+    buckets: prev.buckets.slice(), // chunks are shared; histPush copies the one it changes
+    bucketStart: prev.bucketStart,
+    partialSum: prev.partialSum,
+    partialN: prev.partialN,
+    serviceMs: prev.serviceMs,
+    rate: prev.rate,
+    lastActive: prev.lastActive,
+    arrivalsWindow: prev.arrivalsWindow,
+    busyWindow: prev.busyWindow,
+    growth: prev.growth.slice(),
+    required: prev.required.filter((r) => r.t > obs.now - policy.scaleDownWindowMs),
+  };
+  const seasonBuckets = policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0;
+  for (const s of obs.samples) {
+    // mean service time over a decaying window (~10 min): from the service times the proxy saw
+    // when it has them; else busy ms per arrival, skipping seconds with a queue once an estimate
+    // exists (saturated replicas hide the true service demand)
+    if (s.started !== undefined && s.startedServiceMs !== undefined) {
+      st.arrivalsWindow = st.arrivalsWindow * (599 / 600) + s.started;
+      st.busyWindow = st.busyWindow * (599 / 600) + s.startedServiceMs;
+      if (st.arrivalsWindow > 0.5) st.serviceMs = st.busyWindow / st.arrivalsWindow;
+    } else if (s.queuedMs === 0 || st.serviceMs === 0) {
+      st.arrivalsWindow = st.arrivalsWindow * (599 / 600) + s.arrivals;
+      st.busyWindow = st.busyWindow * (599 / 600) + s.busyMs;
+      if (st.arrivalsWindow > 1) st.serviceMs = st.busyWindow / st.arrivalsWindow;
+    }
+    // arrival rate over a window of ~3 mean service times (10 s .. 5 min): Little's law needs a
+    // window longer than a request, or one long request reads as many busy slots
+    const w = Math.min(300, Math.max(10, (3 * st.serviceMs) / 1000));
+    st.rate += (s.arrivals - st.rate) / w;
+    // offered load in busy slots (Little's law): rate x mean service, what the replicas are busy
+    // with when nothing queues. Before a service time is known, what they were busy with.
+    const busy = s.busyMs / 1000;
+    if (s.arrivals > 0 || s.busyMs > 0 || s.queuedMs > 0) st.lastActive = s.t + 1000;
+    // idle for a whole scale-down window: the rate is zero (an EWMA never gets there by itself)
+    if (s.t + 1000 - st.lastActive >= policy.scaleDownWindowMs) st.rate = 0;
+    const d = st.serviceMs > 0 ? (st.rate * st.serviceMs) / 1000 : busy;
+    st.recent.push(d);
+    if (st.recent.length > 30) st.recent.shift();
+    // 10 s buckets
+    const b = Math.floor(s.t / BUCKET_MS) * BUCKET_MS;
+    if (st.bucketStart < 0) st.bucketStart = b;
+    if (b > st.bucketStart) {
+      histPush(st.buckets, st.partialN ? st.partialSum / st.partialN : 0);
+      for (let k = st.bucketStart + BUCKET_MS; k < b; k += BUCKET_MS) histPush(st.buckets, 0);
+      st.bucketStart = b;
+      st.partialSum = 0;
+      st.partialN = 0;
+      while (histLen(st.buckets) - CHUNK > seasonBuckets + 40) st.buckets.shift();
+      if (policy.burstQuantile > 0) recordGrowth(st, Math.ceil(policy.prewarmHorizonMs / BUCKET_MS));
+    }
+    st.partialSum += d;
+    st.partialN++;
+  }
+
+  const r = st.recent;
+  const last = r.slice(-10);
+  const level = last.length ? last[last.length - 1] : 0;
+  // a backlog is drained over one cold start (replicas ordered now are not ready sooner)
+  const queueNow = st.serviceMs > 0 ? (obs.queued * st.serviceMs) / Math.max(policy.coldStartMs, st.serviceMs) : 0;
+
+  // trend over the last 5 min of 10 s means (least squares), per second
+  let trend = 0;
+  const hl = histLen(st.buckets);
+  const nb = Math.min(30, hl);
+  if (nb >= 6) {
+    const ys: number[] = [];
+    for (let i = hl - nb; i < hl; i++) ys.push(histGet(st.buckets, i));
+    const xm = (nb - 1) / 2;
+    const ym = ys.reduce((a, b) => a + b, 0) / nb;
+    let num = 0, den = 0;
+    for (let i = 0; i < nb; i++) { num += (i - xm) * (ys[i] - ym); den += (i - xm) * (i - xm); }
+    trend = num / den / (BUCKET_MS / 1000);
+  }
+  const h = policy.prewarmHorizonMs / 1000;
+  let forecast = Math.max(level, level + trend * h);
+
+  // seasonal delta: demand one season ago at (now + horizon) minus one season ago at now
+  let seasonalDelta: number | null = null;
+  if (policy.seasonMs > 0) {
+    const hb = Math.ceil(policy.prewarmHorizonMs / BUCKET_MS);
+    const back = Math.round(policy.seasonMs / BUCKET_MS); // buckets between now and one season ago
+    const nowIdx = hl - 1; // most recent complete bucket
+    const baseIdx = nowIdx - back;
+    if (baseIdx - 1 >= 0 && baseIdx + hb < hl) {
+      const base = (histGet(st.buckets, baseIdx) + histGet(st.buckets, baseIdx - 1)) / 2;
+      let peak = -Infinity;
+      for (let k = 1; k <= hb + 1 && baseIdx + k < hl; k++) peak = Math.max(peak, histGet(st.buckets, baseIdx + k));
+      seasonalDelta = peak - base;
+      forecast = Math.max(forecast, level + seasonalDelta);
+    }
+  }
+
+  // bursts: grow the level by the burstQuantile of the growth seen within one horizon
+  const growth = policy.burstQuantile > 0 ? growthQuantile(st.growth, policy.burstQuantile) : 1;
+  forecast = Math.max(forecast, level * growth);
+
+  const svc = st.serviceMs > 0 ? st.serviceMs : 1;
+  let requiredNow = replicasFor(policy, level + queueNow, svc);
+  let requiredForecast = replicasFor(policy, forecast, svc);
+  // Cold-start-aware sizing: when the SLO leaves room for a cold start plus twice the mean service
+  // time, a request can afford to wait for a replica started for it, so no spare capacity is kept
+  // for future arrivals: one slot per outstanding request (in flight + queued) is enough.
+  const reactive = policy.sloLatencyMs !== undefined && st.serviceMs > 0 && policy.coldStartMs + 2 * st.serviceMs <= policy.sloLatencyMs;
+  if (reactive) {
+    const lastBusy = obs.samples.length ? obs.samples[obs.samples.length - 1].busyMs / 1000 : 0;
+    const outstanding = (obs.inFlight ?? Math.ceil(lastBusy)) + obs.queued;
+    requiredNow = Math.ceil(outstanding / policy.slotsPerReplica);
+    requiredForecast = Math.min(requiredForecast, requiredNow);
+  }
+  const required = Math.max(requiredNow, requiredForecast);
+  // first decision: remember the current size as a requirement, so that nothing is scaled down
+  // before one scale-down window of observations exists (as the HPA seeds its recommendations)
+  if (prev.required.length === 0 && prev.recent.length === 0) st.required.push({ t: obs.now, n: obs.currentReplicas });
+  st.required.push({ t: obs.now, n: required });
+  // in reactive mode a scale-down that proves premature only costs a cold start the SLO absorbs,
+  // so the window shrinks to the break-even point: one cold start
+  const windowMs = reactive ? Math.min(policy.scaleDownWindowMs, Math.max(policy.coldStartMs, 10_000)) : policy.scaleDownWindowMs;
+  let held = 0;
+  for (const x of st.required) if (x.t > obs.now - windowMs) held = Math.max(held, x.n);
+
+  const limitedBy: LimitRule[] = [];
+  let desired = required;
+  if (held > desired) { desired = held; limitedBy.push('stabilization'); }
+  if (desired < policy.minReplicas) { desired = policy.minReplicas; limitedBy.push('min'); }
+  if (desired > policy.maxReplicas) { desired = policy.maxReplicas; limitedBy.push('max'); }
+  if (limitedBy.length === 0) limitedBy.push('none');
+
+  const cur = obs.currentReplicas;
+  const why = required > requiredNow
+    ? `forecast demand ${forecast.toFixed(1)} busy slots within ${h.toFixed(0)}s needs ${requiredForecast}`
+    : `demand ${(level + queueNow).toFixed(1)} busy slots needs ${requiredNow}`;
+  const tail = desired !== required
+    ? limitedBy.includes('stabilization') ? `; held at ${desired} by the ${policy.scaleDownWindowMs / 1000}s cold-start-aware scale-down window` : `; clamped to ${desired}`
+    : '';
+  const record: PredictiveRecord = {
+    decider: 'tide',
+    autoscaler: policy.name,
+    target: policy.target,
+    time: new Date(obs.now).toISOString(),
+    now: obs.now,
+    currentReplicas: cur,
+    desiredReplicas: desired,
+    rescale: desired !== cur,
+    drivingMetric: 0,
+    proposals: [{
+      metric: 'tide/predicted-concurrency',
+      current: level.toFixed(2),
+      target: `${(policy.slotsPerReplica * (policy.sloLatencyMs === undefined ? policy.targetUtilization : policy.maxUtilization)).toFixed(2)} per replica`,
+      proposedReplicas: required,
+      ratio: cur > 0 ? forecast / (cur * policy.slotsPerReplica) : undefined,
+    }],
+    limitedBy,
+    explanation: `${desired === cur ? `kept ${cur}` : `scaled ${cur}→${desired}`}: ${why}${tail}`,
+    conditions: [],
+    events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
+    inputs: { policy, observation: obs, state: prev },
+    details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held },
+  };
+  return { record, state: st };
+}
+
+// ---- manifests: tide.dev/* annotations ------------------------------------------------------------
+
+export const ANNOTATIONS = {
+  policy: 'tide.dev/policy',
+  prewarmHorizon: 'tide.dev/prewarm-horizon',
+  sloLatency: 'tide.dev/slo-latency',
+  sloTarget: 'tide.dev/slo-target',
+  coldStart: 'tide.dev/cold-start',
+  season: 'tide.dev/season',
+  scaleDownWindow: 'tide.dev/scale-down-window',
+  slots: 'tide.dev/slots-per-replica',
+  targetUtilization: 'tide.dev/target-utilization',
+  headroom: 'tide.dev/headroom',
+  burstQuantile: 'tide.dev/burst-quantile',
+} as const;
+
+export function parseDurationMs(v: string, what: string): number {
+  const m = /^\s*([0-9]*\.?[0-9]+)\s*(ms|s|m|h|d)?\s*$/.exec(v);
+  if (!m) throw new Error(`${what}: "${v}" is not a duration (e.g. 500ms, 30s, 5m, 24h)`);
+  const n = Number(m[1]);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's'] ?? 1000;
+  return n * mult;
+}
+
+function percent(v: string, what: string): number {
+  const n = Number(v.replace(/%$/, ''));
+  if (!Number.isFinite(n) || n <= 0 || n > 100) throw new Error(`${what}: "${v}" must be a percentage in (0, 100]`);
+  return n / 100;
+}
+
+/** True when the annotations ask for Tide's predictive policy. */
+export function wantsPredictive(annotations: Record<string, string> | undefined): boolean {
+  return annotations?.[ANNOTATIONS.policy] === 'predictive';
+}
+
+/** Build the policy from tide.dev/* annotations plus what the host manifest (HPA/InferenceService) gives. */
+export function predictiveFromAnnotations(
+  annotations: Record<string, string>,
+  base: { name: string; target?: string; minReplicas: number; maxReplicas: number; slotsPerReplica?: number; targetUtilization?: number },
+): PredictivePolicy {
+  const a = annotations;
+  const p: Partial<PredictivePolicy> & { name: string } = {
+    name: base.name,
+    minReplicas: base.minReplicas,
+    maxReplicas: base.maxReplicas,
+  };
+  if (base.target) p.target = base.target;
+  if (base.slotsPerReplica) p.slotsPerReplica = base.slotsPerReplica;
+  if (base.targetUtilization) p.targetUtilization = base.targetUtilization;
+  if (a[ANNOTATIONS.coldStart]) p.coldStartMs = parseDurationMs(a[ANNOTATIONS.coldStart], ANNOTATIONS.coldStart);
+  if (a[ANNOTATIONS.prewarmHorizon]) p.prewarmHorizonMs = parseDurationMs(a[ANNOTATIONS.prewarmHorizon], ANNOTATIONS.prewarmHorizon);
+  if (a[ANNOTATIONS.sloLatency]) p.sloLatencyMs = parseDurationMs(a[ANNOTATIONS.sloLatency], ANNOTATIONS.sloLatency);
+  if (a[ANNOTATIONS.sloTarget]) p.sloTarget = percent(a[ANNOTATIONS.sloTarget], ANNOTATIONS.sloTarget);
+  if (a[ANNOTATIONS.season]) p.seasonMs = a[ANNOTATIONS.season] === 'none' ? 0 : parseDurationMs(a[ANNOTATIONS.season], ANNOTATIONS.season);
+  if (a[ANNOTATIONS.scaleDownWindow]) p.scaleDownWindowMs = parseDurationMs(a[ANNOTATIONS.scaleDownWindow], ANNOTATIONS.scaleDownWindow);
+  if (a[ANNOTATIONS.slots]) {
+    const n = Number(a[ANNOTATIONS.slots]);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${ANNOTATIONS.slots}: "${a[ANNOTATIONS.slots]}" must be a positive integer`);
+    p.slotsPerReplica = n;
+  }
+  if (a[ANNOTATIONS.targetUtilization]) p.targetUtilization = percent(a[ANNOTATIONS.targetUtilization], ANNOTATIONS.targetUtilization);
+  if (a[ANNOTATIONS.headroom]) {
+    const n = Number(a[ANNOTATIONS.headroom].replace(/%$/, '')) / 100;
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${ANNOTATIONS.headroom}: must be a non-negative percentage`);
+    p.headroom = n;
+  }
+  if (a[ANNOTATIONS.burstQuantile]) {
+    const v = a[ANNOTATIONS.burstQuantile].trim();
+    p.burstQuantile = v === '0' || v === 'none' ? 0 : percent(v, ANNOTATIONS.burstQuantile);
+  }
+  return defaultPredictivePolicy(p);
+}

@@ -1,0 +1,354 @@
+// The local runtime: runs the bundle's Deployments (supervisors), puts each Service's proxy in front,
+// samples process stats, and drives every autoscaler (pluggable drivers) on its sync period.
+// Decisions go to <stateDir>/decisions.jsonl (one DecisionRecord per line, replayable by `tide decide`).
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DecisionEvent, DecisionRecord } from '../../core/decision.ts';
+import type { HpaPolicy, LabelSelector } from '../../deciders/hpa/types.ts';
+import type { BackoffConfig } from './backoff.ts';
+import { loadBundle, serviceTarget, type AutoscalerItem, type LocalBundle } from './bundle.ts';
+import { driverFor } from './drivers/registry.ts';
+import type { AutoscalerDriver, DriverContext } from './drivers/types.ts';
+import { RuntimeMetrics } from './metrics.ts';
+import type { ProbeTimeOptions } from './probes.ts';
+import { createProxy } from './proxy.ts';
+import type { ProxyStats, ReplicaProxy } from './proxy-types.ts';
+import { parsePrometheusText, scrapeText, selectMetric } from './scrape.ts';
+import { readAllProcStats, sumGroups, UsageTracker } from './stats.ts';
+import { HOST, Supervisor, type Replica, type RuntimeEvent } from './supervisor.ts';
+import type { LocalDeployment, LocalService } from './workload.ts';
+
+export interface RuntimeOptions {
+  files: string[];
+  stateDir: string;
+  dryRun?: boolean;
+  syncPeriodMs?: number;
+  /** How often process stats are sampled (metrics-server's resolution); default min(15 s, sync period). */
+  metricResolutionMs?: number;
+  /** Controller-config overrides per driver kind, e.g. { hpa: { tolerance: 0.1 } }. */
+  overrides?: Record<string, Record<string, unknown>>;
+  backoff?: BackoffConfig;
+  probeTime?: ProbeTimeOptions;
+  /** Services listen on ephemeral ports instead of their manifest port (tests). */
+  ephemeralPorts?: boolean;
+  queueLimit?: number;
+  requestTimeoutMs?: number;
+  log?: (msg: string) => void;
+  /** Pre-loaded bundle (tests); otherwise loaded from files. */
+  bundle?: LocalBundle;
+}
+
+export interface ServiceEntry {
+  spec: LocalService;
+  deployment?: string;
+  proxy?: ReplicaProxy;
+  port?: number;
+  error?: string;
+}
+
+interface RateSnap { at: number; counts: Map<string, number> }
+
+export class LocalRuntime {
+  readonly opts: Required<Pick<RuntimeOptions, 'stateDir' | 'syncPeriodMs' | 'metricResolutionMs' | 'queueLimit' | 'requestTimeoutMs'>> & RuntimeOptions;
+  readonly supervisors = new Map<string, Supervisor>();
+  readonly services = new Map<string, ServiceEntry>();
+  readonly drivers = new Map<string, AutoscalerDriver>();
+  readonly events: RuntimeEvent[] = [];
+  readonly decisions = new Map<string, DecisionRecord[]>();
+  readonly usage = new UsageTracker();
+  readonly metrics = new RuntimeMetrics();
+  readonly startedAt = Date.now();
+  bundle!: LocalBundle;
+  private timers: NodeJS.Timeout[] = [];
+  private driverTimers = new Map<string, NodeJS.Timeout>();
+  private lastPid = new Map<string, number>();
+  private rates = new Map<string, RateSnap[]>();
+  private stopped = false;
+  private readonly ctx: DriverContext;
+
+  constructor(opts: RuntimeOptions) {
+    const sync = opts.syncPeriodMs ?? 15_000;
+    this.opts = {
+      ...opts,
+      syncPeriodMs: sync,
+      metricResolutionMs: opts.metricResolutionMs ?? Math.min(15_000, sync),
+      queueLimit: opts.queueLimit ?? 1000,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 300_000,
+    };
+    this.ctx = this.makeContext();
+  }
+
+  log(msg: string): void { this.opts.log?.(msg); }
+
+  private readonly logged = new Map<string, number>();
+
+  private pushEvent(e: RuntimeEvent): void {
+    this.events.push(e);
+    if (this.events.length > 2000) this.events.splice(0, this.events.length - 2000);
+    if (e.type !== 'Warning') return;
+    // print each distinct warning at most once a minute (probes and syncs repeat them every period)
+    const key = `${e.object}\u0000${e.reason}\u0000${e.message}`;
+    const last = this.logged.get(key);
+    if (last !== undefined && e.time - last < 60_000) return;
+    this.logged.set(key, e.time);
+    if (this.logged.size > 5000) this.logged.clear();
+    this.log(`${e.object}: ${e.reason}: ${e.message}`);
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
+    this.bundle = this.opts.bundle ?? loadBundle(this.opts.files);
+    for (const w of this.bundle.warnings) this.log(`warning: ${w}`);
+    for (const d of this.bundle.deployments) this.addDeployment(d);
+    for (const s of this.bundle.services) await this.addService(s);
+    for (const d of this.bundle.deployments) void this.supervisors.get(d.name)!.scale(d.replicas);
+    for (const a of this.bundle.autoscalers) this.addAutoscaler(a);
+    const sample = setInterval(() => this.sampleStats(), this.opts.metricResolutionMs);
+    sample.unref?.();
+    this.timers.push(sample);
+    this.sampleStats();
+  }
+
+  private addDeployment(d: LocalDeployment): Supervisor {
+    const sup = new Supervisor(d, {
+      stateDir: this.opts.stateDir,
+      backoff: this.opts.backoff,
+      probeTime: this.opts.probeTime,
+      onEvent: (e) => this.pushEvent(e),
+    });
+    sup.desired = 0;
+    this.supervisors.set(d.name, sup);
+    return sup;
+  }
+
+  private async addService(s: LocalService): Promise<void> {
+    const dep = serviceTarget(s, this.bundle.deployments);
+    const entry: ServiceEntry = { spec: s, deployment: dep?.name };
+    this.services.set(s.name, entry);
+    if (!dep) {
+      entry.error = `selector ${JSON.stringify(s.selector)} matches no Deployment's pod labels`;
+      this.log(`warning: Service ${s.name}: ${entry.error}`);
+      return;
+    }
+    const port = this.opts.ephemeralPorts ? 0 : s.port;
+    try {
+      const proxy = await createProxy({
+        host: HOST,
+        port,
+        containerConcurrency: dep.containerConcurrency || undefined,
+        queueLimit: this.opts.queueLimit,
+        requestTimeoutMs: this.opts.requestTimeoutMs,
+        retryIdempotent: true,
+      }, {
+        onColdRequest: () => this.poke(dep.name),
+        onRequestDone: (info) => {
+          const code = String(info.status);
+          this.metrics.latency.observe({ service: s.name, code }, info.latencyMs / 1000);
+          this.metrics.requests.inc({ service: s.name, code });
+          if (info.coldStartMs !== undefined) this.metrics.coldStart.observe({ service: s.name }, info.coldStartMs / 1000);
+        },
+      });
+      entry.proxy = proxy;
+      entry.port = proxy.port;
+      this.supervisors.get(dep.name)!.attachProxy(proxy);
+      this.log(`service/${s.name}: listening on http://${HOST}:${proxy.port} → deployment/${dep.name}`);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      entry.error = err.code === 'EADDRINUSE'
+        ? `port ${s.port} on ${HOST} is already in use by another process; Service ${s.name} is not served (free the port or change spec.ports[0].port)`
+        : `cannot listen on ${HOST}:${s.port}: ${err.message}`;
+      this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedToListen', object: `service/${s.name}`, message: entry.error });
+    }
+  }
+
+  addAutoscaler(a: AutoscalerItem): AutoscalerDriver {
+    if (this.drivers.has(a.name)) throw new Error(`autoscaler ${JSON.stringify(a.name)} already exists`);
+    if (!this.supervisors.has(a.target)) throw new Error(`Deployment ${JSON.stringify(a.target)} not found`);
+    const factory = driverFor(a.kind);
+    if (!factory) throw new Error(`no local driver for autoscaler kind ${JSON.stringify(a.kind)}`);
+    const driver = factory(a, this.ctx, { syncPeriodMs: this.opts.syncPeriodMs, overrides: this.opts.overrides?.[a.kind] ?? {} });
+    this.drivers.set(a.name, driver);
+    const run = () => {
+      if (this.stopped) return;
+      driver.sync(Date.now()).catch((e) => this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedSync', object: `${a.kind}/${a.name}`, message: (e as Error).message }))
+        .finally(() => {
+          if (this.stopped || !this.drivers.has(a.name)) return;
+          const t = setTimeout(run, driver.syncPeriodMs);
+          this.driverTimers.set(a.name, t);
+        });
+    };
+    // like the HPA controller, the first sync happens one period after the object appears
+    this.driverTimers.set(a.name, setTimeout(run, driver.syncPeriodMs));
+    return driver;
+  }
+
+  /** Activator hook: a request found no ready replica. */
+  poke(deployment: string): void {
+    for (const d of this.drivers.values()) if (d.target === deployment) d.poke?.();
+  }
+
+  scaleDeployment(name: string, replicas: number): void {
+    const sup = this.supervisors.get(name);
+    if (!sup) throw new Error(`deployments.apps ${JSON.stringify(name)} not found`);
+    if (sup.desired !== replicas) {
+      this.pushEvent({ time: Date.now(), type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${name}`, message: `Scaled ${replicas > sup.desired ? 'up' : 'down'} replica set ${name}-${sup.deployment.templateHash} from ${sup.desired} to ${replicas}` });
+    }
+    void sup.scale(replicas);
+  }
+
+  replicas(deployment?: string, includeTerminating = true): Replica[] {
+    const sups = deployment ? [this.supervisors.get(deployment)].filter((s) => s !== undefined) : [...this.supervisors.values()];
+    return sups.flatMap((s) => [...s.replicas.values()]).filter((r) => includeTerminating || !r.terminating);
+  }
+
+  findReplica(name: string): Replica | undefined {
+    for (const s of this.supervisors.values()) { const r = s.replicas.get(name); if (r) return r; }
+    return undefined;
+  }
+
+  serviceFor(deployment: string): ServiceEntry | undefined {
+    for (const s of this.services.values()) if (s.deployment === deployment && s.proxy) return s;
+    return undefined;
+  }
+
+  private sampleStats(): void {
+    const now = Date.now();
+    const all = this.replicas(undefined, false);
+    const groups = all.map((r) => r.proc?.pid).filter((p): p is number => p !== undefined);
+    const usage = groups.length ? sumGroups(readAllProcStats(), groups) : new Map();
+    for (const r of all) {
+      const pid = r.proc?.pid;
+      if (pid === undefined || r.state.kind !== 'running') { this.usage.forget(r.name); this.lastPid.delete(r.name); continue; }
+      if (this.lastPid.get(r.name) !== pid) { this.usage.forget(r.name); this.lastPid.set(r.name, pid); }
+      const u = usage.get(pid);
+      if (u) this.usage.record(r.name, { at: now, cpuSeconds: u.cpuSeconds, memoryBytes: u.memoryBytes });
+    }
+    for (const name of [...this.lastPid.keys()]) if (!this.findReplica(name)) { this.lastPid.delete(name); this.usage.forget(name); }
+    // request-rate snapshots from the proxies
+    for (const [dep] of this.supervisors) {
+      const st = this.serviceFor(dep)?.proxy?.stats();
+      if (!st) continue;
+      const snaps = this.rates.get(dep) ?? [];
+      snaps.push({ at: now, counts: new Map(st.replicas.map((r) => [r.id, r.requestsTotal])) });
+      while (snaps.length > 2 && now - snaps[0].at > 120_000) snaps.shift();
+      this.rates.set(dep, snaps);
+    }
+    // gauges
+    for (const [name, sup] of this.supervisors) {
+      const act = sup.active();
+      this.metrics.replicas.set({ deployment: name }, act.length);
+      this.metrics.readyReplicas.set({ deployment: name }, act.filter((r) => r.ready).length);
+      this.metrics.restarts.set({ deployment: name }, act.reduce((a, r) => a + r.restartCount, 0));
+    }
+    for (const [name, s] of this.services) {
+      const st = s.proxy?.stats();
+      if (!st) continue;
+      this.metrics.queue.set({ service: name }, st.queued);
+      this.metrics.inFlight.set({ service: name }, st.inFlight);
+    }
+  }
+
+  private makeContext(): DriverContext {
+    const rt = this;
+    return {
+      get dryRun() { return !!rt.opts.dryRun; },
+      now: () => Date.now(),
+      pods: (dep, includeTerminating = false) => rt.replicas(dep, includeTerminating),
+      specReplicas: (dep) => rt.supervisors.get(dep)?.desired ?? 0,
+      resourceSample: (pod, res) => rt.usage.resourceSample(pod, res),
+      scrapePods: (dep, metric, selector) => rt.scrapePods(dep, metric, selector),
+      proxyStats: (dep): ProxyStats | undefined => rt.serviceFor(dep)?.proxy?.stats(),
+      requestRate: (dep, windowMs) => rt.requestRate(dep, windowMs),
+      scale: (dep, n) => rt.scaleDeployment(dep, n),
+      record: (name, rec) => rt.recordDecision(name, rec),
+      event: (name, e) => rt.autoscalerEvent(name, e),
+      log: (m) => rt.log(m),
+    };
+  }
+
+  async scrapePods(dep: string, metric: string, selector?: LabelSelector): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const ready = this.replicas(dep, false).filter((r) => r.ready);
+    await Promise.all(ready.map(async (r) => {
+      try {
+        // the usual pod-template annotations say where the metrics are (default: /metrics on the main port)
+        const ann = r.deployment.annotations;
+        const path = ann['prometheus.io/path'] ?? '/metrics';
+        const port = ann['prometheus.io/port'] ? r.resolvePort(ann['prometheus.io/port']) : r.port;
+        const v = selectMetric(parsePrometheusText(await scrapeText(HOST, port, path, 2000)), metric, selector);
+        if (v !== null && Number.isFinite(v)) out.set(r.name, v);
+      } catch { /* a failed scrape leaves the pod without a sample, as a missing series would */ }
+    }));
+    return out;
+  }
+
+  requestRate(dep: string, windowMs: number): { total: number; perReplica: Map<string, number> } {
+    const snaps = this.rates.get(dep) ?? [];
+    const perReplica = new Map<string, number>();
+    if (snaps.length < 2) return { total: 0, perReplica };
+    const last = snaps[snaps.length - 1];
+    const first = snaps.find((s) => last.at - s.at <= windowMs) ?? snaps[0];
+    const dt = (last.at - first.at) / 1000;
+    if (dt <= 0) return { total: 0, perReplica };
+    let total = 0;
+    for (const [id, n] of last.counts) {
+      const r = Math.max(0, n - (first.counts.get(id) ?? 0)) / dt;
+      perReplica.set(id, r);
+      total += r;
+    }
+    return { total, perReplica };
+  }
+
+  recordDecision(name: string, rec: DecisionRecord): void {
+    const list = this.decisions.get(name) ?? [];
+    list.push(rec);
+    if (list.length > 200) list.splice(0, list.length - 200);
+    this.decisions.set(name, list);
+    try { appendFileSync(join(this.opts.stateDir, 'decisions.jsonl'), JSON.stringify(rec) + '\n'); } catch (e) { this.log(`warning: cannot append to decisions.jsonl: ${(e as Error).message}`); }
+    this.metrics.onDecision(rec.decider, rec);
+    for (const e of rec.events) this.autoscalerEvent(name, e);
+    if (rec.rescale) this.log(`${rec.decider}/${name}: ${this.opts.dryRun ? '[dry-run, not applied] ' : ''}${rec.currentReplicas} → ${rec.desiredReplicas}: ${rec.explanation}`);
+  }
+
+  autoscalerEvent(name: string, e: DecisionEvent): void {
+    const kind = this.drivers.get(name)?.kind ?? 'hpa';
+    const object = `${kind === 'hpa' ? 'horizontalpodautoscaler' : kind}/${name}`;
+    this.pushEvent({ time: Date.now(), type: e.type, reason: e.reason, object, message: e.message });
+  }
+
+  /** `tide autoscale deployment NAME --cpu-percent --min --max`: an autoscaling/v1 HPA created at runtime. */
+  createHpa(deployment: string, opts: { name?: string; min?: number; max: number; cpuPercent?: number }): AutoscalerDriver {
+    if (!this.supervisors.has(deployment)) throw new Error(`deployments.apps ${JSON.stringify(deployment)} not found`);
+    const name = opts.name ?? deployment;
+    if (this.drivers.has(name)) throw new Error(`horizontalpodautoscalers.autoscaling ${JSON.stringify(name)} already exists`);
+    if (!Number.isInteger(opts.max) || opts.max < 1) throw new Error('--max is required and must be >= 1');
+    const min = opts.min ?? 1;
+    if (min > opts.max) throw new Error(`--max=${opts.max} must be larger or equal to --min=${min}`);
+    const policy: HpaPolicy = {
+      name,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment },
+      minReplicas: min,
+      maxReplicas: opts.max,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: opts.cpuPercent ?? 80 } } }],
+      source: { apiVersion: 'autoscaling/v1' },
+    };
+    const d = this.addAutoscaler({ kind: 'hpa', name, target: deployment, policy });
+    this.bundle.autoscalers.push({ kind: 'hpa', name, target: deployment, policy });
+    return d;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const t of this.driverTimers.values()) clearTimeout(t);
+    for (const d of this.drivers.values()) d.close?.();
+    await Promise.all([...this.supervisors.values()].map((s) => s.close(5000)));
+    await Promise.all([...this.services.values()].map((s) => s.proxy?.close().catch(() => {})));
+  }
+
+  /** Synchronous last resort (process 'exit'): SIGKILL every replica's process group. */
+  killAll(): void {
+    for (const r of this.replicas()) r.killNow();
+  }
+}

@@ -1,0 +1,82 @@
+// `tide up` as a library: start the runtime and its control API, publish <stateDir>/daemon.json,
+// and stop everything (no orphan processes) on SIGINT/SIGTERM or when the daemon exits.
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { UserError } from '../../cli/errors.ts';
+import { startApi } from './api.ts';
+import { LocalRuntime, type RuntimeOptions } from './controller.ts';
+import { HOST, reapLeftovers } from './supervisor.ts';
+
+export interface DaemonInfo {
+  pid: number;
+  host: string;
+  port: number;
+  url: string;
+  startedAt: number;
+  stateDir: string;
+  files: string[];
+}
+
+export interface Daemon {
+  runtime: LocalRuntime;
+  api: Server;
+  info: DaemonInfo;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): Promise<Daemon> {
+  const stateDir = resolve(opts.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  try {
+    const prev = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as DaemonInfo;
+    let alive = false;
+    try { process.kill(prev.pid, 0); alive = prev.pid !== process.pid; } catch { /* stale file */ }
+    if (alive) throw new UserError(`a Tide daemon is already running for ${stateDir} (pid ${prev.pid}, ${prev.url}); stop it (Ctrl-C) or use another --state-dir`);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+  }
+  const reaped = reapLeftovers(stateDir);
+  if (reaped) opts.log?.(`killed ${reaped} leftover replica process(es) of a previous daemon for ${stateDir} that did not stop cleanly`);
+  const runtime = new LocalRuntime({ ...opts, stateDir });
+  const onExit = () => runtime.killAll();
+  process.on('exit', onExit);
+  try {
+    await runtime.start();
+  } catch (e) {
+    await runtime.stop().catch(() => {});
+    process.off('exit', onExit);
+    throw e;
+  }
+  let api: Server;
+  try {
+    api = await startApi(runtime, opts.apiPort ?? 0);
+  } catch (e) {
+    await runtime.stop();
+    process.off('exit', onExit);
+    throw e;
+  }
+  const port = (api.address() as { port: number }).port;
+  const info: DaemonInfo = { pid: process.pid, host: HOST, port, url: `http://${HOST}:${port}`, startedAt: runtime.startedAt, stateDir, files: opts.files };
+  const infoPath = join(stateDir, 'daemon.json');
+  writeFileSync(infoPath, JSON.stringify(info, null, 2) + '\n');
+  let stopping: Promise<void> | undefined;
+  return {
+    runtime,
+    api,
+    info,
+    stop() {
+      stopping ??= (async () => {
+        api.closeAllConnections();
+        await new Promise<void>((r) => api.close(() => r()));
+        await runtime.stop();
+        try {
+          const cur = JSON.parse(readFileSync(infoPath, 'utf8')) as DaemonInfo;
+          if (cur.pid === process.pid && cur.port === port) rmSync(infoPath, { force: true });
+        } catch { /* already gone */ }
+        process.off('exit', onExit);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,1084 @@
+// Tide's proxy and activator: the Service's port in `tide up`. It owns traffic only; the local
+// runtime's controller owns replicas and tells the proxy which exist, which are ready and which drain
+// (contract in ./proxy-types.ts).
+//
+// Two engines with the same behaviour: this file's raw HTTP/1.1 engine (default; heads parsed and
+// rewritten by ./proxy-http1.ts, bodies forwarded byte for byte straight from socket to socket, about
+// 2-3x the throughput of node:http on the same core, see docs/benchmarks.md), and the node:http one in
+// ./proxy-nodehttp.ts (`engine: 'node-http'`).
+//
+// Behaviour:
+// - HTTP/1.1 keep-alive both ways (pipelined client requests are answered in order); one LIFO pool of
+//   keep-alive connections per replica, idle ones dropped before the replica's keep-alive timeout.
+// - Streaming: request and response bodies (fixed length, chunked, SSE, close-delimited) are written
+//   on as they arrive, never buffered whole; back-pressure in both directions.
+// - Routing: only ready, non-draining replicas; least outstanding requests, ties round-robin.
+// - Admission: a replica never holds more than `containerConcurrency` in-flight requests when set;
+//   requests without a free slot wait in one FIFO queue of at most `queueLimit`; beyond that 503 +
+//   Retry-After.
+// - Timeout: `requestTimeoutMs` runs from arrival until the replica's response headers (queue wait +
+//   time to first byte, as Knative's revision timeout); 504 on expiry. Streams are not cut afterwards.
+// - Failures: a replica failing before its response headers gives 502, except bodiless GET/HEAD/OPTIONS,
+//   retried once on another replica; a reused keep-alive connection found closed is retried once on a
+//   fresh connection. A replica dying mid-body cuts the client connection (no silent truncation).
+// - Hop-by-hop headers dropped both ways (plus those named in Connection); X-Forwarded-For appended.
+// - Activator: at zero ready replicas requests are held in the same queue (same bound and timeout); the
+//   first one of each cold episode calls `observer.onColdRequest()` at once; the moment a replica
+//   becomes ready the queue is released into it up to its concurrency cap. Such responses carry
+//   `X-Tide-Cold-Start: <ms waited>` and report `coldStart: true`. Optional placeholder response.
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { STATUS_CODES } from 'node:http';
+import type { ProxyOptions, ProxyStats, ReplicaLoad, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import { ChunkedScanner, HttpError, MAX_HEAD, parseRequestHead, parseResponseHead } from './proxy-http1.ts';
+import type { RequestHead, ResponseHead } from './proxy-http1.ts';
+import { createNodeHttpProxy } from './proxy-nodehttp.ts';
+
+export type { ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+
+/** Response header telling the client how long its request waited for a cold start (ms). */
+export const COLD_START_HEADER = 'X-Tide-Cold-Start';
+
+/** Which implementation serves the port; both behave the same (the tests run against both). */
+export type ProxyEngine = 'raw' | 'node-http';
+
+const CLIENT_IDLE_MS = 65_000;
+const HEADERS_TIMEOUT_MS = 60_000;
+const UPSTREAM_IDLE_MS = 4_000;
+const MAX_PENDING_BODY = 1 << 20;
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+// Exchange states
+const QUEUED = 0;
+const UPSTREAM = 1;
+const STREAMING = 2;
+const DONE = 3;
+
+// Client connection states
+const C_HEAD = 0;
+const C_BODY = 1;
+const C_WAIT = 2;
+const C_CLOSED = 3;
+
+// Response body modes
+const M_NONE = 0;
+const M_LENGTH = 1;
+const M_CHUNKED = 2;
+const M_CLOSE = 3;
+
+class Replica {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  ready = false;
+  draining = false;
+  removed = false;
+  inFlight = 0;
+  requestsTotal = 0;
+  errorsTotal = 0;
+  drainWaiters: Array<() => void> = [];
+  idle: UpConn[] = [];
+  readonly conns = new Set<UpConn>();
+
+  constructor(id: string, host: string, port: number) {
+    this.id = id;
+    this.host = host;
+    this.port = port;
+  }
+
+  take(now: number): UpConn {
+    const idle = this.idle;
+    while (idle.length > 0) {
+      const c = idle.pop()!;
+      if (now - c.idleSince < c.idleLimit && !c.socket.destroyed) return c;
+      c.destroy();
+    }
+    return new UpConn(this);
+  }
+}
+
+/** One client request as it moves through the proxy. */
+class Exchange {
+  readonly conn: ClientConn;
+  readonly head: RequestHead;
+  readonly t0: number;
+  state = QUEUED;
+  cold = false;
+  dispatchedAt = 0;
+  retried = false;
+  staleRetried = false;
+  exclude: Replica | null = null;
+  replica: Replica | null = null;
+  up: UpConn | null = null;
+  holding = false;
+  timer: NodeJS.Timeout | null = null;
+  placeholderTimer: NodeJS.Timeout | null = null;
+  upHead: string | null = null;
+  /** Request body fully received from the client. */
+  bodyDone: boolean;
+  /** Body received before a replica was chosen. */
+  pending: Buffer[] | null = null;
+  pendingBytes = 0;
+  status = 0;
+  hasBody: boolean;
+
+  constructor(conn: ClientConn, head: RequestHead, t0: number) {
+    this.conn = conn;
+    this.head = head;
+    this.t0 = t0;
+    this.hasBody = head.chunked || head.contentLength > 0;
+    this.bodyDone = !this.hasBody;
+  }
+}
+
+class ClientConn {
+  readonly socket: net.Socket;
+  readonly proxy: RawProxy;
+  buf: Buffer | null = null;
+  state = C_HEAD;
+  x: Exchange | null = null;
+  bodyLeft = 0;
+  scanner: ChunkedScanner | null = null;
+  keepAlive = true;
+  /** The client closed its side. */
+  ended = false;
+  lastActive = 0;
+  headSince = 0;
+  paused = false;
+  scheduled = false;
+  readonly remote: string;
+
+  constructor(socket: net.Socket, proxy: RawProxy) {
+    this.socket = socket;
+    this.proxy = proxy;
+    this.remote = socket.remoteAddress ?? '';
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose());
+    this.lastActive = proxy.clock;
+  }
+
+  onData(d: Buffer): void {
+    this.lastActive = this.proxy.clock;
+    if (this.state === C_BODY) {
+      this.consumeBody(d);
+      return;
+    }
+    if (this.state === C_CLOSED) return;
+    if (this.buf === null) {
+      this.buf = d;
+      if (this.state === C_HEAD) this.headSince = this.lastActive;
+    } else this.buf = Buffer.concat([this.buf, d]);
+    if (this.state === C_HEAD) this.parse();
+    else if (this.buf.length > MAX_HEAD && !this.paused) {
+      // pipelined requests piling up behind the current one: stop reading
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  parse(): void {
+    this.scheduled = false;
+    while (this.state === C_HEAD && this.buf !== null) {
+      let buf = this.buf;
+      // tolerate empty lines before a request line (RFC 9112 §2.2)
+      let s = 0;
+      while (s + 1 < buf.length && buf[s] === 13 && buf[s + 1] === 10) s += 2;
+      if (s > 0) {
+        buf = s < buf.length ? buf.subarray(s) : Buffer.alloc(0);
+        this.buf = buf.length ? buf : null;
+        if (this.buf === null) return;
+      }
+      const idx = buf.indexOf(CRLF2);
+      if (idx < 0) {
+        if (buf.length > MAX_HEAD) this.fatal(431, 'request head too large');
+        return;
+      }
+      let head: RequestHead;
+      try {
+        head = parseRequestHead(buf.toString('latin1', 0, idx));
+      } catch (err) {
+        this.fatal(err instanceof HttpError ? err.status : 400, (err as Error).message);
+        return;
+      }
+      const rest = idx + 4 < buf.length ? buf.subarray(idx + 4) : null;
+      this.buf = null;
+      this.keepAlive = head.keepAlive;
+      const x = new Exchange(this, head, performance.now());
+      this.x = x;
+      if (head.chunked) {
+        this.scanner = new ChunkedScanner();
+        this.state = C_BODY;
+      } else if (head.contentLength > 0) {
+        this.bodyLeft = head.contentLength;
+        this.state = C_BODY;
+      } else this.state = C_WAIT;
+      this.proxy.onRequest(x);
+      if (rest !== null) {
+        if (this.state === C_BODY) this.consumeBody(rest);
+        else if (this.state !== C_CLOSED) {
+          this.buf = this.buf === null ? rest : Buffer.concat([this.buf, rest]);
+        }
+      }
+    }
+  }
+
+  consumeBody(chunk: Buffer): void {
+    const x = this.x!;
+    let part: Buffer;
+    let rest: Buffer | null = null;
+    let done = false;
+    if (this.scanner !== null) {
+      let end: number;
+      try {
+        end = this.scanner.feed(chunk, 0);
+      } catch (err) {
+        if (x.state === QUEUED || x.state === UPSTREAM) this.proxy.failClientBody(x, (err as HttpError).status ?? 400);
+        else this.socket.destroy();
+        return;
+      }
+      if (end < 0) part = chunk;
+      else {
+        part = end === chunk.length ? chunk : chunk.subarray(0, end);
+        rest = end < chunk.length ? chunk.subarray(end) : null;
+        done = true;
+      }
+    } else {
+      const take = Math.min(this.bodyLeft, chunk.length);
+      part = take === chunk.length ? chunk : chunk.subarray(0, take);
+      rest = take < chunk.length ? chunk.subarray(take) : null;
+      this.bodyLeft -= take;
+      done = this.bodyLeft === 0;
+    }
+    if (done) {
+      x.bodyDone = true;
+      this.scanner = null;
+      this.state = C_WAIT;
+    }
+    if (x.state === QUEUED) {
+      (x.pending ??= []).push(part);
+      x.pendingBytes += part.length;
+      if (x.pendingBytes > MAX_PENDING_BODY && !this.paused && !done) {
+        this.paused = true;
+        this.socket.pause();
+      }
+    } else if (x.up !== null && x.state !== DONE) {
+      const up = x.up;
+      if (!up.socket.write(part) && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
+        up.socket.once('drain', () => this.resume());
+      }
+    }
+    // else: the exchange already ended (early response or failure): discard
+    if (done && x.state === DONE) {
+      // response already sent before the body ended: the connection was marked to close
+      this.afterExchange();
+      return;
+    }
+    if (rest !== null) {
+      if (this.state === C_CLOSED) return;
+      this.buf = this.buf === null ? rest : Buffer.concat([this.buf, rest]);
+    }
+  }
+
+  resume(): void {
+    if (this.paused && !this.socket.destroyed) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** The current exchange has been answered completely. */
+  finished(x: Exchange, close: boolean): void {
+    if (this.x !== x) return;
+    if (close || !this.keepAlive || this.ended) {
+      this.x = null;
+      this.state = C_CLOSED;
+      this.buf = null;
+      this.socket.end();
+      return;
+    }
+    if (!x.bodyDone) {
+      // answered before the request body arrived: it cannot be skipped reliably, so close after it
+      this.x = null;
+      this.state = C_CLOSED;
+      this.socket.end();
+      return;
+    }
+    this.afterExchange();
+  }
+
+  private afterExchange(): void {
+    const x = this.x;
+    if (x !== null && x.state !== DONE) return;
+    this.x = null;
+    if (this.state === C_CLOSED) return;
+    this.state = C_HEAD;
+    this.headSince = this.proxy.clock;
+    this.resume();
+    if (this.buf !== null && !this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(() => this.parse());
+    }
+  }
+
+  /** Protocol error before an exchange exists (or on it): answer and close. */
+  fatal(status: number, message: string): void {
+    const body = `${message}\n`;
+    this.state = C_CLOSED;
+    this.buf = null;
+    this.socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+
+  onEnd(): void {
+    // As node:http does by default: a client that closes its side has given up on the exchange.
+    this.ended = true;
+    if (this.x === null) {
+      this.state = C_CLOSED;
+      this.socket.end();
+    } else this.socket.destroy();
+  }
+
+  onClose(): void {
+    this.state = C_CLOSED;
+    this.proxy.clients.delete(this);
+    const x = this.x;
+    this.x = null;
+    if (x !== null) this.proxy.onClientGone(x);
+  }
+}
+
+class UpConn {
+  readonly socket: net.Socket;
+  readonly replica: Replica;
+  x: Exchange | null = null;
+  buf: Buffer | null = null;
+  head: ResponseHead | null = null;
+  mode = M_NONE;
+  left = 0;
+  scanner: ChunkedScanner | null = null;
+  dechunk = false;
+  requests = 0;
+  gotBytes = false;
+  idleSince = 0;
+  idleLimit = UPSTREAM_IDLE_MS;
+  dead = false;
+  private waitingDrain = false;
+
+  constructor(r: Replica) {
+    this.replica = r;
+    this.socket = net.connect({ host: r.host, port: r.port, noDelay: true });
+    r.conns.add(this);
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => this.onClose());
+  }
+
+  destroy(): void {
+    this.dead = true;
+    this.x = null;
+    this.socket.destroy();
+  }
+
+  send(x: Exchange, head: string): void {
+    this.x = x;
+    this.requests++;
+    this.gotBytes = false;
+    this.head = null;
+    this.buf = null;
+    const s = this.socket;
+    const pending = x.pending;
+    if (pending === null) {
+      s.write(head, 'latin1');
+      return;
+    }
+    s.cork();
+    s.write(head, 'latin1');
+    for (const b of pending) s.write(b);
+    s.uncork();
+    x.pending = null;
+    x.pendingBytes = 0;
+    x.conn.resume();
+  }
+
+  onData(d: Buffer): void {
+    const x = this.x;
+    if (x === null) {
+      // bytes on an idle connection: protocol violation
+      this.destroy();
+      return;
+    }
+    this.gotBytes = true;
+    const client = x.conn.socket;
+    client.cork();
+    try {
+      this.process(x, d);
+    } finally {
+      client.uncork();
+    }
+  }
+
+  private process(x: Exchange, d: Buffer): void {
+    let start = 0;
+    if (this.head === null) {
+      let buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+      for (;;) {
+        const idx = buf.indexOf(CRLF2);
+        if (idx < 0) {
+          if (buf.length > MAX_HEAD) {
+            this.fail(x, 'response head too large');
+            return;
+          }
+          this.buf = buf;
+          return;
+        }
+        let head: ResponseHead;
+        try {
+          head = parseResponseHead(buf.toString('latin1', 0, idx));
+        } catch (err) {
+          this.fail(x, (err as Error).message);
+          return;
+        }
+        if (head.status >= 100 && head.status < 200) {
+          if (head.status === 101) {
+            this.fail(x, 'protocol upgrade is not supported');
+            return;
+          }
+          // interim response (100 Continue, 103 Early Hints): pass on to HTTP/1.1 clients
+          if (x.head.version === 11) x.conn.socket.write(buf.subarray(0, idx + 4));
+          buf = buf.subarray(idx + 4);
+          if (buf.length === 0) {
+            this.buf = null;
+            return;
+          }
+          continue;
+        }
+        this.buf = null;
+        this.head = head;
+        start = idx + 4;
+        d = buf;
+        break;
+      }
+      const head = this.head!;
+      const s = head.status;
+      if (x.head.method === 'HEAD' || s === 204 || s === 304) this.mode = M_NONE;
+      else if (head.chunked) {
+        this.mode = M_CHUNKED;
+        this.scanner = new ChunkedScanner();
+        this.dechunk = x.head.version === 10;
+      } else if (head.contentLength >= 0) {
+        this.mode = M_LENGTH;
+        this.left = head.contentLength;
+      } else this.mode = M_CLOSE;
+      const closeClient = this.mode === M_CLOSE || this.dechunk || !x.conn.keepAlive || x.conn.ended || !x.bodyDone;
+      x.conn.proxy.onResponseHead(x, this.replica, this, head, closeClient, this.mode === M_CHUNKED && !this.dechunk);
+      if (x.state !== STREAMING) return;
+      if (this.mode === M_NONE) {
+        this.complete(x, start < d.length);
+        return;
+      }
+      if (start >= d.length) return;
+    }
+    this.body(x, start === 0 ? d : d.subarray(start));
+  }
+
+  private body(x: Exchange, d: Buffer): void {
+    const client = x.conn.socket;
+    let ok = true;
+    if (this.mode === M_LENGTH) {
+      const take = Math.min(this.left, d.length);
+      if (take > 0) ok = client.write(take === d.length ? d : d.subarray(0, take));
+      this.left -= take;
+      if (this.left === 0) {
+        this.complete(x, take < d.length);
+        return;
+      }
+    } else if (this.mode === M_CHUNKED) {
+      let end: number;
+      try {
+        if (this.dechunk) {
+          end = this.scanner!.feed(d, 0, (p) => {
+            ok = client.write(p) && ok;
+          });
+        } else {
+          end = this.scanner!.feed(d, 0);
+          ok = client.write(end < 0 || end === d.length ? d : d.subarray(0, end));
+        }
+      } catch {
+        this.cut(x);
+        return;
+      }
+      if (end >= 0) {
+        this.complete(x, end < d.length);
+        return;
+      }
+    } else {
+      ok = client.write(d);
+    }
+    if (!ok && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.socket.pause();
+      client.once('drain', () => {
+        this.waitingDrain = false;
+        this.socket.resume();
+      });
+    }
+  }
+
+  /** The response ended cleanly: pool or close this connection, free the slot, finish the exchange. */
+  private complete(x: Exchange, extraBytes: boolean): void {
+    const head = this.head!;
+    const reusable = !extraBytes && !head.close && this.mode !== M_CLOSE && x.bodyDone && !this.dead && !this.replica.removed;
+    this.x = null;
+    this.head = null;
+    this.scanner = null;
+    if (reusable) {
+      if (head.keepAliveTimeoutS > 0) this.idleLimit = Math.max(500, Math.min(UPSTREAM_IDLE_MS, head.keepAliveTimeoutS * 1000 - 1000));
+      this.idleSince = x.conn.proxy.clock;
+      if (this.waitingDrain) this.socket.resume();
+      this.replica.idle.push(this);
+    } else this.destroy();
+    x.up = null;
+    x.conn.proxy.onResponseDone(x, this.replica);
+  }
+
+  /** Broken response before or after its head. */
+  private fail(x: Exchange, _why: string): void {
+    this.destroy();
+    if (x.state === STREAMING) x.conn.proxy.onResponseCut(x, this.replica);
+    else x.conn.proxy.onUpstreamError(x, this.replica, this, false);
+  }
+
+  private cut(x: Exchange): void {
+    this.destroy();
+    x.conn.proxy.onResponseCut(x, this.replica);
+  }
+
+  onClose(): void {
+    this.replica.conns.delete(this);
+    const idx = this.replica.idle.indexOf(this);
+    if (idx >= 0) this.replica.idle.splice(idx, 1);
+    const x = this.x;
+    this.x = null;
+    this.dead = true;
+    if (x === null) return;
+    if (x.state === STREAMING) {
+      if (this.mode === M_CLOSE) {
+        this.head = null;
+        x.up = null;
+        x.conn.proxy.onResponseDone(x, this.replica);
+      } else x.conn.proxy.onResponseCut(x, this.replica);
+    } else if (x.state === UPSTREAM) {
+      x.conn.proxy.onUpstreamError(x, this.replica, this, this.requests > 1 && !this.gotBytes);
+    }
+  }
+}
+
+class RawProxy implements ReplicaProxy {
+  private readonly opts: ProxyOptions;
+  private readonly observer: RequestObserver | undefined;
+  private readonly server: net.Server;
+  private readonly replicas = new Map<string, Replica>();
+  private list: Replica[] = [];
+  private rr = 0;
+  private readonly cc: number;
+  private readonly retryAfter: string;
+  private readyCount = 0;
+  private coldEpisode = false;
+  private queue: Exchange[] = [];
+  private qHead = 0;
+  private queuedCount = 0;
+  private inFlightTotal = 0;
+  private requestsTotal = 0;
+  private closed = false;
+  private sweeper: NodeJS.Timeout;
+  readonly clients = new Set<ClientConn>();
+  /** Coarse clock (ms) for idle bookkeeping, refreshed by the sweeper and on requests. */
+  clock = performance.now();
+
+  constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
+    this.opts = opts;
+    this.observer = observer;
+    this.cc = opts.containerConcurrency && opts.containerConcurrency > 0 ? opts.containerConcurrency : 0;
+    this.retryAfter = String(opts.retryAfterSeconds ?? 1);
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
+      this.clients.add(new ClientConn(socket, this));
+    });
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  private sweep(): void {
+    const now = (this.clock = performance.now());
+    for (const c of this.clients) {
+      if (c.x !== null) continue;
+      if (now - c.lastActive > CLIENT_IDLE_MS) c.socket.destroy();
+      else if (c.state === C_HEAD && c.buf !== null && now - c.headSince > HEADERS_TIMEOUT_MS) c.fatal(408, 'request head timeout');
+    }
+    for (const r of this.list) {
+      const idle = r.idle;
+      for (let i = idle.length - 1; i >= 0; i--) if (now - idle[i].idleSince >= idle[i].idleLimit) idle[i].destroy();
+    }
+  }
+
+  // ---------------------------------------------------------------- controller side
+
+  addReplica(id: string, target: { host: string; port: number }): void {
+    if (this.replicas.has(id)) throw new Error(`replica ${id} already added`);
+    this.replicas.set(id, new Replica(id, target.host, target.port));
+    this.list = [...this.replicas.values()];
+  }
+
+  setReady(id: string, ready: boolean): void {
+    const r = this.replicas.get(id);
+    if (!r || r.ready === ready) return;
+    r.ready = ready;
+    if (!r.draining) this.readyCount += ready ? 1 : -1;
+    if (ready) {
+      this.coldEpisode = false;
+      this.pump();
+    }
+  }
+
+  drain(id: string, graceMs: number): Promise<{ drained: boolean; abandoned: number }> {
+    const r = this.replicas.get(id);
+    if (!r) return Promise.resolve({ drained: true, abandoned: 0 });
+    if (!r.draining) {
+      r.draining = true;
+      if (r.ready) this.readyCount--;
+    }
+    if (r.inFlight === 0) return Promise.resolve({ drained: true, abandoned: 0 });
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(t);
+        resolve({ drained: r.inFlight === 0, abandoned: r.inFlight });
+      };
+      const t = setTimeout(finish, Math.max(0, graceMs));
+      r.drainWaiters.push(finish);
+    });
+  }
+
+  removeReplica(id: string): void {
+    const r = this.replicas.get(id);
+    if (!r) return;
+    if (r.ready && !r.draining) this.readyCount--;
+    r.removed = true;
+    r.ready = false;
+    this.replicas.delete(id);
+    this.list = [...this.replicas.values()];
+    const waiters = r.drainWaiters;
+    r.drainWaiters = [];
+    for (const w of waiters) w();
+    // in-flight exchanges see their connections close and fail (or retry) through the normal path
+    for (const c of [...r.conns]) c.socket.destroy();
+    r.idle = [];
+  }
+
+  stats(): ProxyStats {
+    const replicas: ReplicaLoad[] = this.list.map((r) => ({
+      id: r.id,
+      ready: r.ready,
+      draining: r.draining,
+      inFlight: r.inFlight,
+      requestsTotal: r.requestsTotal,
+      errorsTotal: r.errorsTotal,
+    }));
+    return { now: Date.now(), queued: this.queuedCount, inFlight: this.inFlightTotal, requestsTotal: this.requestsTotal, replicas };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (let i = this.qHead; i < this.queue.length; i++) {
+      const x = this.queue[i];
+      if (x.state === QUEUED) this.respondLocal(x, 503, 'proxy shutting down\n', true);
+    }
+    this.queue = [];
+    this.qHead = 0;
+    this.queuedCount = 0;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.clients) c.socket.destroy();
+    for (const r of this.list) for (const c of [...r.conns]) c.socket.destroy();
+    await closed;
+  }
+
+  // ---------------------------------------------------------------- traffic side
+
+  onRequest(x: Exchange): void {
+    this.requestsTotal++;
+    this.clock = x.t0;
+    const timeout = this.opts.requestTimeoutMs;
+    if (timeout > 0) x.timer = setTimeout(onTimeout, timeout, this, x);
+    if (this.queuedCount === 0) {
+      const r = this.pick(null);
+      if (r !== null) {
+        this.dispatch(x, r);
+        return;
+      }
+    }
+    this.enqueue(x, false);
+  }
+
+  /** Least outstanding requests among ready, non-draining replicas with a free slot; ties round-robin. */
+  private pick(exclude: Replica | null): Replica | null {
+    const list = this.list;
+    const n = list.length;
+    if (n === 0) return null;
+    const cc = this.cc;
+    let best: Replica | null = null;
+    let bestLoad = Infinity;
+    const start = this.rr++ % n;
+    if (this.rr > 1e9) this.rr = 0;
+    for (let i = 0; i < n; i++) {
+      const r = list[(start + i) % n];
+      if (!r.ready || r.draining || r === exclude) continue;
+      const load = r.inFlight;
+      if (cc !== 0 && load >= cc) continue;
+      if (load < bestLoad) {
+        best = r;
+        bestLoad = load;
+        if (load === 0) break;
+      }
+    }
+    return best;
+  }
+
+  private enqueue(x: Exchange, front: boolean): void {
+    if (this.readyCount === 0 && !x.cold) {
+      x.cold = true;
+      if (!this.coldEpisode) {
+        this.coldEpisode = true;
+        try {
+          this.observer?.onColdRequest?.();
+        } catch {
+          // an observer failure must not break the request path
+        }
+      }
+    }
+    if (!front && this.queuedCount >= this.opts.queueLimit) {
+      this.respondLocal(x, 503, 'no capacity: proxy queue is full\n', true);
+      return;
+    }
+    x.state = QUEUED;
+    if (front) {
+      if (this.qHead > 0) this.queue[--this.qHead] = x;
+      else this.queue.unshift(x);
+    } else this.queue.push(x);
+    this.queuedCount++;
+    const ph = this.opts.coldPlaceholder;
+    if (x.cold && ph && x.placeholderTimer === null) x.placeholderTimer = setTimeout(onPlaceholder, ph.afterMs, this, x);
+  }
+
+  /** Hand queued requests to replicas with free slots, in arrival order. */
+  private pump(): void {
+    while (this.queuedCount > 0) {
+      const q = this.queue;
+      let x = q[this.qHead];
+      while (x.state !== QUEUED) {
+        this.qHead++;
+        x = q[this.qHead];
+      }
+      const r = this.pick(x.exclude);
+      if (r === null) break;
+      this.qHead++;
+      this.queuedCount--;
+      if (this.qHead > 1024 && this.qHead * 2 > q.length) {
+        this.queue = q.slice(this.qHead);
+        this.qHead = 0;
+      }
+      this.dispatch(x, r);
+    }
+    if (this.queuedCount === 0 && this.queue.length > 0) {
+      this.queue = [];
+      this.qHead = 0;
+    }
+  }
+
+  private unqueue(x: Exchange): void {
+    if (x.state !== QUEUED) return;
+    x.state = DONE;
+    if (--this.queuedCount === 0) {
+      this.queue = [];
+      this.qHead = 0;
+    }
+  }
+
+  private dispatch(x: Exchange, r: Replica): void {
+    x.state = UPSTREAM;
+    x.replica = r;
+    x.holding = true;
+    if (x.dispatchedAt === 0) x.dispatchedAt = performance.now();
+    r.inFlight++;
+    r.requestsTotal++;
+    this.inFlightTotal++;
+    if (x.placeholderTimer !== null) {
+      clearTimeout(x.placeholderTimer);
+      x.placeholderTimer = null;
+    }
+    this.sendTo(x, r, r.take(this.clock));
+  }
+
+  private sendTo(x: Exchange, r: Replica, up: UpConn): void {
+    x.up = up;
+    up.send(x, x.upHead ?? (x.upHead = upstreamHead(x, r)));
+  }
+
+  onResponseHead(x: Exchange, r: Replica, _up: UpConn, head: ResponseHead, close: boolean, chunked: boolean): void {
+    if (x.state !== UPSTREAM || x.replica !== r) return;
+    x.state = STREAMING;
+    if (x.timer !== null) {
+      clearTimeout(x.timer);
+      x.timer = null;
+    }
+    x.status = head.status;
+    const conn = x.conn;
+    if (close) conn.keepAlive = false;
+    let h = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+    const lines = head.lines;
+    for (let i = 0; i < lines.length; i++) h += `${lines[i]}\r\n`;
+    if (chunked) h += 'Transfer-Encoding: chunked\r\n';
+    if (x.cold) h += `${COLD_START_HEADER}: ${Math.round(x.dispatchedAt - x.t0)}\r\n`;
+    if (close) h += 'Connection: close\r\n\r\n';
+    else if (x.head.version === 10) h += 'Connection: keep-alive\r\n\r\n';
+    else h += '\r\n';
+    conn.socket.write(h, 'latin1');
+  }
+
+  onResponseDone(x: Exchange, r: Replica): void {
+    this.release(x, r, false);
+    if (x.state === DONE) return;
+    x.state = DONE;
+    x.conn.finished(x, !x.conn.keepAlive);
+    this.report(x, true);
+  }
+
+  /** The replica died mid-body: the client connection is cut (no silent truncation). */
+  onResponseCut(x: Exchange, r: Replica): void {
+    this.release(x, r, true);
+    x.up = null;
+    if (x.state === DONE) return;
+    x.state = DONE;
+    x.conn.socket.destroy();
+  }
+
+  onUpstreamError(x: Exchange, r: Replica, up: UpConn, stale: boolean): void {
+    if (x.state !== UPSTREAM || x.up !== up) return;
+    x.up = null;
+    if (stale && !x.staleRetried && !x.hasBody) {
+      // a kept-alive connection the replica had closed: same replica, fresh connection, once
+      x.staleRetried = true;
+      this.sendTo(x, r, new UpConn(r));
+      return;
+    }
+    this.release(x, r, true);
+    const m = x.head.method;
+    if (!x.retried && this.opts.retryIdempotent !== false && !x.hasBody && (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') && !this.closed) {
+      x.retried = true;
+      x.exclude = r;
+      const r2 = this.pick(r);
+      if (r2 !== null) {
+        this.dispatch(x, r2);
+        return;
+      }
+      if (this.hasOtherReady(r)) {
+        this.enqueue(x, true);
+        return;
+      }
+    }
+    this.respondLocal(x, 502, 'bad gateway: the replica failed before answering\n', false);
+  }
+
+  /** The client sent a broken body: answer 400 (nothing was answered yet) and stop the exchange. */
+  failClientBody(x: Exchange, status: number): void {
+    if (x.state === QUEUED) this.unqueue(x);
+    else if (x.state === UPSTREAM) {
+      const up = x.up;
+      x.up = null;
+      this.release(x, x.replica!, false);
+      up?.destroy();
+    }
+    x.conn.keepAlive = false;
+    this.respondLocal(x, status, 'bad request body\n', false);
+  }
+
+  private hasOtherReady(exclude: Replica): boolean {
+    for (const r of this.list) if (r !== exclude && r.ready && !r.draining) return true;
+    return false;
+  }
+
+  /** Give back the slot held on `r` (exactly once per dispatch) and let queued requests in. */
+  private release(x: Exchange, r: Replica, failed: boolean): void {
+    if (!x.holding || x.replica !== r) return;
+    x.holding = false;
+    r.inFlight--;
+    this.inFlightTotal--;
+    if (failed) r.errorsTotal++;
+    if (r.draining) {
+      if (r.inFlight === 0 && r.drainWaiters.length > 0) {
+        const ws = r.drainWaiters;
+        r.drainWaiters = [];
+        for (const w of ws) w();
+      }
+    } else if (this.queuedCount > 0) this.pump();
+  }
+
+  timeout(x: Exchange): void {
+    x.timer = null;
+    if (x.state === QUEUED) {
+      this.unqueue(x);
+      this.respondLocal(x, 504, 'gateway timeout: no replica answered in time\n', false);
+    } else if (x.state === UPSTREAM) {
+      const up = x.up;
+      x.up = null;
+      this.release(x, x.replica!, false);
+      up?.destroy();
+      this.respondLocal(x, 504, 'gateway timeout: the replica did not answer in time\n', false);
+    }
+  }
+
+  placeholder(x: Exchange): void {
+    x.placeholderTimer = null;
+    if (x.state !== QUEUED) return;
+    const ph = this.opts.coldPlaceholder!;
+    this.unqueue(x);
+    this.respondLocal(
+      x,
+      ph.status ?? 503,
+      ph.body ?? 'warming up: the service is starting from zero, retry shortly\n',
+      true,
+      `${COLD_START_HEADER}: ${Math.round(performance.now() - x.t0)}\r\n`,
+      ph.contentType,
+    );
+  }
+
+  /** Answer from the proxy itself (503/502/504/placeholder). */
+  private respondLocal(x: Exchange, status: number, body: string, retryAfter: boolean, extra = '', contentType?: string): void {
+    if (x.timer !== null) {
+      clearTimeout(x.timer);
+      x.timer = null;
+    }
+    if (x.placeholderTimer !== null) {
+      clearTimeout(x.placeholderTimer);
+      x.placeholderTimer = null;
+    }
+    const wasStreaming = x.state === STREAMING;
+    x.state = DONE;
+    x.status = status;
+    const conn = x.conn;
+    if (wasStreaming || conn.state === C_CLOSED) {
+      conn.socket.destroy();
+      return;
+    }
+    const close = !x.bodyDone || !conn.keepAlive || conn.ended;
+    let h = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${contentType ?? 'text/plain; charset=utf-8'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
+    if (retryAfter) h += `Retry-After: ${this.retryAfter}\r\n`;
+    h += extra;
+    if (close) h += 'Connection: close\r\n';
+    else if (x.head.version === 10) h += 'Connection: keep-alive\r\n';
+    conn.socket.write(`${h}\r\n${x.head.method === 'HEAD' ? '' : body}`, 'latin1');
+    conn.finished(x, close);
+    this.report(x, true);
+  }
+
+  /** The client connection closed while this exchange was current. */
+  onClientGone(x: Exchange): void {
+    if (x.state === DONE) return;
+    if (x.state === QUEUED) this.unqueue(x);
+    if (x.holding) {
+      const up = x.up;
+      x.up = null;
+      this.release(x, x.replica!, false);
+      up?.destroy();
+    }
+    x.state = DONE;
+    this.report(x, false);
+  }
+
+  private report(x: Exchange, finished: boolean): void {
+    if (x.timer !== null) {
+      clearTimeout(x.timer);
+      x.timer = null;
+    }
+    if (x.placeholderTimer !== null) {
+      clearTimeout(x.placeholderTimer);
+      x.placeholderTimer = null;
+    }
+    const obs = this.observer;
+    if (obs === undefined || obs.onRequestDone === undefined) return;
+    const now = performance.now();
+    const queuedMs = (x.dispatchedAt || now) - x.t0;
+    try {
+      obs.onRequestDone({
+        status: finished ? x.status : 0,
+        latencyMs: now - x.t0,
+        queuedMs,
+        coldStart: x.cold,
+        replica: x.replica?.id,
+        coldStartMs: x.cold ? queuedMs : undefined,
+      });
+    } catch {
+      // observers must not break the proxy
+    }
+  }
+}
+
+function upstreamHead(x: Exchange, r: Replica): string {
+  const h = x.head;
+  let s = `${h.method} ${h.target} HTTP/1.1\r\n`;
+  const lines = h.lines;
+  for (let i = 0; i < lines.length; i++) s += `${lines[i]}\r\n`;
+  if (h.host === undefined) s += `Host: ${r.host}:${r.port}\r\n`;
+  if (h.chunked) s += 'Transfer-Encoding: chunked\r\n';
+  const remote = x.conn.remote;
+  s += `X-Forwarded-For: ${h.xff === undefined ? remote : `${h.xff}, ${remote}`}\r\n\r\n`;
+  return s;
+}
+
+function onTimeout(p: RawProxy, x: Exchange): void {
+  p.timeout(x);
+}
+
+function onPlaceholder(p: RawProxy, x: Exchange): void {
+  p.placeholder(x);
+}
+
+/**
+ * Start the proxy listening on `options.host:options.port` (port 0 = ephemeral; read `.port`).
+ * `options.engine` picks the implementation: 'raw' (default) or 'node-http'.
+ */
+export async function createProxy(options: ProxyOptions & { engine?: ProxyEngine }, observer?: RequestObserver): Promise<ReplicaProxy> {
+  const engine = options.engine ?? (process.env.TIDE_PROXY_ENGINE as ProxyEngine | undefined) ?? 'raw';
+  if (engine === 'node-http') return createNodeHttpProxy(options, observer);
+  const p = new RawProxy(options, observer);
+  await p.listen();
+  return p;
+}

@@ -1,0 +1,64 @@
+// Policies from users' manifests for the simulator, through the shared manifest loader (src/spec),
+// so the simulator reads exactly what `tide up` reads: HPA (autoscaling/v1, v2), Knative Service /
+// KServe InferenceService (KPA or HPA class), KEDA ScaledObject. An autoscaler annotated
+// `tide.dev/policy: predictive` runs Tide's predictive policy instead, with its min/max (and
+// containerConcurrency) taken from the manifest and the tide.dev/* annotations on top.
+import type { SimController } from './engine.ts';
+import type { PolicyContext } from './run.ts';
+import { hpaController, kedaController, predictiveController } from './controllers.ts';
+import { kpaController } from './kpa-controller.ts';
+import { loadManifests } from '../spec/index.ts';
+import { UserError } from '../cli/errors.ts';
+import { predictiveFromAnnotations, wantsPredictive } from '../policies/predictive.ts';
+import { quantile } from './dist.ts';
+import type { HpaPolicy } from '../deciders/hpa/types.ts';
+import type { KpaPolicy } from '../deciders/kpa/types.ts';
+import type { KedaPolicy } from '../deciders/keda/types.ts';
+
+export interface ManifestPolicy { label: string; make: () => SimController }
+
+function bounds(decider: string, policy: unknown): { min: number; max: number; slots?: number } {
+  if (decider === 'hpa') {
+    const p = policy as HpaPolicy;
+    return { min: p.minReplicas, max: p.maxReplicas };
+  }
+  if (decider === 'kpa') {
+    const p = policy as KpaPolicy;
+    return { min: p.minScale, max: p.maxScale > 0 ? p.maxScale : 1000, ...(p.containerConcurrency > 0 ? { slots: p.containerConcurrency } : {}) };
+  }
+  const p = policy as KedaPolicy;
+  return { min: p.minReplicaCount, max: p.maxReplicaCount };
+}
+
+export async function loadPolicyControllers(files: string[], ctx: PolicyContext): Promise<ManifestPolicy[]> {
+  if (files.length === 0) return [];
+  const bundle = loadManifests(files);
+  const out: ManifestPolicy[] = [];
+  for (const doc of bundle.autoscalers) {
+    const a = doc.autoscaler;
+    if (!a) continue;
+    const annotations = ((doc.object as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations) ?? {};
+    const label = `${doc.kind}/${doc.name}`;
+    if (wantsPredictive(annotations)) {
+      const b = bounds(a.decider, a.policy);
+      let policy;
+      try {
+        policy = predictiveFromAnnotations(
+          { 'tide.dev/cold-start': `${Math.round(quantile(ctx.service.coldStart, 0.5))}ms`, ...annotations },
+          { name: doc.name, minReplicas: b.min, maxReplicas: b.max, slotsPerReplica: b.slots ?? ctx.service.concurrency },
+        );
+      } catch (e) {
+        throw new UserError(`${doc.file}:${doc.line}: ${(e as Error).message}`);
+      }
+      out.push({ label: `${label} (tide predictive)`, make: () => predictiveController(policy, 2000, `${label} (tide predictive)`) });
+      continue;
+    }
+    switch (a.decider) {
+      case 'hpa': out.push({ label, make: () => hpaController(a.policy as HpaPolicy, { label }) }); break;
+      case 'kpa': out.push({ label, make: () => kpaController(a.policy as KpaPolicy, { label }) }); break;
+      case 'keda': out.push({ label, make: () => kedaController(a.policy as KedaPolicy, { label }) }); break;
+    }
+  }
+  if (out.length === 0) throw new UserError(`no autoscaler (HPA, Knative Service, InferenceService, ScaledObject) in ${files.join(', ')}`);
+  return out;
+}

@@ -1,0 +1,120 @@
+// Tide's predictive policy as a pure decider, and its manifest annotations.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, predictiveFromAnnotations, replicasFor, wantsPredictive,
+  type DemandSample, type PredictivePolicy, type PredictiveState,
+} from '../../../src/policies/predictive.ts';
+
+function feed(p: PredictivePolicy, perSecond: (t: number) => { arrivals: number; serviceMs: number }, seconds: number, start = 0, st0?: PredictiveState) {
+  let st = st0 ?? emptyPredictiveState();
+  let replicas = 2;
+  const out: { t: number; n: number; rec: ReturnType<typeof decidePredictive>['record'] }[] = [];
+  let pending: DemandSample[] = [];
+  for (let k = 0; k < seconds; k++) {
+    const t = start + k * 1000;
+    const { arrivals, serviceMs } = perSecond(t);
+    pending.push({ t, arrivals, busyMs: arrivals * serviceMs, queuedMs: 0, started: arrivals, startedServiceMs: arrivals * serviceMs });
+    if (k % 2 === 1) {
+      const { record, state } = decidePredictive(p, { now: t + 1000, currentReplicas: replicas, readyReplicas: replicas, samples: pending, queued: 0 }, st);
+      pending = [];
+      st = state;
+      replicas = record.desiredReplicas;
+      out.push({ t: t + 1000, n: replicas, rec: record });
+    }
+  }
+  return { out, st };
+}
+
+test('replicasFor: utilization sizing without an SLO, Erlang C with one', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, targetUtilization: 0.5 });
+  assert.equal(replicasFor(p, 0, 100), 0);
+  assert.equal(replicasFor(p, 8, 100), 4); // 8 busy slots at 50% of 4 slots
+  const q = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000 });
+  const n = replicasFor(q, 8, 200);
+  assert.ok(n >= 3 && n <= 4, `n=${n}`); // > 8/(4*0.95), and not much more: the SLO allows 800 ms of wait
+  // a tight SLO needs more
+  const tight = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 210 });
+  assert.ok(replicasFor(tight, 8, 200) > n);
+});
+
+test('steady load: a stable count, sized to the load', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: 0 });
+  const { out } = feed(p, () => ({ arrivals: 40, serviceMs: 200 }), 600);
+  const tail = out.slice(-100).map((o) => o.n);
+  assert.ok(tail.every((n) => n === tail[0]), 'no flapping');
+  assert.ok(tail[0] >= 3 && tail[0] <= 4, `replicas ${tail[0]} for 8 busy slots`);
+  assert.equal(out.at(-1)!.rec.decider, 'tide');
+  assert.ok(out.at(-1)!.rec.explanation.length > 10);
+});
+
+test('scale-down waits one scale-down window after the load drops', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: 0, scaleDownWindowMs: 60_000 });
+  const { out } = feed(p, (t) => ({ arrivals: t < 300_000 ? 80 : 8, serviceMs: 200 }), 600);
+  const high = out.find((o) => o.t === 300_000)!.n;
+  const at = (s: number) => out.find((o) => o.t === s * 1000)!.n;
+  assert.equal(at(330), high, 'held inside the window');
+  assert.ok(at(400) < high, 'released after it');
+  assert.ok(out.find((o) => o.t === 330_000)!.rec.limitedBy.includes('stabilization'));
+});
+
+test('seasonality: capacity is pre-warmed before a recurring peak', () => {
+  const season = 600_000;
+  // a 60 s spike every 10 minutes, starting at 300 s into each cycle
+  const load = (t: number) => ({ arrivals: (t % season) >= 300_000 && (t % season) < 360_000 ? 100 : 10, serviceMs: 200 });
+  const withSeason = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: season });
+  const without = { ...withSeason, seasonMs: 0 };
+  const a = feed(withSeason, load, 1800).out;
+  const b = feed(without, load, 1800).out;
+  // in the third cycle, 10 s before the spike
+  const t = 2 * season + 290_000;
+  const na = a.find((o) => o.t === t)!;
+  const nb = b.find((o) => o.t === t)!;
+  assert.ok(na.n > nb.n + 2, `with season ${na.n}, without ${nb.n}`);
+  assert.ok(na.rec.details.seasonalDelta! > 10);
+});
+
+test('reactive mode: with a generous SLO, no spare capacity and scale to zero when idle', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 1, minReplicas: 0, sloLatencyMs: 120_000, coldStartMs: 20_000, seasonMs: 0 });
+  // one 30 s job every 5 minutes
+  const { out } = feed(p, (t) => ({ arrivals: t % 300_000 === 0 ? 1 : 0, serviceMs: 30_000 }), 900);
+  assert.ok(Math.max(...out.slice(10).map((o) => o.n)) <= 1, 'never more than the outstanding request');
+  assert.ok(out.some((o) => o.n === 0), 'scales to zero between jobs');
+});
+
+test('a decision does not mutate the state it was given (pure)', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, seasonMs: 60_000 });
+  const { st } = feed(p, () => ({ arrivals: 30, serviceMs: 200 }), 200);
+  const snapshot = structuredClone(st);
+  decidePredictive(p, { now: 1_000_000, currentReplicas: 3, readyReplicas: 3, samples: [{ t: 999_000, arrivals: 500, busyMs: 9000, queuedMs: 0 }], queued: 0 }, st);
+  assert.deepEqual(st, snapshot);
+});
+
+test('annotations: tide.dev/* map onto the policy, with clear errors', () => {
+  const a = {
+    'tide.dev/policy': 'predictive',
+    'tide.dev/slo-latency': '800ms',
+    'tide.dev/slo-target': '99.5',
+    'tide.dev/cold-start': '45s',
+    'tide.dev/prewarm-horizon': '1m',
+    'tide.dev/season': '24h',
+    'tide.dev/scale-down-window': '5m',
+    'tide.dev/slots-per-replica': '8',
+  };
+  assert.ok(wantsPredictive(a));
+  assert.ok(!wantsPredictive({}));
+  const p = predictiveFromAnnotations(a, { name: 'llm', minReplicas: 1, maxReplicas: 20 });
+  assert.equal(p.sloLatencyMs, 800);
+  assert.equal(p.sloTarget, 0.995);
+  assert.equal(p.coldStartMs, 45_000);
+  assert.equal(p.prewarmHorizonMs, 60_000);
+  assert.equal(p.seasonMs, 86_400_000);
+  assert.equal(p.scaleDownWindowMs, 300_000);
+  assert.equal(p.slotsPerReplica, 8);
+  assert.equal(p.maxReplicas, 20);
+  const d = predictiveFromAnnotations({ 'tide.dev/cold-start': '30s' }, { name: 'x', minReplicas: 0, maxReplicas: 5 });
+  assert.equal(d.prewarmHorizonMs, 32_000);
+  assert.equal(d.scaleDownWindowMs, 60_000);
+  assert.throws(() => predictiveFromAnnotations({ 'tide.dev/slo-latency': 'fast' }, { name: 'x', minReplicas: 0, maxReplicas: 5 }), /tide.dev\/slo-latency: "fast" is not a duration/);
+  assert.throws(() => predictiveFromAnnotations({ 'tide.dev/slo-target': '150' }, { name: 'x', minReplicas: 0, maxReplicas: 5 }), /percentage/);
+});
