@@ -52,7 +52,7 @@ export function createHpaDriver(item: AutoscalerItem, ctx: DriverContext, opts: 
         else metrics.push({ kind: 'pods', samples });
       } else if (m.type === 'Pods') {
         const values = await ctx.scrapePods(target, m.pods.metric.name, m.pods.metric.selector);
-        if (!values.size) metrics.push({ kind: 'error', message: `unable to get metric ${m.pods.metric.name}: no metrics returned from custom metrics API (scraped /metrics of the ready replicas)` });
+        if (!values.size) metrics.push({ kind: 'error', message: 'no metrics returned from custom metrics API (scraped /metrics of the ready replicas)' });
         else metrics.push({ kind: 'pods', samples: [...values].map(([pod, v]) => ({ pod, value: Math.round(v * 1000), timestamp: now, windowSeconds: opts.syncPeriodMs / 1000 })) });
       } else {
         // Object/External: PromQL per metric name from tide-metrics.yaml next to the manifest (docs/custom-metrics.md)
