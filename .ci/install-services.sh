@@ -10,6 +10,7 @@ pkgs=(
   prometheus          # prometheus source, HPA External/Object metrics via PromQL
   nats-server         # nats-jetstream source (2.9 has JetStream + monitoring endpoint)
   postgresql          # postgresql source (initdb/pg_ctl/postgres under /usr/lib/postgresql/*/bin)
+  chromium            # headless browser for the dashboard e2e tests (/usr/bin/chromium, driven by playwright-core)
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -4,6 +4,7 @@
 // fixed rate and max-throughput ratios.
 //
 //   npx node bench/proxy.ts [--seconds 5] [--rate 1000] [--users 64] [--rounds 2] [--nginx-workers 1] [--no-nginx] [--json]
+//                           [--engine raw|node-http] [--proxy-node-flags "--single-threaded-gc"]
 //
 // Upstream, proxy and nginx each run in their own process (as in `tide up`); the load generator is
 // Tide's own (`src/load`, undici) in this process. Latencies at the fixed rate are measured from the
@@ -34,7 +35,8 @@ if (role === 'upstream') {
   server.listen(0, '127.0.0.1', () => console.log((server.address() as AddressInfo).port));
 } else if (role === 'proxy') {
   const { createProxy } = await import('../src/runtime/local/proxy.ts');
-  const p = await createProxy({ host: '127.0.0.1', port: 0, queueLimit: 100_000, requestTimeoutMs: 30_000 });
+  const engine = (process.argv[4] ?? 'raw') as 'raw' | 'node-http';
+  const p = await createProxy({ host: '127.0.0.1', port: 0, queueLimit: 100_000, requestTimeoutMs: 30_000, engine });
   p.addReplica('a', { host: '127.0.0.1', port: Number(process.argv[3]) });
   p.setReady('a', true);
   console.log(p.port);
@@ -214,7 +216,9 @@ async function main(): Promise<void> {
   try {
     const up = await startChild([self, 'upstream']);
     children.push(up.child);
-    const px = await startChild([self, 'proxy', String(up.port)]);
+    const engine = arg('engine', 'raw');
+    const flags = arg('proxy-node-flags', '').split(' ').filter(Boolean);
+    const px = await startChild([...flags, self, 'proxy', String(up.port), engine]);
     children.push(px.child);
     const targets: Target[] = [
       { name: 'direct', port: up.port },
@@ -250,7 +254,7 @@ async function main(): Promise<void> {
     const nginx = bin ? agg('nginx') : null;
     const summary = {
       machine: { cpus: (await import('node:os')).cpus().length, node: process.versions.node },
-      settings: { seconds, rate, users, rounds, nginxWorkers },
+      settings: { seconds, rate, users, rounds, nginxWorkers, engine: arg('engine', 'raw'), proxyNodeFlags: arg('proxy-node-flags', '') },
       direct,
       tide: { ...tide, addedP50: tide.p50 - direct.p50, addedP99: tide.p99 - direct.p99, throughputVsDirect: tide.maxRps / direct.maxRps },
       nginx: nginx && { ...nginx, addedP50: nginx.p50 - direct.p50, addedP99: nginx.p99 - direct.p99, throughputVsDirect: nginx.maxRps / direct.maxRps },
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
       const f = (n: number) => n.toFixed(3);
       const row = (name: string, a: typeof direct, added?: boolean) =>
         `${name.padEnd(8)} p50 ${f(a.p50)} ms  p99 ${f(a.p99)} ms${added ? `  (added p50 ${f(a.p50 - direct.p50)}, p99 ${f(a.p99 - direct.p99)})` : ''}  max ${a.maxRps.toFixed(0)} req/s (${(a.maxRps / direct.maxRps).toFixed(2)}x direct)  errors ${a.errors}`;
-      console.log(`proxy benchmark: ${rate} req/s fixed rate and ${users}-user max throughput, ${seconds}s each, median of ${rounds} rounds`);
+      console.log(`proxy benchmark: ${rate} req/s fixed rate and ${users}-user max throughput, ${seconds}s each, median of ${rounds} rounds; tide engine ${summary.settings.engine}${summary.settings.proxyNodeFlags ? ` (node ${summary.settings.proxyNodeFlags})` : ''}`);
       console.log(row('direct', direct));
       console.log(row('tide', tide, true));
       if (nginx) console.log(row(`nginx(${nginxWorkers}w)`, nginx, true));

@@ -3,8 +3,9 @@
 // output = DecisionRecord + next state. Shells (simulator, local runtime) feed it one demand sample
 // per second from the proxy: arrivals, busy slot-milliseconds and queued request-milliseconds.
 //
-// 1. Demand D (in busy slots, i.e. concurrency) = arrivals per second x mean service time (at least
-//    the busy slot-seconds observed), plus the backlog spread over one cold start.
+// 1. Demand D (in busy slots, i.e. concurrency), by Little's law = arrival rate x mean service time
+//    (the busy slots observed until a service time is known), plus the backlog spread over one cold
+//    start; a surge (the last 2 s of arrivals 3 sigma above the smoothed rate) is used at once.
 // 2. Forecast over the pre-warm horizon (default: cold start + one tick): the max of
 //    - the level (arrival rate, an EWMA over ~3 service times, x mean service time),
 //    - level + trend x h (least-squares slope of the last 5 min of 10 s buckets), and
@@ -153,7 +154,9 @@ function histPush(c: number[][], v: number): void {
 
 /** Serializable state. */
 export interface PredictiveState {
-  /** Per-second busy slots of the last 30 s, oldest first. */
+  /** Arrivals of the last 10 s, per second, oldest first. */
+  recentArrivals: number[];
+  /** Per-second demand (busy slots) of the last 30 s, oldest first. */
   recent: number[];
   /**
    * 10 s demand buckets for the trend and seasonal terms, oldest first, in chunks of 512 (only the
@@ -182,7 +185,7 @@ export interface PredictiveState {
 }
 
 export function emptyPredictiveState(): PredictiveState {
-  return { recent: [], buckets: [], bucketStart: -1, partialSum: 0, partialN: 0, lastActive: 0, rate: 0, serviceMs: 0, arrivalsWindow: 0, busyWindow: 0, growth: new Array(GROWTH_BINS).fill(0), required: [] };
+  return { recent: [], recentArrivals: [], buckets: [], bucketStart: -1, partialSum: 0, partialN: 0, lastActive: 0, rate: 0, serviceMs: 0, arrivalsWindow: 0, busyWindow: 0, growth: new Array(GROWTH_BINS).fill(0), required: [] };
 }
 
 export interface PredictiveDetails {
@@ -226,6 +229,7 @@ export function decidePredictive(
 ): { record: PredictiveRecord; state: PredictiveState } {
   const st: PredictiveState = {
     recent: prev.recent.slice(),
+    recentArrivals: prev.recentArrivals.slice(),
     buckets: prev.buckets.slice(), // chunks are shared; histPush copies the one it changes
     bucketStart: prev.bucketStart,
     partialSum: prev.partialSum,
@@ -265,6 +269,8 @@ export function decidePredictive(
     const d = st.serviceMs > 0 ? (st.rate * st.serviceMs) / 1000 : busy;
     st.recent.push(d);
     if (st.recent.length > 30) st.recent.shift();
+    st.recentArrivals.push(s.arrivals);
+    if (st.recentArrivals.length > 10) st.recentArrivals.shift();
     // 10 s buckets
     const b = Math.floor(s.t / BUCKET_MS) * BUCKET_MS;
     if (st.bucketStart < 0) st.bucketStart = b;
@@ -283,7 +289,15 @@ export function decidePredictive(
 
   const r = st.recent;
   const last = r.slice(-10);
-  const level = last.length ? last[last.length - 1] : 0;
+  let level = last.length ? last[last.length - 1] : 0;
+  // fast path for sudden surges (like the KPA's panic window): when the arrivals of the last 2 s are
+  // far above what the smoothed rate predicts (a 3-sigma Poisson excess), use their rate at once
+  const a2 = st.recentArrivals.slice(-2);
+  if (a2.length === 2 && st.serviceMs > 0) {
+    const n2 = a2[0] + a2[1];
+    const expect = 2 * st.rate;
+    if (n2 > expect + 3 * Math.sqrt(expect) + 2) level = Math.max(level, ((n2 / 2) * st.serviceMs) / 1000);
+  }
   // a backlog is drained over one cold start (replicas ordered now are not ready sooner)
   const queueNow = st.serviceMs > 0 ? (obs.queued * st.serviceMs) / Math.max(policy.coldStartMs, st.serviceMs) : 0;
 

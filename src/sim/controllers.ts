@@ -4,6 +4,12 @@ import type { SimController, SimHandle, MetricPoint } from './engine.ts';
 import {
   decidePredictive, emptyPredictiveState, type DemandSample, type PredictivePolicy, type PredictiveState,
 } from '../policies/predictive.ts';
+import { decideHpa, emptyHpaState } from '../deciders/hpa/decide.ts';
+import type { HpaControllerConfig, HpaPolicy, HpaState, MetricObservation, MetricSpec } from '../deciders/hpa/types.ts';
+import { decideKeda, emptyKedaState, isResourceTrigger } from '../deciders/keda/decide.ts';
+import type { KedaPolicy, KedaState, TriggerObservation } from '../deciders/keda/types.ts';
+import { MetricsServer, podValues, podsOf, quantityFor, serviceValue } from './pipelines.ts';
+import type { DecisionRecord } from '../core/decision.ts';
 
 /** Fixed replica count (the "null policy" baseline of the benchmark). */
 export function staticController(n: number): SimController {
@@ -54,11 +60,10 @@ export function predictiveController(policy: PredictivePolicy, tickMs = 2000, la
   let simRef: SimHandle;
   const decide = (now: number): void => {
     const sim = simRef;
-    const reps = sim.replicas();
     const { record, state: next } = decidePredictive(policy, {
       now,
       currentReplicas: sim.desired,
-      readyReplicas: reps.filter((r) => r.readyAt <= now).length,
+      readyReplicas: sim.readyCount(now),
       samples: demand.drain(),
       queued: sim.queued,
       inFlight: sim.inFlightNow(),
@@ -99,12 +104,6 @@ export function scheduleController(name: string, startMs: number, perSecond: Int
 }
 
 // ---- upstream deciders --------------------------------------------------------------------------
-import { decideHpa, emptyHpaState } from '../deciders/hpa/decide.ts';
-import type { HpaControllerConfig, HpaPolicy, HpaState, MetricObservation, MetricSpec } from '../deciders/hpa/types.ts';
-import { decideKeda, emptyKedaState, isResourceTrigger } from '../deciders/keda/decide.ts';
-import type { KedaPolicy, KedaState, TriggerObservation } from '../deciders/keda/types.ts';
-import { MetricsServer, podValues, podsOf, quantityFor, serviceValue } from './pipelines.ts';
-import type { DecisionRecord } from '../core/decision.ts';
 
 export interface HpaSimOptions {
   config?: Partial<HpaControllerConfig>;

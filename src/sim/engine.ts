@@ -55,6 +55,8 @@ export interface SimHandle {
   at(t: number, fn: (now: number) => void): void;
   /** Replicas that exist and are not draining. */
   replicas(): ReplicaView[];
+  /** How many of them are Ready at `now` (no allocation). */
+  readyCount(now: number): number;
   /** Current replica count (spec.replicas). */
   readonly desired: number;
   setDesired(n: number): void;
@@ -234,6 +236,12 @@ class Engine implements SimHandle {
 
   replicas(): ReplicaView[] {
     return this.live.map((id) => this.view(id));
+  }
+
+  readyCount(now: number): number {
+    let n = 0;
+    for (const id of this.live) if (this.readyAtArr[id] <= now) n++;
+    return n;
   }
 
   private view(id: number): ReplicaView {

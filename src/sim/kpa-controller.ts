@@ -23,7 +23,7 @@ export function kpaController(policy: KpaPolicy, o: { label?: string; keepRecord
   let simRef: SimHandle;
   const decide = (now: number, poke: boolean): void => {
     const sim = simRef;
-    const ready = sim.replicas().filter((r) => r.readyAt <= now).length;
+    const ready = sim.readyCount(now);
     const { record, state: next } = decideKpa(policy, { now, readyPods: ready, currentReplicas: sim.desired, samples: pending, poke }, state);
     pending = [];
     state = next;
@@ -47,7 +47,7 @@ export function kpaController(policy: KpaPolicy, o: { label?: string; keepRecord
         const conc = (busy + (q - lastQ)) / 1000;
         lastArr = sim.arrivals;
         lastQ = q;
-        const anyReady = sim.replicas().some((r) => r.readyAt <= now);
+        const anyReady = sim.readyCount(now) > 0;
         if (anyReady || arrivals > 0 || conc > 0) pending.push({ time: now - 500, concurrency: conc, rps: arrivals });
       });
       sim.every(TICK_INTERVAL_MS, Math.floor(sim.startMs / 1000) * 1000 + TICK_INTERVAL_MS, (now) => decide(now, false));

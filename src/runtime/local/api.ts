@@ -5,6 +5,7 @@ import type { DecisionRecord } from '../../core/decision.ts';
 import type { LocalRuntime } from './controller.ts';
 import type { AutoscalerStatus } from './drivers/types.ts';
 import { HOST, type Replica } from './supervisor.ts';
+import { Dashboard } from '../../dashboard/server.ts';
 
 class HttpError extends Error {
   readonly status: number;
@@ -46,7 +47,10 @@ function autoscalerView(rt: LocalRuntime, name: string): AutoscalerStatus & { la
 }
 
 export async function startApi(rt: LocalRuntime, port = 0): Promise<Server> {
+  // the live web dashboard (src/dashboard): GET /, /dashboard/*, /api/v1/dashboard, /api/v1/events
+  const dashboard = new Dashboard(rt, { podView });
   const server = createServer((req, res) => {
+    if (dashboard.handle(req, res)) return;
     handle(rt, req, res).catch((e) => {
       const status = e instanceof HttpError ? e.status : 500;
       if (!res.headersSent) send(res, status, { error: (e as Error).message });
@@ -58,6 +62,7 @@ export async function startApi(rt: LocalRuntime, port = 0): Promise<Server> {
     server.once('error', reject);
     server.listen(port, HOST, () => { server.off('error', reject); resolve(); });
   });
+  dashboard.attach(server);
   return server;
 }
 

@@ -78,6 +78,7 @@ function parseFields(rows: string[], isRequest: boolean): Common {
   let connTokens: string[] | null = null;
   for (let i = 1; i < rows.length; i++) {
     const line = rows[i];
+    if (line.includes('\n') || line.includes('\r')) throw new HttpError(isRequest ? 400 : 502, 'bare CR or LF in header line');
     const colon = line.indexOf(':');
     if (colon <= 0) throw new HttpError(400, 'malformed header line');
     const c0 = line.charCodeAt(0);
@@ -175,7 +176,7 @@ export function parseRequestHead(head: string): RequestHead {
   if (sp1 <= 0 || sp2 <= sp1) throw new HttpError(400, 'malformed request line');
   const method = first.slice(0, sp1);
   const target = first.slice(sp1 + 1, sp2);
-  if (!TOKEN.test(method) || target === '' || target.includes(' ')) throw new HttpError(400, 'malformed request line');
+  if (!TOKEN.test(method) || target === '' || /[\s\x00-\x1f\x7f]/.test(target)) throw new HttpError(400, 'malformed request line');
   if (method === 'CONNECT') throw new HttpError(405, 'CONNECT is not supported');
   const version = parseVersion(first.slice(sp2 + 1));
   const f = parseFields(rows, true);

@@ -47,6 +47,10 @@ test('request head: smuggling-prone and malformed requests are rejected with the
   assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nBad Name: x'), 400);
   assert.equal(status('CONNECT a:443 HTTP/1.1\r\nHost: a'), 405);
   assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nContent-Length : 5'), 400);
+  // bare LF / CR could smuggle a header past us to a lenient replica
+  assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\nTransfer-Encoding: chunked'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\rX-B: 2'), 400);
+  assert.equal(status('GET /a\nX: y HTTP/1.1\r\nHost: a'), 400);
 });
 
 test('response head: status, framing, close and keep-alive hint', () => {

@@ -118,3 +118,28 @@ test('annotations: tide.dev/* map onto the policy, with clear errors', () => {
   assert.throws(() => predictiveFromAnnotations({ 'tide.dev/slo-latency': 'fast' }, { name: 'x', minReplicas: 0, maxReplicas: 5 }), /tide.dev\/slo-latency: "fast" is not a duration/);
   assert.throws(() => predictiveFromAnnotations({ 'tide.dev/slo-target': '150' }, { name: 'x', minReplicas: 0, maxReplicas: 5 }), /percentage/);
 });
+
+test('ProxyDemand turns proxy snapshots and completions into demand samples', async () => {
+  const { ProxyDemand } = await import('../../../src/policies/predictive-shell.ts');
+  const d = new ProxyDemand();
+  const snap = (now: number, requestsTotal: number, inFlight: number, queued: number) => ({ now, requestsTotal, inFlight, queued, replicas: [] });
+  d.snapshot(snap(0, 100, 2, 0));
+  d.requestDone({ status: 200, latencyMs: 300, queuedMs: 100 });
+  d.requestDone({ status: 0, latencyMs: 5, queuedMs: 0 }); // connection error: not a service time
+  d.snapshot(snap(1000, 110, 4, 2));
+  const { samples, queued, inFlight } = d.take();
+  assert.deepEqual(samples, [{ t: 0, arrivals: 10, busyMs: 3000, queuedMs: 1000, started: 1, startedServiceMs: 200 }]);
+  assert.equal(queued, 2);
+  assert.equal(inFlight, 4);
+  assert.deepEqual(d.take().samples, []);
+});
+
+test('a sudden surge is acted on within one tick, before the smoothed rate catches up', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: 0 });
+  const { out } = feed(p, (t) => ({ arrivals: t < 300_000 ? 20 : 100, serviceMs: 200 }), 304);
+  const before = out.find((o) => o.t === 300_000)!;
+  const after = out.find((o) => o.t === 302_000)!; // the first decision that saw 2 s of the surge
+  // 100 req/s x 200 ms = 20 busy slots: at least 6 replicas of 4 slots right away
+  assert.ok(after.n >= 6, `replicas ${before.n} -> ${after.n}`);
+  assert.ok(after.rec.details.level > 15);
+});
