@@ -126,6 +126,7 @@ function renderLayout() {
         scales: { x: { time: true }, y: { range }, ...(right ? { right: { range: (u, lo, hi) => [0, Math.max(0.1, (hi ?? 0) * 1.2)] } } : {}) },
         series: [{ value: (u, v) => (v == null ? '–' : clock(v * 1000)) }, ...spec.series.map((s, i) => ({
           label: s.label,
+          value: (u, v) => fmt(v),
           scale: s.scale ?? 'y',
           stroke: COLORS[i % COLORS.length],
           width: s.width ?? 1.5,
@@ -134,7 +135,7 @@ function renderLayout() {
           points: { show: !!s.points, size: 6, fill: COLORS[i % COLORS.length] },
           paths: s.points ? () => null : spec.step ? uPlot.paths.stepped({ align: 1 }) : undefined,
         }))],
-        axes: [{ size: 30 }, { size: 44 }, ...(right ? [{ scale: 'right', side: 1, size: 44, grid: { show: false } }] : [])],
+        axes: [{ size: 30 }, { size: 44 }, ...(right ? [{ scale: 'right', side: 1, size: 56, grid: { show: false } }] : [])],
         legend: { live: true },
       };
       const build = () => [state.samples.map((s) => s.t / 1000), ...spec.series.map((s) => state.samples.map(s.get))];
