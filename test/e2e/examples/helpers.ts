@@ -20,7 +20,8 @@ export interface Example {
   stateDir: string;
   output(): string;
   api<T = any>(path: string): Promise<T>;
-  cli(args: string[], timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** the real CLI against this daemon (`--state-dir` appended unless `stateDir: false`) */
+  cli(args: string[], opts?: { timeoutMs?: number; stateDir?: boolean }): Promise<{ code: number | null; stdout: string; stderr: string }>;
   waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T>;
   load(args: string[]): LoadRun;
   decisions(): any[];
@@ -86,7 +87,7 @@ export async function upExample(manifest: string, flags: string[] = []): Promise
       if (res.status !== 200) throw new Error(`control API ${path}: ${res.status} ${await res.text()}`);
       return res.json() as never;
     },
-    cli: (args, timeoutMs = 30_000) => runCli([...args, '--state-dir', stateDir], ROOT, timeoutMs),
+    cli: (args, opts = {}) => runCli(opts.stateDir === false ? args : [...args, '--state-dir', stateDir], ROOT, opts.timeoutMs ?? 30_000),
     async waitFor(what, fn, timeoutMs) {
       const end = Date.now() + timeoutMs;
       for (;;) {
