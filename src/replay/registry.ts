@@ -4,7 +4,7 @@ import type { DecisionRecord } from '../core/decision.ts';
 import type { ManifestBundle, ManifestDoc } from '../spec/load.ts';
 import type { Scenario, ScenarioStep } from './scenario.ts';
 import { hpaReplay } from './hpa.ts';
-import { kedaReplay, kpaReplay } from './others.ts';
+import { kedaReplay, kpaReplay, tideReplay } from './others.ts';
 
 export interface ScenarioSetup {
   scenario: Scenario;
@@ -31,7 +31,7 @@ export interface ReplayDecider {
   isPolicy?(o: unknown): boolean;
 }
 
-export const REPLAY_DECIDERS: ReplayDecider[] = [hpaReplay, kpaReplay, kedaReplay];
+export const REPLAY_DECIDERS: ReplayDecider[] = [hpaReplay, kpaReplay, kedaReplay, tideReplay];
 
 export function findReplayDecider(kind: string): ReplayDecider | undefined {
   return REPLAY_DECIDERS.find((d) => d.kind === kind);

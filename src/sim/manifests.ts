@@ -9,26 +9,13 @@ import { hpaController, kedaController, predictiveController } from './controlle
 import { kpaController } from './kpa-controller.ts';
 import { loadManifests } from '../spec/index.ts';
 import { UserError } from '../cli/errors.ts';
-import { predictiveFromAnnotations, wantsPredictive } from '../policies/predictive.ts';
+import { predictivePolicyForDoc } from '../policies/from-manifest.ts';
 import { quantile } from './dist.ts';
 import type { HpaPolicy } from '../deciders/hpa/types.ts';
 import type { KpaPolicy } from '../deciders/kpa/types.ts';
 import type { KedaPolicy } from '../deciders/keda/types.ts';
 
 export interface ManifestPolicy { label: string; make: () => SimController }
-
-function bounds(decider: string, policy: unknown): { min: number; max: number; slots?: number } {
-  if (decider === 'hpa') {
-    const p = policy as HpaPolicy;
-    return { min: p.minReplicas, max: p.maxReplicas };
-  }
-  if (decider === 'kpa') {
-    const p = policy as KpaPolicy;
-    return { min: p.minScale, max: p.maxScale > 0 ? p.maxScale : 1000, ...(p.containerConcurrency > 0 ? { slots: p.containerConcurrency } : {}) };
-  }
-  const p = policy as KedaPolicy;
-  return { min: p.minReplicaCount, max: p.maxReplicaCount };
-}
 
 export async function loadPolicyControllers(files: string[], ctx: PolicyContext): Promise<ManifestPolicy[]> {
   if (files.length === 0) return [];
@@ -37,19 +24,12 @@ export async function loadPolicyControllers(files: string[], ctx: PolicyContext)
   for (const doc of bundle.autoscalers) {
     const a = doc.autoscaler;
     if (!a) continue;
-    const annotations = ((doc.object as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations) ?? {};
     const label = `${doc.kind}/${doc.name}`;
-    if (wantsPredictive(annotations)) {
-      const b = bounds(a.decider, a.policy);
-      let policy;
-      try {
-        policy = predictiveFromAnnotations(
-          { 'tide.dev/cold-start': `${Math.round(quantile(ctx.service.coldStart, 0.5))}ms`, ...annotations },
-          { name: doc.name, minReplicas: b.min, maxReplicas: b.max, slotsPerReplica: b.slots ?? ctx.service.concurrency },
-        );
-      } catch (e) {
-        throw new UserError(`${doc.file}:${doc.line}: ${(e as Error).message}`);
-      }
+    const policy = predictivePolicyForDoc(doc, {
+      defaultColdStart: `${Math.round(quantile(ctx.service.coldStart, 0.5))}ms`,
+      defaultSlots: ctx.service.concurrency,
+    });
+    if (policy) {
       out.push({ label: `${label} (tide predictive)`, make: () => predictiveController(policy, 2000, `${label} (tide predictive)`) });
       continue;
     }

@@ -1,13 +1,15 @@
 // decideKpa: one KPA round = collect (record the new per-second samples) → decide (Scale) → PA
 // reconcile (min/max/initial bounds, the scale-to-zero state machine, activator-in-path mode and the
 // Active condition), as knative's autoscaler + kpa reconciler do. Pure: no I/O, no timers, explicit
-// `now`; the state is cloned, never mutated in place, and fully serializable.
+// `now`; the input state is never mutated (copy-on-write: only the parts that change are copied),
+// and all state is fully serializable.
 
 import type { Condition, DecisionEvent, LimitRule } from '../../core/decision.ts';
 import { ACTIVATION_TIMEOUT_BUFFER_SECONDS, MIN_ACTIVATORS } from './config.ts';
 import { newWindows, recordSample, stableAndPanic } from './metrics.ts';
 import { newScalerState, scale, type ScaleResult } from './scaling.ts';
 import type { KpaDecisionRecord, KpaDetails, KpaObservation, KpaPolicy, KpaState } from './types.ts';
+import type { MaxTimeWindow, TimedBuckets } from './aggregation.ts';
 
 /** The decider's status right after creation (multiscaler.go): unknown scale, EBC from initial scale. */
 export function initialEbc(policy: KpaPolicy): number {
@@ -123,15 +125,31 @@ function computeActive(policy: KpaPolicy, st: KpaState, want: number, ready: num
   }
 }
 
+/**
+ * Copy-on-write: a shallow copy of the state. Its scalars are reassigned freely; `active` and `sks`
+ * are only ever replaced, never changed in place; the two parts that are mutated in place — the
+ * window buckets (recordSample) and the scale-down-delay window (recordMax) — are copied by
+ * decideKpa just before they change (copyBuckets, copyMaxWindow). Unchanged parts stay shared
+ * between the previous and the next state, which is safe because no one mutates them afterwards.
+ */
 function cloneState(s: KpaState): KpaState {
-  return structuredClone(s);
+  return { ...s };
+}
+
+function copyBuckets(b: TimedBuckets): TimedBuckets {
+  return { window: b.window, buckets: b.buckets.slice(), windowTotal: b.windowTotal, firstWrite: b.firstWrite, lastWrite: b.lastWrite };
+}
+
+function copyMaxWindow(w: MaxTimeWindow | null): MaxTimeWindow | null {
+  return w && { size: w.size, granularity: w.granularity, entries: w.entries.map((e) => ({ index: e.index, value: e.value })) };
 }
 
 export function decideKpa(policy: KpaPolicy, observation: KpaObservation, state: KpaState | null, now: number = observation.now): { record: KpaDecisionRecord; state: KpaState } {
   const st = state ? cloneState(state) : initKpaState(policy, observation.readyPods, now);
   const ready = observation.readyPods;
 
-  // 1. Collect.
+  // 1. Collect (into copies of the windows: the previous state's stay untouched).
+  if (state && observation.samples.length > 0) { st.stable = copyBuckets(st.stable); st.panic = copyBuckets(st.panic); }
   const windows = { stable: st.stable, panic: st.panic };
   for (const s of observation.samples) recordSample(policy, windows, s);
 
@@ -139,7 +157,7 @@ export function decideKpa(policy: KpaPolicy, observation: KpaObservation, state:
   const avgs = stableAndPanic(policy, windows, now);
   let sr: ScaleResult | null = null;
   if (avgs) {
-    const scalerState = { panicTime: st.panicTime, maxPanicPods: st.maxPanicPods, delayWindow: st.delayWindow };
+    const scalerState = { panicTime: st.panicTime, maxPanicPods: st.maxPanicPods, delayWindow: state ? copyMaxWindow(st.delayWindow) : st.delayWindow };
     sr = scale(policy, scalerState, ready, avgs.stable, avgs.panic, now);
     st.panicTime = scalerState.panicTime;
     st.maxPanicPods = scalerState.maxPanicPods;

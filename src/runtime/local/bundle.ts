@@ -9,10 +9,11 @@ import { loadManifests, type ManifestDoc } from '../../spec/load.ts';
 import type { NormalizedDeployment } from '../../spec/types.ts';
 import type { HpaPolicy, HpaScalingRules, MetricSpec, MetricTarget } from '../../deciders/hpa/types.ts';
 import { isKnativeObject, knativeLocalFromDoc } from './drivers/kpa.ts';
+import { predictivePolicyForDoc } from '../../policies/from-manifest.ts';
 import { deploymentFromNormalized, deploymentFromObject, quantityToMilli, selectorMatches, serviceFromNormalized, serviceFromObject, type LocalDeployment, type LocalService } from './workload.ts';
 
 export interface AutoscalerItem {
-  kind: string;            // driver kind: 'hpa' | 'kpa' | 'keda'
+  kind: string;            // driver kind: 'hpa' | 'kpa' | 'keda' | 'tide'
   name: string;
   /** Deployment name it scales. */
   target: string;
@@ -144,14 +145,14 @@ export function loadBundle(files: string[]): LocalBundle {
     if (a.dialect.scaleTarget) continue;
     const k = knativeLocalFromDoc(a);
     if (!k) continue;
-    deployments.push(k.deployment); services.push(k.service); autoscalers.push(k.autoscaler); warnings.push(...k.warnings);
+    deployments.push(k.deployment); services.push(k.service); autoscalers.push(tideOr(a, k.autoscaler, k.deployment)); warnings.push(...k.warnings);
   }
   for (const a of m.autoscalers) {
     if (!a.dialect.scaleTarget && isKnativeObject(a.object)) continue;
     const kind = a.dialect.decider;
     if (!kind) { warnings.push(`${at(a)}: ${a.kind} ${a.name} has no decider (ignored)`); continue; }
     const target = m.scaleTargetOf(a);
-    autoscalers.push({ kind, name: a.name, target: target.name, policy: a.normalized, source: { file: a.file, line: a.line } });
+    autoscalers.push(tideOr(a, { kind, name: a.name, target: target.name, policy: a.normalized, source: { file: a.file, line: a.line } }, deployments.find((d) => d.name === target.name)));
   }
   for (const d of m.documents) {
     if (d.dialect.role === 'other') warnings.push(`${at(d)}: ${d.kind} ${d.name} is not run by the local runtime (ignored)`);
@@ -159,6 +160,16 @@ export function loadBundle(files: string[]): LocalBundle {
   for (const d of deployments) for (const [k, why] of Object.entries(d.container.unresolvedEnv)) warnings.push(`Deployment ${d.name}: env ${k}: ${why}`);
   for (const d of deployments) if (d.ignoredContainers.length) warnings.push(`Deployment ${d.name}: only the first container runs locally; ignored: ${d.ignoredContainers.join(', ')}`);
   return { deployments, services, autoscalers, warnings };
+}
+
+/**
+ * An autoscaler annotated `tide.dev/policy: predictive` is driven by Tide's predictive policy (driver
+ * 'tide', policy = PredictivePolicy) instead of its native decider; the decision is the simulator's
+ * (predictivePolicyForDoc), so `tide up` and `tide simulate` run the same policy from the same manifest.
+ */
+function tideOr(doc: ManifestDoc, item: AutoscalerItem, dep: LocalDeployment | undefined): AutoscalerItem {
+  const policy = predictivePolicyForDoc(doc, { target: `Deployment/${item.target}`, ...(dep?.containerConcurrency ? { defaultSlots: dep.containerConcurrency } : {}) });
+  return policy ? { ...item, kind: 'tide', policy } : item;
 }
 
 /** The same, straight from YAML without src/spec's validation (kept for callers holding raw objects). */

@@ -65,6 +65,8 @@ export class LocalRuntime {
   private rates = new Map<string, RateSnap[]>();
   private stopped = false;
   private readonly ctx: DriverContext;
+  /** Per-Deployment listeners of finished requests (DriverContext.onRequestDone). */
+  private readonly requestListeners = new Map<string, Set<(info: { status: number; latencyMs: number; queuedMs: number }) => void>>();
 
   constructor(opts: RuntimeOptions) {
     const sync = opts.syncPeriodMs ?? 15_000;
@@ -142,6 +144,7 @@ export class LocalRuntime {
       }, {
         onColdRequest: () => this.poke(dep.name),
         onRequestDone: (info) => {
+          for (const fn of this.requestListeners.get(dep.name) ?? []) fn(info);
           const code = String(info.status);
           this.metrics.latency.observe({ service: s.name, code }, info.latencyMs / 1000);
           this.metrics.requests.inc({ service: s.name, code });
@@ -263,6 +266,12 @@ export class LocalRuntime {
       record: (name, rec) => rt.recordDecision(name, rec),
       event: (name, e) => rt.autoscalerEvent(name, e),
       log: (m) => rt.log(m),
+      onRequestDone: (dep, fn) => {
+        let set = rt.requestListeners.get(dep);
+        if (!set) { set = new Set(); rt.requestListeners.set(dep, set); }
+        set.add(fn);
+        return () => { set.delete(fn); };
+      },
     };
   }
 

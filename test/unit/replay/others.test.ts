@@ -31,5 +31,5 @@ test('KEDA records replay through the registry; an edited one is reported', () =
 });
 
 test('records of an unknown decider are refused with the supported list', () => {
-  assert.throws(() => replayRecords([{ decider: 'vpa', inputs: {}, desiredReplicas: 1 } as unknown as DecisionRecord]), /no replay for decider "vpa" \(supported: hpa, kpa, keda\)/);
+  assert.throws(() => replayRecords([{ decider: 'vpa', inputs: {}, desiredReplicas: 1 } as unknown as DecisionRecord]), /no replay for decider "vpa" \(supported: hpa, kpa, keda, tide\)/);
 });

@@ -4,6 +4,7 @@ import type { DriverFactory } from './types.ts';
 import { createHpaDriver } from './hpa.ts';
 import { createKpaDriver } from './kpa.ts';
 import { createKedaDriver } from './keda.ts';
+import { createTideDriver } from './tide.ts';
 
 const factories = new Map<string, DriverFactory>();
 
@@ -22,3 +23,4 @@ export function driverKinds(): string[] {
 registerDriver('hpa', createHpaDriver);
 registerDriver('kpa', createKpaDriver);
 registerDriver('keda', createKedaDriver);
+registerDriver('tide', createTideDriver);

@@ -51,6 +51,11 @@ export interface DriverContext {
   record(autoscaler: string, record: DecisionRecord): void;
   event(autoscaler: string, e: DecisionEvent): void;
   log(msg: string): void;
+  /**
+   * Subscribe to the finished requests of the Service in front of the Deployment (service time =
+   * latency - queued). Optional; returns the unsubscribe function.
+   */
+  onRequestDone?(deployment: string, fn: (info: { status: number; latencyMs: number; queuedMs: number }) => void): () => void;
 }
 
 export interface AutoscalerDriver {

@@ -1,0 +1,190 @@
+// The local runtime's driver for Tide's predictive policy, with a fake runtime and mocked timers:
+// which manifests select it (the simulator's predictivePolicyForDoc), sizing from proxy snapshots
+// and finished requests, dry-run, the activator poke, and records that replay.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTideDriver } from '../../../src/runtime/local/drivers/tide.ts';
+import { driverFor } from '../../../src/runtime/local/drivers/registry.ts';
+import { loadBundle } from '../../../src/runtime/local/bundle.ts';
+import { replayRecords } from '../../../src/replay/run.ts';
+import { defaultPredictivePolicy, type PredictivePolicy } from '../../../src/policies/predictive.ts';
+import type { DriverContext } from '../../../src/runtime/local/drivers/types.ts';
+import type { DecisionEvent, DecisionRecord } from '../../../src/core/decision.ts';
+import type { ProxyStats } from '../../../src/runtime/local/proxy-types.ts';
+import type { Replica } from '../../../src/runtime/local/supervisor.ts';
+
+const T0 = 1_764_000_000_000;
+
+function bundle(yaml: string): ReturnType<typeof loadBundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-unit-'));
+  try {
+    const file = join(dir, 'app.yaml');
+    writeFileSync(file, yaml);
+    return loadBundle([file]);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+}
+
+const DEPLOY = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: x, command: [node, s.js], ports: [{containerPort: 8080}]}]
+`;
+const hpa = (annotations: string) => `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+${annotations}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 9
+`;
+
+test('tide.dev/policy: predictive selects the tide driver, with the manifest bounds and annotations', () => {
+  const b = bundle(DEPLOY + hpa('  annotations: {tide.dev/policy: predictive, tide.dev/cold-start: 4s, tide.dev/slots-per-replica: "3"}'));
+  assert.equal(b.autoscalers.length, 1);
+  const a = b.autoscalers[0];
+  assert.equal(a.kind, 'tide');
+  assert.equal(a.target, 'web');
+  const p = a.policy as PredictivePolicy;
+  assert.deepEqual([p.name, p.target, p.minReplicas, p.maxReplicas, p.slotsPerReplica, p.coldStartMs, p.prewarmHorizonMs, p.scaleDownWindowMs], ['web', 'Deployment/web', 2, 9, 3, 4000, 6000, 60_000]);
+  assert.ok(driverFor('tide'));
+  // without the annotation (or another policy name) the native decider keeps it
+  assert.equal(bundle(DEPLOY + hpa('')).autoscalers[0].kind, 'hpa');
+  assert.equal(bundle(DEPLOY + hpa('  annotations: {tide.dev/policy: reactive}')).autoscalers[0].kind, 'hpa');
+});
+
+test('a Knative Service with the annotation: tide driver, containerConcurrency as the slots', () => {
+  const ksvc = `apiVersion: serving.knative.dev/v1
+kind: Service
+metadata:
+  name: kn
+  annotations: {tide.dev/policy: predictive}
+spec:
+  template:
+    metadata:
+      annotations: {autoscaling.knative.dev/min-scale: "1", autoscaling.knative.dev/max-scale: "5"}
+    spec:
+      containerConcurrency: 4
+      containers: [{image: x, command: [node, s.js]}]
+`;
+  const b = bundle(ksvc);
+  const a = b.autoscalers.find((x) => x.name === 'kn')!;
+  assert.equal(a.kind, 'tide');
+  const p = a.policy as PredictivePolicy;
+  assert.deepEqual([p.minReplicas, p.maxReplicas, p.slotsPerReplica, p.target], [1, 5, 4, `Deployment/${a.target}`]);
+});
+
+test('a bad tide.dev annotation is a file:line error', () => {
+  assert.throws(() => bundle(DEPLOY + hpa('  annotations: {tide.dev/policy: predictive, tide.dev/slo-target: lots}')), /app\.yaml:\d+: tide\.dev\/slo-target: "lots" must be a percentage/);
+});
+
+function fakeRuntime(opts: { dryRun?: boolean; replicas?: number } = {}) {
+  let now = T0;
+  let replicas = opts.replicas ?? 1;
+  const scaled: number[] = [];
+  const records: DecisionRecord[] = [];
+  const events: DecisionEvent[] = [];
+  const stats: ProxyStats = { now, queued: 0, inFlight: 0, requestsTotal: 0, replicas: [] };
+  const listeners = new Set<(i: { status: number; latencyMs: number; queuedMs: number }) => void>();
+  const pod = (i: number) => ({ name: `web-${i}`, ready: true }) as unknown as Replica;
+  const ctx: DriverContext = {
+    dryRun: !!opts.dryRun,
+    now: () => now,
+    pods: () => Array.from({ length: replicas }, (_, i) => pod(i)),
+    specReplicas: () => replicas,
+    resourceSample: () => null,
+    scrapePods: async () => new Map(),
+    proxyStats: () => ({ ...stats, now }),
+    requestRate: () => ({ total: 0, perReplica: new Map() }),
+    scale: (_d, n) => { scaled.push(n); replicas = n; },
+    record: (_n, r) => { records.push(r); },
+    event: (_n, e) => { events.push(e); },
+    log: () => {},
+    onRequestDone: (_d, fn) => { listeners.add(fn); return () => listeners.delete(fn); },
+  };
+  return {
+    ctx, scaled, records, events, listeners,
+    get now() { return now; },
+    /** One second of traffic: `rps` requests of `serviceMs`, `busy` in flight at the end of it. */
+    second(rps: number, serviceMs: number, busy: number) {
+      now += 1000;
+      stats.requestsTotal += rps;
+      stats.inFlight = busy;
+      for (let i = 0; i < rps; i++) for (const fn of listeners) fn({ status: 200, latencyMs: serviceMs, queuedMs: 0 });
+    },
+  };
+}
+
+const policy = (p: Partial<PredictivePolicy> = {}) => defaultPredictivePolicy({ name: 'web', target: 'Deployment/web', minReplicas: 1, maxReplicas: 8, slotsPerReplica: 2, targetUtilization: 0.8, coldStartMs: 1000, scaleDownWindowMs: 5000, seasonMs: 0, ...p });
+
+async function drive(t: import('node:test').TestContext, rt: ReturnType<typeof fakeRuntime>, p: PredictivePolicy, seconds: (i: number) => [number, number, number], n: number) {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const d = createTideDriver({ kind: 'tide', name: 'web', target: 'web', policy: p }, rt.ctx, { syncPeriodMs: 2000, overrides: {} });
+  for (let i = 1; i <= n; i++) {
+    rt.second(...seconds(i));
+    t.mock.timers.tick(1000); // the driver's 1 s proxy snapshot
+    if (i % 2 === 0) await d.sync(rt.now);
+  }
+  return d;
+}
+
+test('sizes from proxy demand (30 req/s x 200 ms = 6 busy slots → ceil(6 / (2 x 0.8)) = 4), then scales down after the window; records replay', async (t) => {
+  const rt = fakeRuntime();
+  const d = await drive(t, rt, policy(), (i) => (i <= 20 ? [30, 200, 6] : [0, 200, 0]), 40);
+  assert.equal(rt.scaled[0], 4);
+  const atLoad = rt.records.filter((r) => r.now <= T0 + 20_000);
+  assert.ok(atLoad.length > 0 && atLoad.every((r) => r.decider === 'tide' && r.desiredReplicas === 4), JSON.stringify(atLoad.map((r) => r.desiredReplicas)));
+  assert.equal(Math.round((atLoad.at(-1)!.details as { serviceMs: number }).serviceMs), 200);
+  // load stops at 20 s: back to min, not before the 5 s scale-down window
+  assert.equal(rt.scaled.at(-1), 1);
+  const down = rt.records.find((r) => r.desiredReplicas === 1)!;
+  assert.ok(down.now - (T0 + 20_000) >= 5000, `${down.now - T0}`);
+  const s = d.status();
+  assert.equal(s.kind, 'tide');
+  assert.match(s.targets, /^[\d.]+\/1\.6 tide\/predicted-concurrency$/);
+  assert.equal(s.desiredReplicas, 1);
+  const { mismatches } = replayRecords(JSON.parse(JSON.stringify(rt.records)));
+  assert.deepEqual(mismatches, []);
+  d.close?.();
+  assert.equal(rt.listeners.size, 0, 'close unsubscribes');
+});
+
+test('a changed record does not replay (verify catches it)', async (t) => {
+  const rt = fakeRuntime();
+  const d = await drive(t, rt, policy(), () => [30, 200, 6], 6);
+  const recs = JSON.parse(JSON.stringify(rt.records)) as DecisionRecord[];
+  recs[0].desiredReplicas += 1;
+  assert.equal(replayRecords(recs).mismatches.length, 1);
+  d.close?.();
+});
+
+test('dry run: decisions recorded, nothing scaled', async (t) => {
+  const rt = fakeRuntime({ dryRun: true });
+  const d = await drive(t, rt, policy(), () => [30, 200, 6], 10);
+  assert.deepEqual(rt.scaled, []);
+  assert.ok(rt.records.some((r) => r.desiredReplicas === 4 && r.currentReplicas === 1 && r.rescale));
+  assert.equal(d.status().dryRun, true);
+  d.close?.();
+});
+
+test('poke: a request with no replica scales 0 → max(1, min) at once; no-op when replicas exist', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const rt = fakeRuntime({ replicas: 0 });
+  const d = createTideDriver({ kind: 'tide', name: 'web', target: 'web', policy: policy({ minReplicas: 0 }) }, rt.ctx, { syncPeriodMs: 2000, overrides: {} });
+  d.poke!();
+  assert.deepEqual(rt.scaled, [1]);
+  assert.equal(rt.events[0].reason, 'SuccessfulRescale');
+  d.poke!();
+  assert.deepEqual(rt.scaled, [1]);
+  d.close?.();
+});
