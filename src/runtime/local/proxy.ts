@@ -12,33 +12,27 @@
 //   keep-alive connections per replica, idle ones dropped before the replica's keep-alive timeout.
 // - Streaming: request and response bodies (fixed length, chunked, SSE, close-delimited) are written
 //   on as they arrive, never buffered whole; back-pressure in both directions.
-// - Routing: only ready, non-draining replicas; least outstanding requests, ties round-robin.
-// - Admission: a replica never holds more than `containerConcurrency` in-flight requests when set;
-//   requests without a free slot wait in one FIFO queue of at most `queueLimit`; beyond that 503 +
-//   Retry-After.
+// - Routing, admission (containerConcurrency, bounded FIFO queue, 503 + Retry-After), timeouts (504),
+//   retries of idempotent requests, drain and the activator: engine-agnostic, in ./proxy-router.ts.
 // - Timeout: `requestTimeoutMs` runs from arrival until the replica's response headers (queue wait +
 //   time to first byte, as Knative's revision timeout); 504 on expiry. Streams are not cut afterwards.
 // - Failures: a replica failing before its response headers gives 502, except bodiless GET/HEAD/OPTIONS,
 //   retried once on another replica; a reused keep-alive connection found closed is retried once on a
 //   fresh connection. A replica dying mid-body cuts the client connection (no silent truncation).
 // - Hop-by-hop headers dropped both ways (plus those named in Connection); X-Forwarded-For appended.
-// - Activator: at zero ready replicas requests are held in the same queue (same bound and timeout); the
-//   first one of each cold episode calls `observer.onColdRequest()` at once; the moment a replica
-//   becomes ready the queue is released into it up to its concurrency cap. Such responses carry
-//   `X-Tide-Cold-Start: <ms waited>` and report `coldStart: true`. Optional placeholder response.
+// - Activator responses carry `X-Tide-Cold-Start: <ms waited>` and report `coldStart: true`.
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { STATUS_CODES } from 'node:http';
-import type { ProxyOptions, ProxyStats, ReplicaLoad, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import type { ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import { COLD_START_HEADER, DONE, ProxyRouter, QUEUED, RoutedExchange, RoutedReplica, STREAMING, UPSTREAM } from './proxy-router.ts';
 import { ChunkedScanner, HttpError, MAX_HEAD, parseRequestHead, parseResponseHead } from './proxy-http1.ts';
 import type { RequestHead, ResponseHead } from './proxy-http1.ts';
 import { createNodeHttpProxy } from './proxy-nodehttp.ts';
 
 export type { ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
 
-/** Response header telling the client how long its request waited for a cold start (ms). */
-export const COLD_START_HEADER = 'X-Tide-Cold-Start';
+export { COLD_START_HEADER } from './proxy-router.ts';
 
 /** Which implementation serves the port; both behave the same (the tests run against both). */
 export type ProxyEngine = 'raw' | 'node-http';
@@ -48,12 +42,6 @@ const HEADERS_TIMEOUT_MS = 60_000;
 const UPSTREAM_IDLE_MS = 4_000;
 const MAX_PENDING_BODY = 1 << 20;
 const CRLF2 = Buffer.from('\r\n\r\n');
-
-// Exchange states
-const QUEUED = 0;
-const UPSTREAM = 1;
-const STREAMING = 2;
-const DONE = 3;
 
 // Client connection states
 const C_HEAD = 0;
@@ -67,25 +55,9 @@ const M_LENGTH = 1;
 const M_CHUNKED = 2;
 const M_CLOSE = 3;
 
-class Replica {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number;
-  ready = false;
-  draining = false;
-  removed = false;
-  inFlight = 0;
-  requestsTotal = 0;
-  errorsTotal = 0;
-  drainWaiters: Array<() => void> = [];
+class Replica extends RoutedReplica {
   idle: UpConn[] = [];
   readonly conns = new Set<UpConn>();
-
-  constructor(id: string, host: string, port: number) {
-    this.id = id;
-    this.host = host;
-    this.port = port;
-  }
 
   take(now: number): UpConn {
     const idle = this.idle;
@@ -99,36 +71,24 @@ class Replica {
 }
 
 /** One client request as it moves through the proxy. */
-class Exchange {
+class Exchange extends RoutedExchange<Replica> {
   readonly conn: ClientConn;
   readonly head: RequestHead;
-  readonly t0: number;
-  state = QUEUED;
-  cold = false;
-  dispatchedAt = 0;
-  retried = false;
   staleRetried = false;
-  exclude: Replica | null = null;
-  replica: Replica | null = null;
   up: UpConn | null = null;
-  holding = false;
-  timer: NodeJS.Timeout | null = null;
-  placeholderTimer: NodeJS.Timeout | null = null;
   upHead: string | null = null;
   /** Request body fully received from the client. */
   bodyDone: boolean;
   /** Body received before a replica was chosen. */
   pending: Buffer[] | null = null;
   pendingBytes = 0;
-  status = 0;
-  hasBody: boolean;
 
   constructor(conn: ClientConn, head: RequestHead, t0: number) {
+    const hasBody = head.chunked || head.contentLength > 0;
+    super(t0, hasBody);
     this.conn = conn;
     this.head = head;
-    this.t0 = t0;
-    this.hasBody = head.chunked || head.contentLength > 0;
-    this.bodyDone = !this.hasBody;
+    this.bodyDone = !hasBody;
   }
 }
 
@@ -580,33 +540,15 @@ class UpConn {
   }
 }
 
-class RawProxy implements ReplicaProxy {
-  private readonly opts: ProxyOptions;
-  private readonly observer: RequestObserver | undefined;
-  private readonly server: net.Server;
-  private readonly replicas = new Map<string, Replica>();
-  private list: Replica[] = [];
-  private rr = 0;
-  private readonly cc: number;
-  private readonly retryAfter: string;
-  private readyCount = 0;
-  private coldEpisode = false;
-  private queue: Exchange[] = [];
-  private qHead = 0;
-  private queuedCount = 0;
-  private inFlightTotal = 0;
-  private requestsTotal = 0;
-  private closed = false;
+class RawProxy extends ProxyRouter<Replica, Exchange> {
+  protected readonly server: net.Server;
   private sweeper: NodeJS.Timeout;
   readonly clients = new Set<ClientConn>();
   /** Coarse clock (ms) for idle bookkeeping, refreshed by the sweeper and on requests. */
   clock = performance.now();
 
   constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
-    this.opts = opts;
-    this.observer = observer;
-    this.cc = opts.containerConcurrency && opts.containerConcurrency > 0 ? opts.containerConcurrency : 0;
-    this.retryAfter = String(opts.retryAfterSeconds ?? 1);
+    super(opts, observer);
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       if (this.closed) {
         socket.destroy();
@@ -616,21 +558,6 @@ class RawProxy implements ReplicaProxy {
     });
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.opts.port, this.opts.host, () => {
-        this.server.off('error', onError);
-        resolve();
-      });
-    });
   }
 
   private sweep(): void {
@@ -648,83 +575,21 @@ class RawProxy implements ReplicaProxy {
 
   // ---------------------------------------------------------------- controller side
 
-  addReplica(id: string, target: { host: string; port: number }): void {
-    if (this.replicas.has(id)) throw new Error(`replica ${id} already added`);
-    this.replicas.set(id, new Replica(id, target.host, target.port));
-    this.list = [...this.replicas.values()];
+  protected newReplica(id: string, host: string, port: number): Replica {
+    return new Replica(id, host, port);
   }
 
-  setReady(id: string, ready: boolean): void {
-    const r = this.replicas.get(id);
-    if (!r || r.ready === ready) return;
-    r.ready = ready;
-    if (!r.draining) this.readyCount += ready ? 1 : -1;
-    if (ready) {
-      this.coldEpisode = false;
-      this.pump();
-    }
-  }
-
-  drain(id: string, graceMs: number): Promise<{ drained: boolean; abandoned: number }> {
-    const r = this.replicas.get(id);
-    if (!r) return Promise.resolve({ drained: true, abandoned: 0 });
-    if (!r.draining) {
-      r.draining = true;
-      if (r.ready) this.readyCount--;
-    }
-    if (r.inFlight === 0) return Promise.resolve({ drained: true, abandoned: 0 });
-    return new Promise((resolve) => {
-      let settled = false;
-      const finish = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(t);
-        resolve({ drained: r.inFlight === 0, abandoned: r.inFlight });
-      };
-      const t = setTimeout(finish, Math.max(0, graceMs));
-      r.drainWaiters.push(finish);
-    });
-  }
-
-  removeReplica(id: string): void {
-    const r = this.replicas.get(id);
-    if (!r) return;
-    if (r.ready && !r.draining) this.readyCount--;
-    r.removed = true;
-    r.ready = false;
-    this.replicas.delete(id);
-    this.list = [...this.replicas.values()];
-    const waiters = r.drainWaiters;
-    r.drainWaiters = [];
-    for (const w of waiters) w();
+  protected replicaRemoved(r: Replica): void {
     // in-flight exchanges see their connections close and fail (or retry) through the normal path
     for (const c of [...r.conns]) c.socket.destroy();
     r.idle = [];
-  }
-
-  stats(): ProxyStats {
-    const replicas: ReplicaLoad[] = this.list.map((r) => ({
-      id: r.id,
-      ready: r.ready,
-      draining: r.draining,
-      inFlight: r.inFlight,
-      requestsTotal: r.requestsTotal,
-      errorsTotal: r.errorsTotal,
-    }));
-    return { now: Date.now(), queued: this.queuedCount, inFlight: this.inFlightTotal, requestsTotal: this.requestsTotal, replicas };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
-    for (let i = this.qHead; i < this.queue.length; i++) {
-      const x = this.queue[i];
-      if (x.state === QUEUED) this.respondLocal(x, 503, 'proxy shutting down\n', true);
-    }
-    this.queue = [];
-    this.qHead = 0;
-    this.queuedCount = 0;
+    this.flushQueue();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of this.clients) c.socket.destroy();
     for (const r of this.list) for (const c of [...r.conns]) c.socket.destroy();
@@ -734,116 +599,11 @@ class RawProxy implements ReplicaProxy {
   // ---------------------------------------------------------------- traffic side
 
   onRequest(x: Exchange): void {
-    this.requestsTotal++;
     this.clock = x.t0;
-    const timeout = this.opts.requestTimeoutMs;
-    if (timeout > 0) x.timer = setTimeout(onTimeout, timeout, this, x);
-    if (this.queuedCount === 0) {
-      const r = this.pick(null);
-      if (r !== null) {
-        this.dispatch(x, r);
-        return;
-      }
-    }
-    this.enqueue(x, false);
+    this.admit(x);
   }
 
-  /** Least outstanding requests among ready, non-draining replicas with a free slot; ties round-robin. */
-  private pick(exclude: Replica | null): Replica | null {
-    const list = this.list;
-    const n = list.length;
-    if (n === 0) return null;
-    const cc = this.cc;
-    let best: Replica | null = null;
-    let bestLoad = Infinity;
-    const start = this.rr++ % n;
-    if (this.rr > 1e9) this.rr = 0;
-    for (let i = 0; i < n; i++) {
-      const r = list[(start + i) % n];
-      if (!r.ready || r.draining || r === exclude) continue;
-      const load = r.inFlight;
-      if (cc !== 0 && load >= cc) continue;
-      if (load < bestLoad) {
-        best = r;
-        bestLoad = load;
-        if (load === 0) break;
-      }
-    }
-    return best;
-  }
-
-  private enqueue(x: Exchange, front: boolean): void {
-    if (this.readyCount === 0 && !x.cold) {
-      x.cold = true;
-      if (!this.coldEpisode) {
-        this.coldEpisode = true;
-        try {
-          this.observer?.onColdRequest?.();
-        } catch {
-          // an observer failure must not break the request path
-        }
-      }
-    }
-    if (!front && this.queuedCount >= this.opts.queueLimit) {
-      this.respondLocal(x, 503, 'no capacity: proxy queue is full\n', true);
-      return;
-    }
-    x.state = QUEUED;
-    if (front) {
-      if (this.qHead > 0) this.queue[--this.qHead] = x;
-      else this.queue.unshift(x);
-    } else this.queue.push(x);
-    this.queuedCount++;
-    const ph = this.opts.coldPlaceholder;
-    if (x.cold && ph && x.placeholderTimer === null) x.placeholderTimer = setTimeout(onPlaceholder, ph.afterMs, this, x);
-  }
-
-  /** Hand queued requests to replicas with free slots, in arrival order. */
-  private pump(): void {
-    while (this.queuedCount > 0) {
-      const q = this.queue;
-      let x = q[this.qHead];
-      while (x.state !== QUEUED) {
-        this.qHead++;
-        x = q[this.qHead];
-      }
-      const r = this.pick(x.exclude);
-      if (r === null) break;
-      this.qHead++;
-      this.queuedCount--;
-      if (this.qHead > 1024 && this.qHead * 2 > q.length) {
-        this.queue = q.slice(this.qHead);
-        this.qHead = 0;
-      }
-      this.dispatch(x, r);
-    }
-    if (this.queuedCount === 0 && this.queue.length > 0) {
-      this.queue = [];
-      this.qHead = 0;
-    }
-  }
-
-  private unqueue(x: Exchange): void {
-    if (x.state !== QUEUED) return;
-    x.state = DONE;
-    if (--this.queuedCount === 0) {
-      this.queue = [];
-      this.qHead = 0;
-    }
-  }
-
-  private dispatch(x: Exchange, r: Replica): void {
-    x.state = UPSTREAM;
-    x.replica = r;
-    x.holding = true;
-    if (x.dispatchedAt === 0) x.dispatchedAt = performance.now();
-    r.inFlight++;
-    r.requestsTotal++;
-    this.inFlightTotal++;
-    if (x.placeholderTimer !== null) {
-      clearTimeout(x.placeholderTimer);
-      x.placeholderTimer = null;
-    }
+  protected send(x: Exchange, r: Replica): void {
     this.sendTo(x, r, r.take(this.clock));
   }
 
@@ -852,14 +612,16 @@ class RawProxy implements ReplicaProxy {
     up.send(x, x.upHead ?? (x.upHead = upstreamHead(x, r)));
   }
 
+  protected abortUpstream(x: Exchange): void {
+    const up = x.up;
+    x.up = null;
+    this.release(x, x.replica!, false);
+    up?.destroy();
+  }
+
   onResponseHead(x: Exchange, r: Replica, _up: UpConn, head: ResponseHead, close: boolean, chunked: boolean): void {
     if (x.state !== UPSTREAM || x.replica !== r) return;
-    x.state = STREAMING;
-    if (x.timer !== null) {
-      clearTimeout(x.timer);
-      x.timer = null;
-    }
-    x.status = head.status;
+    this.responseStarted(x, head.status);
     const conn = x.conn;
     if (close) conn.keepAlive = false;
     let h = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
@@ -899,97 +661,24 @@ class RawProxy implements ReplicaProxy {
       this.sendTo(x, r, new UpConn(r));
       return;
     }
-    this.release(x, r, true);
-    const m = x.head.method;
-    if (!x.retried && this.opts.retryIdempotent !== false && !x.hasBody && (m === 'GET' || m === 'HEAD' || m === 'OPTIONS') && !this.closed) {
-      x.retried = true;
-      x.exclude = r;
-      const r2 = this.pick(r);
-      if (r2 !== null) {
-        this.dispatch(x, r2);
-        return;
-      }
-      if (this.hasOtherReady(r)) {
-        this.enqueue(x, true);
-        return;
-      }
-    }
-    this.respondLocal(x, 502, 'bad gateway: the replica failed before answering\n', false);
+    this.failedBeforeHead(x, r, x.head.method);
   }
 
   /** The client sent a broken body: answer 400 (nothing was answered yet) and stop the exchange. */
   failClientBody(x: Exchange, status: number): void {
     if (x.state === QUEUED) this.unqueue(x);
-    else if (x.state === UPSTREAM) {
-      const up = x.up;
-      x.up = null;
-      this.release(x, x.replica!, false);
-      up?.destroy();
-    }
+    else if (x.state === UPSTREAM) this.abortUpstream(x);
     x.conn.keepAlive = false;
     this.respondLocal(x, status, 'bad request body\n', false);
   }
 
-  private hasOtherReady(exclude: Replica): boolean {
-    for (const r of this.list) if (r !== exclude && r.ready && !r.draining) return true;
-    return false;
-  }
-
-  /** Give back the slot held on `r` (exactly once per dispatch) and let queued requests in. */
-  private release(x: Exchange, r: Replica, failed: boolean): void {
-    if (!x.holding || x.replica !== r) return;
-    x.holding = false;
-    r.inFlight--;
-    this.inFlightTotal--;
-    if (failed) r.errorsTotal++;
-    if (r.draining) {
-      if (r.inFlight === 0 && r.drainWaiters.length > 0) {
-        const ws = r.drainWaiters;
-        r.drainWaiters = [];
-        for (const w of ws) w();
-      }
-    } else if (this.queuedCount > 0) this.pump();
-  }
-
-  timeout(x: Exchange): void {
-    x.timer = null;
-    if (x.state === QUEUED) {
-      this.unqueue(x);
-      this.respondLocal(x, 504, 'gateway timeout: no replica answered in time\n', false);
-    } else if (x.state === UPSTREAM) {
-      const up = x.up;
-      x.up = null;
-      this.release(x, x.replica!, false);
-      up?.destroy();
-      this.respondLocal(x, 504, 'gateway timeout: the replica did not answer in time\n', false);
-    }
-  }
-
-  placeholder(x: Exchange): void {
-    x.placeholderTimer = null;
-    if (x.state !== QUEUED) return;
-    const ph = this.opts.coldPlaceholder!;
-    this.unqueue(x);
-    this.respondLocal(
-      x,
-      ph.status ?? 503,
-      ph.body ?? 'warming up: the service is starting from zero, retry shortly\n',
-      true,
-      `${COLD_START_HEADER}: ${Math.round(performance.now() - x.t0)}\r\n`,
-      ph.contentType,
-    );
+  protected respondPlaceholder(x: Exchange, status: number, body: string, contentType: string | undefined): void {
+    this.respondLocal(x, status, body, true, `${COLD_START_HEADER}: ${Math.round(performance.now() - x.t0)}\r\n`, contentType);
   }
 
   /** Answer from the proxy itself (503/502/504/placeholder). */
-  private respondLocal(x: Exchange, status: number, body: string, retryAfter: boolean, extra = '', contentType?: string): void {
-    if (x.timer !== null) {
-      clearTimeout(x.timer);
-      x.timer = null;
-    }
-    if (x.placeholderTimer !== null) {
-      clearTimeout(x.placeholderTimer);
-      x.placeholderTimer = null;
-    }
+  protected respondLocal(x: Exchange, status: number, body: string, retryAfter: boolean, extra = '', contentType?: string): void {
+    this.clearTimers(x);
     const wasStreaming = x.state === STREAMING;
     x.state = DONE;
     x.status = status;
@@ -1012,42 +701,7 @@ class RawProxy implements ReplicaProxy {
   /** The client connection closed while this exchange was current. */
   onClientGone(x: Exchange): void {
     if (x.state === DONE) return;
-    if (x.state === QUEUED) this.unqueue(x);
-    if (x.holding) {
-      const up = x.up;
-      x.up = null;
-      this.release(x, x.replica!, false);
-      up?.destroy();
-    }
-    x.state = DONE;
-    this.report(x, false);
-  }
-
-  private report(x: Exchange, finished: boolean): void {
-    if (x.timer !== null) {
-      clearTimeout(x.timer);
-      x.timer = null;
-    }
-    if (x.placeholderTimer !== null) {
-      clearTimeout(x.placeholderTimer);
-      x.placeholderTimer = null;
-    }
-    const obs = this.observer;
-    if (obs === undefined || obs.onRequestDone === undefined) return;
-    const now = performance.now();
-    const queuedMs = (x.dispatchedAt || now) - x.t0;
-    try {
-      obs.onRequestDone({
-        status: finished ? x.status : 0,
-        latencyMs: now - x.t0,
-        queuedMs,
-        coldStart: x.cold,
-        replica: x.replica?.id,
-        coldStartMs: x.cold ? queuedMs : undefined,
-      });
-    } catch {
-      // observers must not break the proxy
-    }
+    this.clientGone(x, false);
   }
 }
 
@@ -1061,14 +715,6 @@ function upstreamHead(x: Exchange, r: Replica): string {
   const remote = x.conn.remote;
   s += `X-Forwarded-For: ${h.xff === undefined ? remote : `${h.xff}, ${remote}`}\r\n\r\n`;
   return s;
-}
-
-function onTimeout(p: RawProxy, x: Exchange): void {
-  p.timeout(x);
-}
-
-function onPlaceholder(p: RawProxy, x: Exchange): void {
-  p.placeholder(x);
 }
 
 /**
