@@ -45,7 +45,8 @@ const metricSpec = () => k8sObject({
   external: k8sObject({ metric: metricIdentifier(), target: metricTarget() }).optional(),
 });
 
-const scalingRules = () => k8sObject({
+/** autoscaling/v2 HPAScalingRules; KEDA's advanced.horizontalPodAutoscalerConfig.behavior reuses it. */
+export const scalingRules = () => k8sObject({
   stabilizationWindowSeconds: int32()
     .min(0, { error: 'must be greater than or equal to zero' })
     .max(3600, { error: 'must be less than or equal to 3600' }).optional(),

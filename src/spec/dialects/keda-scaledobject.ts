@@ -7,7 +7,7 @@ import type { KedaMetricType, KedaPolicy, KedaTrigger, FallbackBehavior } from '
 import { compileFormula, evaluateComposite } from '../../deciders/keda/formula.ts';
 import { createTriggerSource, isSupportedTrigger, SUPPORTED_TRIGGER_TYPES, triggerTargets } from '../../sources/index.ts';
 import { int32, k8sObject, metadataSchema, quantity } from '../k8s/common.ts';
-import { defaultBehavior } from './hpa.ts';
+import { defaultBehavior, scalingRules } from './hpa.ts';
 import type { Dialect, DialectContext, ScaleTargetRef } from './types.ts';
 
 export const KEDA_DEFAULTS = {
@@ -25,17 +25,6 @@ export const PAUSED_SCALE_OUT = 'autoscaling.keda.sh/paused-scale-out';
 export const FORCE_ACTIVATION = 'autoscaling.keda.sh/force-activation';
 
 const nonNeg = () => int32().min(0, { error: 'must be greater than or equal to 0' });
-
-const scalingRules = () => k8sObject({
-  stabilizationWindowSeconds: int32().min(0, { error: 'must be greater than or equal to zero' }).max(3600, { error: 'must be less than or equal to 3600' }).optional(),
-  selectPolicy: z.enum(['Max', 'Min', 'Disabled'], { error: 'must be one of Max, Min, Disabled' }).optional(),
-  policies: z.array(k8sObject({
-    type: z.enum(['Pods', 'Percent'], { error: 'must be one of Pods, Percent' }),
-    value: int32().min(1, { error: 'must be greater than zero' }),
-    periodSeconds: int32().min(1, { error: 'must be greater than zero' }).max(1800, { error: 'must be less than or equal to 1800' }),
-  })).optional(),
-  tolerance: quantity().optional(),
-});
 
 const metadataValue = z.string({ error: 'trigger metadata values must be strings (quote numbers and booleans)' });
 
