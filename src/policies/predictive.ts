@@ -5,12 +5,18 @@
 //
 // 1. Demand D (in busy slots, i.e. concurrency), by Little's law = arrival rate x mean service time
 //    (the busy slots observed until a service time is known), plus the backlog spread over one cold
-//    start; a surge (the last 2 s of arrivals 3 sigma above the smoothed rate) is used at once.
+//    start, plus three times the demand beyond the ready capacity (the backlog it builds until
+//    replicas ordered now are ready, drained in a third of a cold start) when there is a latency SLO
+//    that a request cannot meet after waiting out a cold start; a surge (the last 2 s of arrivals
+//    3 sigma above the smoothed rate) is used at once.
 // 2. Forecast over the pre-warm horizon (default: cold start + one tick): the max of
 //    - the level (arrival rate, an EWMA over ~3 service times, x mean service time),
 //    - level + trend x h (least-squares slope of the last 5 min of 10 s buckets), and
 //    - level + seasonal delta: how demand changed from (now - season) to (now - season + h) one season
 //      ago (additive seasonality; used once a whole season of history exists).
+//    Spike memory (src/policies/spikes.ts): every 30 min, the lag (5 min .. 6 h) at which sudden jumps
+//    recur is learned from the last 24 h (autocorrelation of the onsets); one lag after a past onset
+//    the same jump is provisioned for (not held by the scale-down window once its time has passed).
 // 3. Sizing: with an SLO (tide.dev/slo-latency), the fewest replicas n such that an M/M/c queue with
 //    c = n x slots, arrival rate D / meanService and the observed mean service time has
 //    P(wait > slo - meanService) <= 1 - sloTarget and utilization <= maxUtilization; without an SLO,
@@ -23,6 +29,23 @@
 //    one cold start: waiting for a new replica is cheaper than keeping one idle.
 import type { DecisionRecord, LimitRule } from '../core/decision.ts';
 import { erlangC } from '../sim/stats.ts';
+import { DEFAULT_SPIKE_OPTIONS, detectSpikePeriod, findOnsets, recallSpike, type SpikeOptions } from './spikes.ts';
+
+/** History the spike lag is learned from (24 h of 10 s buckets), and how often it is re-learned. */
+const SPIKE_HISTORY_MS = 24 * 3_600_000;
+const SPIKE_DETECT_EVERY_MS = 30 * 60_000;
+/** Phase jitter tolerated when recalling a past onset (buckets either side). */
+const SPIKE_MARGIN = 2;
+/** The projected backlog is drained within 1 / SHORTAGE_DRAIN of a cold start. */
+const SHORTAGE_DRAIN = 3;
+const SPIKE_MAX_ONSETS = 100;
+/** Shortest recurrence looked for (buckets): 5 min. */
+const SPIKE_MIN_LAG = 30;
+/** Longest recurrence looked for (buckets): 6 h. */
+const SPIKE_MAX_LAG = 2160;
+function spikeOpts(p: PredictivePolicy): SpikeOptions {
+  return p.spikeThreshold ? { ...DEFAULT_SPIKE_OPTIONS, threshold: p.spikeThreshold } : DEFAULT_SPIKE_OPTIONS;
+}
 
 export interface PredictivePolicy {
   name: string;
@@ -52,6 +75,15 @@ export interface PredictivePolicy {
   headroom: number;
   /** Cover this quantile of the demand growth observed within one horizon (0 disables). */
   burstQuantile: number;
+  /**
+   * Learn at which lag sudden demand jumps recur (autocorrelation of the onsets in the last
+   * SPIKE_HISTORY_MS of history, re-detected every SPIKE_DETECT_EVERY_MS) and pre-warm for the
+   * same jump one lag after a past one. Optional for compatibility: undefined (a policy built before
+   * this field existed, e.g. in an old decision record) = off; defaultPredictivePolicy turns it on.
+   */
+  spikeMemory?: boolean;
+  /** An onset is a 10 s bucket at least this many times the level 20-40 s before (default 2). */
+  spikeThreshold?: number;
 }
 
 export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: string }): PredictivePolicy {
@@ -67,6 +99,7 @@ export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: s
     seasonMs: 86_400_000,
     headroom: 0,
     burstQuantile: 0,
+    spikeMemory: true,
     ...p,
     coldStartMs,
     prewarmHorizonMs: p.prewarmHorizonMs ?? coldStartMs + 2000,
@@ -182,10 +215,16 @@ export interface PredictiveState {
   growth: number[];
   /** Requirements of recent decisions, for the scale-down window. */
   required: { t: number; n: number }[];
+  /** Learned lag (10 s buckets) at which demand spikes recur; 0 or undefined = none. */
+  spikeLag?: number;
+  /** Share of recent onsets that recurred at spikeLag (the autocorrelation peak). */
+  spikeScore?: number;
+  /** When spikeLag was last (re)detected (epoch ms). */
+  spikeDetectedAt?: number;
 }
 
 export function emptyPredictiveState(): PredictiveState {
-  return { recent: [], recentArrivals: [], buckets: [], bucketStart: -1, partialSum: 0, partialN: 0, lastActive: 0, rate: 0, serviceMs: 0, arrivalsWindow: 0, busyWindow: 0, growth: new Array(GROWTH_BINS).fill(0), required: [] };
+  return { recent: [], recentArrivals: [], buckets: [], bucketStart: -1, partialSum: 0, partialN: 0, lastActive: 0, rate: 0, serviceMs: 0, arrivalsWindow: 0, busyWindow: 0, growth: new Array(GROWTH_BINS).fill(0), required: [], spikeLag: 0, spikeScore: 0, spikeDetectedAt: 0 };
 }
 
 export interface PredictiveDetails {
@@ -197,6 +236,10 @@ export interface PredictiveDetails {
   requiredNow: number;
   requiredForecast: number;
   heldByWindow: number;
+  /** Jump recalled from one learned spike lag ago (1 = none). */
+  spikeRatio?: number;
+  /** The learned spike lag (ms), 0 = none. */
+  spikeLagMs?: number;
 }
 
 export type PredictiveRecord = DecisionRecord<{ policy: PredictivePolicy; observation: PredictiveObservation; state: PredictiveState }, PredictiveDetails>;
@@ -241,8 +284,11 @@ export function decidePredictive(
     busyWindow: prev.busyWindow,
     growth: prev.growth.slice(),
     required: prev.required.filter((r) => r.t > obs.now - policy.scaleDownWindowMs),
+    spikeLag: prev.spikeLag ?? 0,
+    spikeScore: prev.spikeScore ?? 0,
+    spikeDetectedAt: prev.spikeDetectedAt ?? 0,
   };
-  const seasonBuckets = policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0;
+  const seasonBuckets = Math.max(policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0, policy.spikeMemory ? SPIKE_HISTORY_MS / BUCKET_MS : 0);
   for (const s of obs.samples) {
     // mean service time over a decaying window (~10 min): from the service times the proxy saw
     // when it has them; else busy ms per arrival, skipping seconds with a queue once an estimate
@@ -287,6 +333,19 @@ export function decidePredictive(
     st.partialN++;
   }
 
+  if (policy.spikeMemory && st.bucketStart >= 0 && st.bucketStart - (st.spikeDetectedAt ?? 0) >= SPIKE_DETECT_EVERY_MS) {
+    const n = histLen(st.buckets);
+    const keep = SPIKE_HISTORY_MS / BUCKET_MS;
+    const from = Math.max(0, n - keep);
+    const hist = { n, get: (i: number) => histGet(st.buckets, i) };
+    const onsets = findOnsets(hist, from + 4, spikeOpts(policy)).slice(-SPIKE_MAX_ONSETS);
+    // an onset counts toward a lag's score only when one lag before it was searched too
+    const searchedFrom = onsets.length === SPIKE_MAX_ONSETS ? onsets[0] : from + 4;
+    const found = detectSpikePeriod(onsets, searchedFrom, SPIKE_MIN_LAG, SPIKE_MAX_LAG);
+    st.spikeLag = found.lag;
+    st.spikeScore = found.score;
+    st.spikeDetectedAt = st.bucketStart;
+  }
   const r = st.recent;
   const last = r.slice(-10);
   let level = last.length ? last[last.length - 1] : 0;
@@ -299,7 +358,13 @@ export function decidePredictive(
     if (n2 > expect + 3 * Math.sqrt(expect) + 2) level = Math.max(level, ((n2 / 2) * st.serviceMs) / 1000);
   }
   // a backlog is drained over one cold start (replicas ordered now are not ready sooner)
-  const queueNow = st.serviceMs > 0 ? (obs.queued * st.serviceMs) / Math.max(policy.coldStartMs, st.serviceMs) : 0;
+  // Demand beyond the ready capacity keeps queueing until replicas ordered now are ready, one cold
+  // start from now: that future backlog (shortage x cold start) is provisioned for too, to be drained
+  // within a third of a cold start of their arrival (+3 x shortage). Only with a latency SLO that a
+  // request cannot meet after waiting out a cold start (else the backlog costs no SLO miss).
+  const sloAtRisk = policy.sloLatencyMs !== undefined && policy.coldStartMs > policy.sloLatencyMs - st.serviceMs;
+  const shortage = st.serviceMs > 0 && sloAtRisk ? Math.max(0, level - obs.readyReplicas * policy.slotsPerReplica) : 0;
+  const queueNow = (st.serviceMs > 0 ? (obs.queued * st.serviceMs) / Math.max(policy.coldStartMs, st.serviceMs) : 0) + SHORTAGE_DRAIN * shortage;
 
   // trend over the last 5 min of 10 s means (least squares), per second
   let trend = 0;
@@ -333,6 +398,13 @@ export function decidePredictive(
     }
   }
 
+  // recurring spikes: one learned lag after a past onset, expect the same jump again (x level)
+  let spikeRatio = 1;
+  if (policy.spikeMemory && (st.spikeLag ?? 0) > 0) {
+    const hist = { n: hl, get: (i: number) => histGet(st.buckets, i) };
+    const hb = Math.ceil(policy.prewarmHorizonMs / BUCKET_MS);
+    spikeRatio = recallSpike(hist, st.spikeLag ?? 0, hb + 1, SPIKE_MARGIN, spikeOpts(policy));
+  }
   // bursts: grow the level by the burstQuantile of the growth seen within one horizon
   const growth = policy.burstQuantile > 0 ? growthQuantile(st.growth, policy.burstQuantile) : 1;
   forecast = Math.max(forecast, level * growth);
@@ -350,6 +422,13 @@ export function decidePredictive(
     requiredNow = Math.ceil(outstanding / policy.slotsPerReplica);
     requiredForecast = Math.min(requiredForecast, requiredNow);
   }
+  // a recalled spike is provisioned for while it is expected, but not held by the scale-down window
+  // afterwards: if it does not come, its replicas go as soon as the expected onset has passed
+  // The jump applies to the level before it (the lowest of the last minute's buckets and the level
+  // now), so a spike that has begun is not multiplied a second time.
+  let spikeBase = level;
+  for (let i = Math.max(0, hl - 6); i < hl; i++) spikeBase = Math.min(spikeBase, histGet(st.buckets, i));
+  const requiredSpike = !reactive && spikeRatio > 1 ? replicasFor(policy, spikeBase * spikeRatio, svc) : 0;
   const required = Math.max(requiredNow, requiredForecast);
   // first decision: remember the current size as a requirement, so that nothing is scaled down
   // before one scale-down window of observations exists (as the HPA seeds its recommendations)
@@ -362,14 +441,16 @@ export function decidePredictive(
   for (const x of st.required) if (x.t > obs.now - windowMs) held = Math.max(held, x.n);
 
   const limitedBy: LimitRule[] = [];
-  let desired = required;
+  let desired = Math.max(required, requiredSpike);
   if (held > desired) { desired = held; limitedBy.push('stabilization'); }
   if (desired < policy.minReplicas) { desired = policy.minReplicas; limitedBy.push('min'); }
   if (desired > policy.maxReplicas) { desired = policy.maxReplicas; limitedBy.push('max'); }
   if (limitedBy.length === 0) limitedBy.push('none');
 
   const cur = obs.currentReplicas;
-  const why = required > requiredNow
+  const why = requiredSpike > required
+    ? `a spike like the one ${((st.spikeLag ?? 0) * BUCKET_MS / 60_000).toFixed(0)} min ago (x${spikeRatio.toFixed(1)}) is due within ${h.toFixed(0)}s: needs ${requiredSpike}`
+    : required > requiredNow
     ? `forecast demand ${forecast.toFixed(1)} busy slots within ${h.toFixed(0)}s needs ${requiredForecast}`
     : `demand ${(level + queueNow).toFixed(1)} busy slots needs ${requiredNow}`;
   const tail = desired !== required
@@ -397,7 +478,7 @@ export function decidePredictive(
     conditions: [],
     events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
     inputs: { policy, observation: obs, state: prev },
-    details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held },
+    details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS },
   };
   return { record, state: st };
 }
@@ -416,6 +497,8 @@ export const ANNOTATIONS = {
   targetUtilization: 'tide.dev/target-utilization',
   headroom: 'tide.dev/headroom',
   burstQuantile: 'tide.dev/burst-quantile',
+  spikeMemory: 'tide.dev/spike-memory',
+  spikeThreshold: 'tide.dev/spike-threshold',
 } as const;
 
 export function parseDurationMs(v: string, what: string): number {
@@ -471,6 +554,16 @@ export function predictiveFromAnnotations(
   if (a[ANNOTATIONS.burstQuantile]) {
     const v = a[ANNOTATIONS.burstQuantile].trim();
     p.burstQuantile = v === '0' || v === 'none' ? 0 : percent(v, ANNOTATIONS.burstQuantile);
+  }
+  if (a[ANNOTATIONS.spikeMemory]) {
+    const v = a[ANNOTATIONS.spikeMemory].trim().toLowerCase();
+    if (!['on', 'off', 'true', 'false'].includes(v)) throw new Error(`${ANNOTATIONS.spikeMemory}: "${a[ANNOTATIONS.spikeMemory]}" must be on or off`);
+    p.spikeMemory = v === 'on' || v === 'true';
+  }
+  if (a[ANNOTATIONS.spikeThreshold]) {
+    const n = Number(a[ANNOTATIONS.spikeThreshold].replace(/x$/, ''));
+    if (!Number.isFinite(n) || n <= 1) throw new Error(`${ANNOTATIONS.spikeThreshold}: "${a[ANNOTATIONS.spikeThreshold]}" must be a ratio above 1 (e.g. 2)`);
+    p.spikeThreshold = n;
   }
   return defaultPredictivePolicy(p);
 }
