@@ -8,6 +8,7 @@ import type { HpaControllerConfig, HpaObservation, HpaPolicy, HpaState, MetricOb
 import type { AutoscalerItem } from '../bundle.ts';
 import { hpaMappedMetricReader } from '../../../sources/metric-mapping.ts';
 import type { AutoscalerDriver, AutoscalerStatus, DriverContext, DriverOptions } from './types.ts';
+import { autoscalerStatus, kubectlTargets } from './status.ts';
 
 export function formatTarget(t: MetricTarget): string {
   if (t.type === 'Utilization') return `${t.averageUtilization ?? 0}%`;
@@ -93,27 +94,17 @@ export function createHpaDriver(item: AutoscalerItem, ctx: DriverContext, opts: 
     poke() { void driver.sync(ctx.now()); },
     status(): AutoscalerStatus {
       const specs = policy.metrics.map(metricSpecName);
-      const metrics = last?.proposals ?? [];
-      const targets = metrics.length
-        ? metrics.map((p) => `${p.current}/${p.target}`)
-        : specs.map((s) => `<unknown>/${s.target}`);
-      return {
+      return autoscalerStatus(ctx, target, {
         kind: 'hpa',
         name: policy.name,
         reference: `${policy.scaleTargetRef.kind}/${policy.scaleTargetRef.name}`,
-        targets: targets.length > 2 ? `${targets.slice(0, 2).join(', ')} + ${targets.length - 2} more...` : targets.join(', ') || '<none>',
+        targets: kubectlTargets(last?.proposals ?? [], specs),
         minReplicas: policy.minReplicas,
         maxReplicas: policy.maxReplicas,
-        currentReplicas: ctx.pods(target).length,
-        desiredReplicas: last?.desiredReplicas ?? ctx.specReplicas(target),
         created,
         lastScaleTime: (state.lastScaleTime ?? lastScaleTime),
-        metrics,
-        conditions: last?.conditions ?? [],
         metricSpecs: specs,
-        lastDecision: last,
-        dryRun: ctx.dryRun,
-      };
+      }, last);
     },
   };
   return driver;

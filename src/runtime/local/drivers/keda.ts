@@ -12,6 +12,7 @@ import type { MetricSource } from '../../../sources/types.ts';
 import type { AutoscalerItem } from '../bundle.ts';
 import { metricSpecName } from './hpa.ts';
 import type { AutoscalerDriver, AutoscalerStatus, DriverContext, DriverOptions } from './types.ts';
+import { autoscalerStatus, kubectlTargets } from './status.ts';
 
 /** How long one trigger read may take before it counts as failed. */
 const READ_TIMEOUT_MS = 5000;
@@ -93,25 +94,17 @@ export function createKedaDriver(item: AutoscalerItem, ctx: DriverContext, opts:
     },
     poke() { void driver.sync(ctx.now()); },
     status(): AutoscalerStatus {
-      const metrics = last?.proposals ?? [];
-      const targets = metrics.length ? metrics.map((p) => `${p.current}/${p.target}`) : hpaSpecs.map((s) => `<unknown>/${s.target}`);
-      return {
+      return autoscalerStatus(ctx, target, {
         kind: 'keda',
         name: policy.name,
         reference: `${policy.scaleTargetRef.kind}/${policy.scaleTargetRef.name}`,
-        targets: targets.length > 2 ? `${targets.slice(0, 2).join(', ')} + ${targets.length - 2} more...` : targets.join(', ') || '<none>',
+        targets: kubectlTargets(last?.proposals ?? [], hpaSpecs),
         minReplicas: policy.minReplicaCount,
         maxReplicas: policy.maxReplicaCount,
-        currentReplicas: ctx.pods(target).length,
-        desiredReplicas: last?.desiredReplicas ?? ctx.specReplicas(target),
         created,
         lastScaleTime: state.hpa.lastScaleTime ?? lastScaleTime,
-        metrics,
-        conditions: last?.conditions ?? [],
         metricSpecs: hpaSpecs,
-        lastDecision: last,
-        dryRun: ctx.dryRun,
-      };
+      }, last);
     },
     close() {
       for (const s of sources) if (s && !('error' in s)) void s.close().catch(() => {});

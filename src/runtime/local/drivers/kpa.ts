@@ -24,6 +24,7 @@ import type { AutoscalerItem } from '../bundle.ts';
 import { deploymentFromNormalized, deploymentFromObject, serviceFromNormalized, serviceFromObject, type LocalDeployment, type LocalService } from '../workload.ts';
 import type { ManifestDoc } from '../../../spec/load.ts';
 import type { AutoscalerDriver, AutoscalerStatus, DriverContext, DriverOptions } from './types.ts';
+import { autoscalerStatus } from './status.ts';
 
 /** What a 'kpa' AutoscalerItem carries as its policy. */
 export interface KpaItemPolicy {
@@ -264,23 +265,17 @@ export function createKpaDriver(item: AutoscalerItem, ctx: DriverContext, opts: 
     status(): AutoscalerStatus {
       const d = last?.details;
       const cur = d && d.stableAverage !== null ? `${fmt(d.panicking ? d.panicAverage! : d.stableAverage)}${d.panicking ? ' (panic)' : ''}` : '<unknown>';
-      return {
+      return autoscalerStatus(ctx, target, {
         kind: 'kpa',
         name: policy.name,
         reference: policy.target,
         targets: `${cur}/${fmt(policy.targetValue)} ${policy.metric}`,
         minReplicas: policy.minScale,
         maxReplicas: policy.maxScale,
-        currentReplicas: ctx.pods(target).length,
-        desiredReplicas: last?.desiredReplicas ?? ctx.specReplicas(target),
         created,
         ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),
-        metrics: last?.proposals ?? [],
-        conditions: last?.conditions ?? [],
         metricSpecs: [{ name: `${policy.metric} (revision total; stable ${policy.stableWindowSeconds}s, panic ${policy.panicWindowSeconds}s)`, target: `${fmt(policy.targetValue)} per pod` }],
-        ...(last ? { lastDecision: last as DecisionRecord } : {}),
-        dryRun: ctx.dryRun,
-      };
+      }, last as DecisionRecord | undefined);
     },
     close() {
       closed = true;

@@ -14,6 +14,7 @@ import { decidePredictive, emptyPredictiveState, type PredictivePolicy, type Pre
 import { ProxyDemand } from '../../../policies/predictive-shell.ts';
 import type { AutoscalerItem } from '../bundle.ts';
 import type { AutoscalerDriver, AutoscalerStatus, DriverContext, DriverOptions } from './types.ts';
+import { autoscalerStatus } from './status.ts';
 
 /** Decision period (ms), as the simulator's predictive controller and the KPA. */
 export const TIDE_TICK_MS = 2000;
@@ -94,26 +95,20 @@ export function createTideDriver(item: AutoscalerItem, ctx: DriverContext, opts:
     },
     status(): AutoscalerStatus {
       const d = last?.details;
-      return {
+      return autoscalerStatus(ctx, target, {
         kind: 'tide',
         name: policy.name,
         reference: policy.target,
         targets: `${d ? fmt(d.forecast) : '<unknown>'}/${fmt(util)} tide/predicted-concurrency`,
         minReplicas: policy.minReplicas,
         maxReplicas: policy.maxReplicas,
-        currentReplicas: ctx.pods(target).length,
-        desiredReplicas: last?.desiredReplicas ?? ctx.specReplicas(target),
         created,
         ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),
-        metrics: last?.proposals ?? [],
-        conditions: last?.conditions ?? [],
         metricSpecs: [{
           name: `tide/predicted-concurrency (busy slots; horizon ${policy.prewarmHorizonMs / 1000}s, scale-down window ${policy.scaleDownWindowMs / 1000}s${policy.sloLatencyMs !== undefined ? `, SLO ${policy.sloLatencyMs}ms @ ${policy.sloTarget * 100}%` : ''})`,
           target: `${fmt(util)} per replica`,
         }],
-        ...(last ? { lastDecision: last as DecisionRecord } : {}),
-        dryRun: ctx.dryRun,
-      };
+      }, last as DecisionRecord | undefined);
     },
     close() {
       closed = true;
