@@ -102,29 +102,16 @@ export class SlotHeap {
   pop(): void {
     const n = --this.size;
     if (n <= 0) return;
-    const times = this.times;
-    const ids = this.ids;
-    const t = times[n];
-    const id = ids[n];
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      if (r < n && (times[r] < times[l] || (times[r] === times[l] && ids[r] < ids[l]))) c = r;
-      if (times[c] > t || (times[c] === t && ids[c] >= id)) break;
-      times[i] = times[c];
-      ids[i] = ids[c];
-      i = c;
-    }
-    times[i] = t;
-    ids[i] = id;
+    this.siftDownFromTop(this.times[n], this.ids[n], n);
   }
 
   /** Replace the top by (t, id) in one sift (cheaper than pop + push). */
   replaceTop(t: number, id: number): void {
-    const n = this.size;
+    this.siftDownFromTop(t, id, this.size);
+  }
+
+  /** Place (t, id) at the root of the first n entries and sift it down to its place. */
+  private siftDownFromTop(t: number, id: number, n: number): void {
     const times = this.times;
     const ids = this.ids;
     let i = 0;
