@@ -138,6 +138,23 @@ function removeGrouped(metrics: Map<string, Valued>, g: PodGroups): void {
   for (const n of g.unready) metrics.delete(n);
 }
 
+/**
+ * The first steps both per-pod calculations share (upstream GetResourceReplicas and
+ * GetMetricReplicas): group the pods, keep the samples of the ready ones, fail when none is left.
+ */
+function usablePodMetrics(
+  env: CalcEnv,
+  samples: PodMetricSample[],
+  resource: string,
+): { ok: true; metrics: Map<string, Valued>; g: PodGroups } | { ok: false; error: string } {
+  if (env.pods.length === 0) return { ok: false, error: 'no pods returned by selector while calculating replica count' };
+  const metrics = sampleMap(samples);
+  const g = groupPods(env, metrics, resource);
+  removeGrouped(metrics, g);
+  if (metrics.size === 0) return { ok: false, error: 'did not receive metrics for targeted pods (pods might be unready)' };
+  return { ok: true, metrics, g };
+}
+
 /** Per-pod request of `resource` in milli-units (upstream calculateRequests, container-level requests). */
 export function calculateRequests(
   pods: PodInfo[],
@@ -245,11 +262,9 @@ export function getResourceReplicas(
   container: string | undefined,
   samples: PodMetricSample[],
 ): CalcResult {
-  if (env.pods.length === 0) return fail('no pods returned by selector while calculating replica count');
-  const metrics = sampleMap(samples);
-  const g = groupPods(env, metrics, resource);
-  removeGrouped(metrics, g);
-  if (metrics.size === 0) return fail('did not receive metrics for targeted pods (pods might be unready)');
+  const usable = usablePodMetrics(env, samples, resource);
+  if (!usable.ok) return usable;
+  const { metrics, g } = usable;
   const req = calculateRequests(env.pods, container, resource);
   if (!req.ok) return fail(req.error);
   const requests = req.requests;
@@ -313,11 +328,9 @@ export function getPlainMetricReplicas(
   resource: string,
   samples: PodMetricSample[],
 ): CalcResult {
-  if (env.pods.length === 0) return fail('no pods returned by selector while calculating replica count');
-  const metrics = sampleMap(samples);
-  const g = groupPods(env, metrics, resource);
-  removeGrouped(metrics, g);
-  if (metrics.size === 0) return fail('did not receive metrics for targeted pods (pods might be unready)');
+  const usable = usablePodMetrics(env, samples, resource);
+  if (!usable.ok) return usable;
+  const { metrics, g } = usable;
   const { ratio: usageRatio, usage } = metricUsageRatio(metrics, targetUsage);
   const inf = info(g, usageRatio);
   const tol = env.tolerances;
