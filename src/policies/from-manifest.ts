@@ -1,9 +1,9 @@
 // Which autoscaler documents run Tide's own predictive policy instead of their native decider, and
 // the policy built from them. Shared by the simulator and the local runtime so both read a manifest
 // the same way (one code path, as for every other decider).
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { predictiveFromAnnotations, wantsPredictive, type PredictivePolicy } from './predictive.ts';
-import type { ManifestDoc } from '../spec/load.ts';
+import type { ManifestDoc } from '../manifests/load.ts';
 import type { HpaPolicy } from '../deciders/hpa/types.ts';
 import type { KpaPolicy } from '../deciders/kpa/types.ts';
 import type { KedaPolicy } from '../deciders/keda/types.ts';

@@ -28,7 +28,7 @@
 //    spare capacity is kept (one slot per outstanding request) and the scale-down window shrinks to
 //    one cold start: waiting for a new replica is cheaper than keeping one idle.
 import type { DecisionRecord, LimitRule } from '../core/decision.ts';
-import { erlangC } from '../sim/stats.ts';
+import { erlangC } from '../math/queueing.ts';
 import { DEFAULT_SPIKE_OPTIONS, detectSpikePeriod, findOnsets, recallSpike, type SpikeOptions } from './spikes.ts';
 
 /** History the spike lag is learned from (24 h of 10 s buckets), and how often it is re-learned. */

@@ -1,12 +1,12 @@
 // The HPA in `tide decide`: scenario steps → HpaObservation (pods, per-pod samples, object and
 // external values, errors) → decideHpa, carrying the controller memory from step to step.
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { decideHpa, emptyHpaState } from '../deciders/hpa/decide.ts';
 import type {
   HpaControllerConfig, HpaDecisionInputs, HpaPolicy, HpaState, MetricObservation, MetricSpec, PodInfo, ScaleEvent,
 } from '../deciders/hpa/types.ts';
-import type { NormalizedDeployment } from '../spec/types.ts';
-import { milliValue } from '../spec/quantity.ts';
+import type { NormalizedDeployment } from '../manifests/types.ts';
+import { milliValue } from '../manifests/quantity.ts';
 import type { ReplayDecider, ScenarioRunner, ScenarioSetup } from './registry.ts';
 import type { HistoryInput, MetricInput, PodInput, ScenarioStep } from './scenario.ts';
 import { resolveDuration, resolveTime } from './time.ts';

@@ -1,10 +1,10 @@
 // Replay (not yet scenarios) for the KPA, KEDA and Tide deciders: recompute a recorded decision from
 // its inputs. Scenario runners for them can be added here later (ReplayDecider.scenario).
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { decideKeda, type KedaInputs } from '../deciders/keda/decide.ts';
 import { decideKpa } from '../deciders/kpa/decide.ts';
 import type { KpaInputs } from '../deciders/kpa/types.ts';
-import { kpaScenarioHooks } from '../deciders/kpa/scenario.ts';
+import { kpaScenarioHooks } from './kpa-scenario.ts';
 import type { ReplayDecider } from './registry.ts';
 import { decidePredictive, type PredictiveRecord } from '../policies/predictive.ts';
 

@@ -1,7 +1,7 @@
 // Deciders `tide decide` can drive, keyed by DecisionRecord.decider. To plug in KPA/KEDA: add a
 // module exporting a ReplayDecider and list it in REPLAY_DECIDERS.
 import type { DecisionRecord } from '../core/decision.ts';
-import type { ManifestBundle, ManifestDoc } from '../spec/load.ts';
+import type { ManifestBundle, ManifestDoc } from '../manifests/load.ts';
 import type { Scenario, ScenarioStep } from './scenario.ts';
 import { hpaReplay } from './hpa.ts';
 import { kedaReplay, kpaReplay, tideReplay } from './others.ts';

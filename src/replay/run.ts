@@ -1,9 +1,9 @@
 // Scenario runner and record replayer behind `tide decide`.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { DecisionRecord } from '../core/decision.ts';
-import { ManifestBundle, loadManifests, type ManifestDoc, type ManifestInput } from '../spec/load.ts';
+import { ManifestBundle, loadManifests, type ManifestDoc, type ManifestInput } from '../manifests/load.ts';
 import { findReplayDecider, REPLAY_DECIDERS, type ScenarioSetup } from './registry.ts';
 import { scenarioSchema, stepSchema, type Scenario } from './scenario.ts';
 import { resolveTime } from './time.ts';

@@ -2,7 +2,7 @@
 // replay recorded DecisionRecords (JSONL, as the runtimes log them) and check they reproduce.
 import type { Command } from 'commander';
 import type { DecisionRecord } from '../../core/decision.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { parseDecideInput, readDecideFile, replayRecords, runScenario } from '../../replay/run.ts';
 import { scenarioJsonSchema } from '../../replay/scenario.ts';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { apiJson, defaultStateDir } from '../../runtime/local/client.ts';
 import { humanDuration, table } from '../../runtime/local/format.ts';
 import type { AutoscalerStatus } from '../../runtime/local/drivers/types.ts';

@@ -1,7 +1,7 @@
 // `tide load`: a small locust-like load generator for trying autoscaling locally.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { runLoad, formatProgress, formatReport } from '../../load/runner.ts';
 import type { LoadMode } from '../../load/runner.ts';
 import { readTrace } from '../../load/trace.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { apiCall, apiJson, defaultStateDir, readDaemonInfo } from '../../runtime/local/client.ts';
 import type { ReplicaStatus } from '../../runtime/local/supervisor.ts';
 

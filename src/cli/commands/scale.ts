@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { apiJson, defaultStateDir } from '../../runtime/local/client.ts';
 
 export function register(program: Command): void {

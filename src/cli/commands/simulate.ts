@@ -2,7 +2,7 @@
 // discrete-event simulator and print cost / latency / SLO side by side; optional HTML/SVG/CSV output.
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { defaultService, simulate, type ServiceModel, type SimOptions, type SimResult } from '../../sim/engine.ts';
 import { parseDist, type Dist } from '../../sim/dist.ts';
 import { generate, parseGenerator, traceDurationMs, traceRequestCount, type Trace } from '../../sim/workload.ts';

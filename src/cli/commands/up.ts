@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { startDaemon } from '../../runtime/local/daemon.ts';
 import { defaultStateDir } from '../../runtime/local/client.ts';
 import { parseDuration } from '../../runtime/local/workload.ts';

@@ -3,10 +3,10 @@
 // objects (HPA → Deployment, Service → Deployment by selector) and adapts them to local types.
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { UserError } from '../../cli/errors.ts';
-import { formatDiagnostic } from '../../spec/diagnostics.ts';
-import { loadManifests, type ManifestDoc } from '../../spec/load.ts';
-import type { NormalizedDeployment } from '../../spec/types.ts';
+import { UserError } from '../../core/errors.ts';
+import { formatDiagnostic } from '../../manifests/diagnostics.ts';
+import { loadManifests, type ManifestDoc } from '../../manifests/load.ts';
+import type { NormalizedDeployment } from '../../manifests/types.ts';
 import type { HpaPolicy, HpaScalingRules, MetricSpec, MetricTarget } from '../../deciders/hpa/types.ts';
 import { isKnativeObject, knativeLocalFromDoc } from './drivers/kpa.ts';
 import { predictivePolicyForDoc } from '../../policies/from-manifest.ts';

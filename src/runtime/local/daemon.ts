@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../core/errors.ts';
 import { startApi } from './api.ts';
 import { LocalRuntime, type RuntimeOptions } from './controller.ts';
 import { HOST, reapLeftovers } from './supervisor.ts';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import type { ProbeSpec } from './probes.ts';
-import type { NormalizedDeployment, NormalizedProbe, NormalizedService } from '../../spec/types.ts';
+import type { NormalizedDeployment, NormalizedProbe, NormalizedService } from '../../manifests/types.ts';
 
 export interface ContainerPort { name?: string; containerPort: number }
 

@@ -10,7 +10,7 @@ import { FIXTURE, httpGet, sleep, tideUp } from '../runtime/helpers.ts';
 import { simulate, defaultService } from '../../../src/sim/engine.ts';
 import { kpaController } from '../../../src/sim/kpa-controller.ts';
 import { ArrivalStream, generate, type RequestsTrace } from '../../../src/sim/workload.ts';
-import { loadManifests } from '../../../src/spec/index.ts';
+import { loadManifests } from '../../../src/manifests/index.ts';
 import type { KpaPolicy } from '../../../src/deciders/kpa/types.ts';
 
 const SERVICE_MS = 250;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadManifests, loadManifestsLenient, formatDiagnostic } from '../../../src/spec/index.ts';
+import { loadManifests, loadManifestsLenient, formatDiagnostic } from '../../../src/manifests/index.ts';
 import type { KedaPolicy } from '../../../src/deciders/keda/types.ts';
 
 const deployment = `apiVersion: apps/v1

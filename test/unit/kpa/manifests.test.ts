@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadManifestsLenient, loadManifests } from '../../../src/spec/load.ts';
-import { formatDiagnostic } from '../../../src/spec/diagnostics.ts';
-import type { KnativeNormalized } from '../../../src/spec/dialects/knative-workload.ts';
-import { setKnativeClusterConfig } from '../../../src/spec/dialects/knative-workload.ts';
+import { loadManifestsLenient, loadManifests } from '../../../src/manifests/load.ts';
+import { formatDiagnostic } from '../../../src/manifests/diagnostics.ts';
+import type { KnativeNormalized } from '../../../src/manifests/dialects/knative-workload.ts';
+import { setKnativeClusterConfig } from '../../../src/manifests/dialects/knative-workload.ts';
 import { kpaConfigFromMap, defaultKpaConfig } from '../../../src/deciders/kpa/config.ts';
 import type { KpaPolicy } from '../../../src/deciders/kpa/types.ts';
 import type { HpaPolicy } from '../../../src/deciders/hpa/types.ts';

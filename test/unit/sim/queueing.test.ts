@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { simulate, type ServiceModel } from '../../../src/sim/engine.ts';
 import { staticController } from '../../../src/sim/controllers.ts';
 import { generate } from '../../../src/sim/workload.ts';
-import { mmcMeanWait, erlangC } from '../../../src/sim/stats.ts';
+import { mmcMeanWait, erlangC } from '../../../src/math/queueing.ts';
 
 function svc(concurrency: number, meanMs: number): ServiceModel {
   return {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hpaFromAutoscaleFlags, loadManifests } from '../../../src/spec/index.ts';
+import { hpaFromAutoscaleFlags, loadManifests } from '../../../src/manifests/index.ts';
 import type { HpaPolicy } from '../../../src/deciders/hpa/types.ts';
 
 const SEED = new URL('../../../examples/manifests/seed/', import.meta.url);

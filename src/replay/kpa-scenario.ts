@@ -4,11 +4,11 @@
 // [3, 8, 12] }]` (one per second, the last at the step time). The first step fills a whole stable
 // window with its value (a steady state). Seconds with no ready pod and no traffic are left out, as
 // the local runtime does. Decider state carries from step to step.
-import type { ReplayDecider, ScenarioRunner, ScenarioSetup } from '../../replay/registry.ts';
-import type { ScenarioStep } from '../../replay/scenario.ts';
-import { resolveTime } from '../../replay/time.ts';
-import { decideKpa } from './decide.ts';
-import type { KpaDecisionRecord, KpaPolicy, KpaSample, KpaState } from './types.ts';
+import type { ReplayDecider, ScenarioRunner, ScenarioSetup } from './registry.ts';
+import type { ScenarioStep } from './scenario.ts';
+import { resolveTime } from './time.ts';
+import { decideKpa } from '../deciders/kpa/decide.ts';
+import type { KpaDecisionRecord, KpaPolicy, KpaSample, KpaState } from '../deciders/kpa/types.ts';
 
 export function isKpaPolicy(o: unknown): o is KpaPolicy {
   const p = o as KpaPolicy;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadManifests, loadManifestsLenient, ManifestError, formatDiagnostic, resolveTargetPort, supportedKinds } from '../../../src/spec/index.ts';
-import { UserError } from '../../../src/cli/errors.ts';
+import { loadManifests, loadManifestsLenient, ManifestError, formatDiagnostic, resolveTargetPort, supportedKinds } from '../../../src/manifests/index.ts';
+import { UserError } from '../../../src/core/errors.ts';
 
 const HPA_BAD = `apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler

@@ -1,19 +1,19 @@
 // The manifest dialects Tide understands, keyed by apiVersion + kind.
 //
 // How to add a dialect (e.g. serving.kserve.io/v1beta1 InferenceService, keda.sh/v1alpha1 ScaledObject):
-//   1. Create src/spec/dialects/<name>.ts exporting a `Dialect` (see dialects/types.ts):
+//   1. Create src/manifests/dialects/<name>.ts exporting a `Dialect` (see dialects/types.ts):
 //        { apiVersions, kind, role, roles?, decider?, schema (zod), validate?, normalize?, autoscalerOf?,
 //          scaleTarget?, podLabels?, selector? }
 //      A document that is both a workload and an autoscaler (Knative Service, InferenceService) sets
 //      role 'workload' and roles ['autoscaler'], and autoscalerOf(normalized) → { decider, policy }
 //      when the decider depends on the content (e.g. the autoscaling class annotation).
-//      Build the schema with k8sObject()/quantity()/metadataSchema from src/spec/k8s/common.ts so unknown
+//      Build the schema with k8sObject()/quantity()/metadataSchema from src/manifests/k8s/common.ts so unknown
 //      fields are reported and positions work. Put upstream's semantic rules in `validate` (report with
 //      ctx.report({ path, message, allowed })), defaults + conversion in `normalize`.
 //   2. Import it below and append it to DIALECTS. Nothing else changes: loadManifests() validates,
 //      normalizes and indexes every document by kind; unknown apiVersion/kind pairs are reported
 //      with the list built from this array.
-//   3. Add a test in test/unit/spec/ loading a sample YAML (and a broken one) through loadManifests().
+//   3. Add a test in test/unit/manifests/ loading a sample YAML (and a broken one) through loadManifests().
 import type { Dialect } from './dialects/types.ts';
 import { deploymentDialect } from './dialects/deployment.ts';
 import { serviceDialect } from './dialects/service.ts';

@@ -1,5 +1,5 @@
-// What a manifest dialect provides. One file per dialect under src/spec/dialects/, listed in
-// src/spec/registry.ts (see the "how to add a dialect" note there).
+// What a manifest dialect provides. One file per dialect under src/manifests/dialects/, listed in
+// src/manifests/registry.ts (see the "how to add a dialect" note there).
 import type { z } from 'zod';
 
 export type DialectRole = 'workload' | 'service' | 'autoscaler' | 'other';

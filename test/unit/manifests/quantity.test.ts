@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareQuantities, formatQuantity, milliValue, parseQuantity, QuantityError, scaledValueBig, value } from '../../../src/spec/quantity.ts';
+import { compareQuantities, formatQuantity, milliValue, parseQuantity, QuantityError, scaledValueBig, value } from '../../../src/manifests/quantity.ts';
 
 test('parses and rounds as resource.Quantity (table)', () => {
   const cases: [string, number, string][] = [

@@ -1,6 +1,6 @@
 // Problems found in manifests, each pinned to a file position, reported all at once.
 // Rendered as `file:line:col: field.path: what is wrong (what is allowed)`.
-import { UserError } from '../cli/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 export interface Diagnostic {
   severity: 'error' | 'warning';
