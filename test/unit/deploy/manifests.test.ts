@@ -1,0 +1,59 @@
+// Static checks of deploy/kubernetes/: what a cluster admin is promised before applying it.
+// (test/e2e/kubernetes/rbac.test.ts applies the same files to a real control plane.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+const DIR = join(import.meta.dirname, '../../../deploy/kubernetes');
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
+const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
+const objects: Obj[] = files.flatMap((f) => parseAllDocuments(readFileSync(join(DIR, f), 'utf8')).map((d) => d.toJS() as Obj)).filter(Boolean);
+const byKind = (k: string) => objects.filter((o) => o.kind === k);
+
+test('deploy/kubernetes: the Namespace comes first (kubectl apply -f DIR applies files in name order)', () => {
+  assert.equal(objects[0].kind, 'Namespace');
+  const ns = objects[0].metadata.name;
+  for (const o of objects.slice(1)) if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, ns, `${o.kind}/${o.metadata.name}`);
+});
+
+test('deploy/kubernetes: the controller Deployment runs non-root, read-only, without privileges, with probes and resources', () => {
+  const [d] = byKind('Deployment') as unknown as { spec: { template: { spec: { serviceAccountName: string; securityContext: Record<string, unknown>; containers: Record<string, any>[] } } } }[];
+  const pod = d.spec.template.spec;
+  assert.equal(pod.serviceAccountName, 'tide-controller');
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.ok(Number(pod.securityContext.runAsUser) > 0);
+  for (const c of pod.containers) {
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+    assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+    assert.ok(c.livenessProbe?.httpGet?.path === '/healthz');
+    assert.ok(c.readinessProbe?.httpGet?.path === '/readyz');
+    assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory);
+    assert.equal(c.args[0], 'controller');
+  }
+});
+
+test('deploy/kubernetes: the ClusterRole grants no secrets, no wildcard verbs, no writes beyond status, /scale and events', () => {
+  const [role] = byKind('ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }[];
+  const writes = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+  for (const r of role.rules) {
+    assert.ok(!r.verbs.includes('*'), `wildcard verb in ${JSON.stringify(r)}`);
+    assert.ok(!r.resources.some((x) => x === '*' && !r.apiGroups.every((g) => /metrics\.k8s\.io$/.test(g))), `wildcard resource outside the metrics APIs: ${JSON.stringify(r)}`);
+    assert.ok(!r.resources.some((x) => /secrets|serviceaccounts\/token|roles|rolebindings/.test(x)), JSON.stringify(r));
+    if (r.verbs.some((v) => writes.has(v))) {
+      assert.ok(r.resources.every((x) => x === 'horizontalpodautoscalers/status' || x.endsWith('/scale') || x === 'events' || x === 'leases'), `write on ${r.resources}`);
+      assert.ok(!r.verbs.includes('delete'));
+    }
+  }
+  const [binding] = byKind('ClusterRoleBinding') as unknown as { roleRef: { name: string }; subjects: { kind: string; name: string; namespace: string }[] }[];
+  assert.equal(binding.roleRef.name, 'tide-controller');
+  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'tide-controller', namespace: 'tide-system' }]);
+});
+
+test('Dockerfile: non-root user matching the Deployment, no dev dependencies', () => {
+  const df = readFileSync(join(DIR, '../../Dockerfile'), 'utf8');
+  assert.match(df, /^USER 65532:65532$/m);
+  assert.match(df, /npm ci --omit=dev/);
+});
