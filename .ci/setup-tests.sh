@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Everything the tests need on a fresh machine, then nothing else: the Debian services the tests
+# talk to (.ci/install-services.sh, needs root/sudo the first time) and the Kubernetes test plane
+# binaries (test/k8s/plane/build.sh: Go module proxy -> $K8S_TESTBED_HOME, default
+# ~/.cache/tide-k8s-testbed; ~12-30 min cold on 2 cores, under a second when cached).
+# Idempotent. `npm run test:all` = this + `npm test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ]; then bash .ci/install-services.sh
+elif command -v sudo >/dev/null; then sudo bash .ci/install-services.sh
+else echo "setup-tests: not root and no sudo: skipping .ci/install-services.sh" >&2; fi
+# Go for the plane build: Debian's golang is too old for kubernetes 1.37 (needs go 1.26);
+# build.sh uses /usr/local/go/bin/go or go on PATH.
+WITH_METRICS_SERVER=1 bash test/k8s/plane/build.sh

@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors.ts';
+import { loadKubeConfig, makeApis, apiMessage } from '../../runtime/kubernetes/client.ts';
+import { KubernetesController, type Mode } from '../../runtime/kubernetes/controller.ts';
+import { parseDuration } from '../../runtime/local/workload.ts';
+import { loadMetricMapping, parseMetricMapping, type MetricMapping } from '../../sources/metric-mapping.ts';
+
+const dur = (flag: string, minMs = 0) => (v: string) => {
+  let ms: number;
+  try { ms = parseDuration(v); } catch (e) { throw new UserError(`${flag}: ${(e as Error).message}`); }
+  if (ms < minMs) throw new UserError(`${flag}: must be at least ${minMs}ms, got ${JSON.stringify(v)}`);
+  return ms;
+};
+const num = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`${flag}: expected a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('controller')
+    .description('run the HPA controller against a Kubernetes cluster (shadow mode by default: compare with the cluster\'s own HPA controller; active: scale and write status)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account, else $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('-n, --namespace <ns>', 'watch only this namespace (default: all)')
+    .option('--mode <mode>', 'mode of HPAs without a tide.dev/mode annotation: shadow (never writes) or active (scale + status; use when kube-controller-manager runs with --controllers=*,-horizontal-pod-autoscaler-controller)', 'shadow')
+    .option('--sync-period <duration>', 'HPA sync period (--horizontal-pod-autoscaler-sync-period)', dur('--sync-period', 100), 15_000)
+    .option('--hpa-tolerance <fraction>', '--horizontal-pod-autoscaler-tolerance', num('--hpa-tolerance'))
+    .option('--downscale-stabilization <duration>', '--horizontal-pod-autoscaler-downscale-stabilization (HPAs without behavior)', dur('--downscale-stabilization'))
+    .option('--cpu-init-period <duration>', '--horizontal-pod-autoscaler-cpu-initialization-period', dur('--cpu-init-period'))
+    .option('--readiness-delay <duration>', '--horizontal-pod-autoscaler-initial-readiness-delay', dur('--readiness-delay'))
+    .option('--metrics-mapping <file>', 'PromQL mapping for Pods/Object/External metrics when the cluster has no custom/external metrics API (tide-metrics.yaml format)')
+    .option('--metrics-mapping-configmap <ns/name>', 'the same mapping from a ConfigMap (key tide-metrics.yaml)')
+    .option('--decisions <file>', 'append every decision record to this JSONL file (replay: tide decide FILE --verify)')
+    .option('--listen <host:port>', 'address for /metrics, /healthz, /readyz and /api/hpas', '127.0.0.1:8080')
+    .option('--field-manager <name>', 'field manager / event source name of Tide\'s writes', 'tide-controller')
+    .option('--log-format <fmt>', 'json (default) or text', 'json')
+    .action(async (o: Record<string, any>) => {
+      if (o.mode !== 'shadow' && o.mode !== 'active') throw new UserError(`--mode: must be shadow or active, got ${JSON.stringify(o.mode)}`);
+      const m = /^(.*):(\d+)$/.exec(o.listen);
+      if (!m) throw new UserError(`--listen: expected host:port, got ${JSON.stringify(o.listen)}`);
+      const json = o.logFormat !== 'text';
+      const log = (level: string, msg: string, fields: Record<string, unknown> = {}) => {
+        if (json) process.stderr.write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }) + '\n');
+        else process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${level.toUpperCase()} ${msg}${Object.keys(fields).length ? ' ' + JSON.stringify(fields) : ''}\n`);
+      };
+      const { kc, source } = loadKubeConfig({ kubeconfig: o.kubeconfig, context: o.context });
+      const apis = makeApis(kc);
+      let mapping: MetricMapping | undefined;
+      if (o.metricsMapping) {
+        mapping = loadMetricMapping(o.metricsMapping);
+        if (!mapping) throw new UserError(`--metrics-mapping: ${o.metricsMapping} not found`);
+      }
+      if (o.metricsMappingConfigmap) {
+        const [ns, name] = String(o.metricsMappingConfigmap).split('/');
+        if (!ns || !name) throw new UserError('--metrics-mapping-configmap: expected NAMESPACE/NAME');
+        try {
+          const cm = await apis.core.readNamespacedConfigMap({ namespace: ns, name });
+          const text = cm.data?.['tide-metrics.yaml'];
+          if (text === undefined) throw new UserError(`ConfigMap ${ns}/${name} has no key tide-metrics.yaml`);
+          mapping = parseMetricMapping(text, `configmap ${ns}/${name}`);
+        } catch (e) {
+          if (e instanceof UserError) throw e;
+          throw new UserError(`--metrics-mapping-configmap ${ns}/${name}: ${apiMessage(e)}`);
+        }
+      }
+      const hpaConfig: Record<string, number> = {};
+      if (o.hpaTolerance !== undefined) hpaConfig.tolerance = o.hpaTolerance;
+      if (o.downscaleStabilization !== undefined) hpaConfig.downscaleStabilizationSeconds = o.downscaleStabilization / 1000;
+      if (o.cpuInitPeriod !== undefined) hpaConfig.cpuInitializationPeriodSeconds = o.cpuInitPeriod / 1000;
+      if (o.readinessDelay !== undefined) hpaConfig.initialReadinessDelaySeconds = o.readinessDelay / 1000;
+      const ctl = new KubernetesController({
+        apis,
+        namespace: o.namespace,
+        defaultMode: o.mode as Mode,
+        syncPeriodMs: o.syncPeriod,
+        hpaConfig,
+        decisionsFile: o.decisions,
+        mapping,
+        fieldManager: o.fieldManager,
+        host: m[1],
+        port: Number(m[2]),
+        log,
+      });
+      log('info', 'starting', { kubeconfig: source, server: kc.getCurrentCluster()?.server, namespace: o.namespace ?? '(all)', mode: o.mode, syncPeriodMs: o.syncPeriod });
+      let stopping = false;
+      const stop = async (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        log('info', `${sig}: stopping`);
+        await ctl.stop();
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+      await ctl.start();
+      const a = ctl.address;
+      log('info', 'ready', { listen: a ? `${a.host}:${a.port}` : null });
+      // for tests and scripts: the bound address on stdout, one line
+      if (a) process.stdout.write(`listening on http://${a.host}:${a.port}\n`);
+      await new Promise(() => {});
+    });
+}

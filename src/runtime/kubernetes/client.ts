@@ -1,0 +1,166 @@
+// Connecting to a cluster the way every Kubernetes client does (in-cluster service account, else
+// --kubeconfig / $KUBECONFIG / ~/.kube/config, with --context), the API groups Tide uses, and the
+// small helpers around @kubernetes/client-node 2.x's error shapes.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { UserError } from '../../core/errors.ts';
+
+export interface ConnectOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Use the pod's service account even when a kubeconfig is around. */
+  inCluster?: boolean;
+}
+
+const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** Load a KubeConfig: explicit file, else in-cluster (when running in a pod), else $KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(opts: ConnectOptions = {}): { kc: k8s.KubeConfig; source: string } {
+  const kc = new k8s.KubeConfig();
+  let source: string;
+  if (!opts.kubeconfig && (opts.inCluster || (process.env.KUBERNETES_SERVICE_HOST && existsSync(SA_TOKEN) && !process.env.KUBECONFIG))) {
+    kc.loadFromCluster();
+    source = 'in-cluster service account';
+  } else {
+    const file = opts.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? join(homedir(), '.kube/config');
+    if (!existsSync(file)) throw new UserError(`kubeconfig ${file} not found (use --kubeconfig, $KUBECONFIG, or run in a pod with a service account)`);
+    try { kc.loadFromFile(file); } catch (e) { throw new UserError(`kubeconfig ${file}: ${(e as Error).message}`); }
+    source = file;
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) throw new UserError(`context ${JSON.stringify(opts.context)} not found in ${source} (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) throw new UserError(`no current cluster in ${source} (set current-context or pass --context)`);
+  return { kc, source };
+}
+
+/** KubernetesObjectApi's discovery (kind -> resource), made public. */
+export class Discovery extends k8s.KubernetesObjectApi {
+  async lookup(apiVersion: string, kind: string): Promise<k8s.V1APIResource | undefined> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
+export interface Apis {
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  autoscaling: k8s.AutoscalingV2Api;
+  custom: k8s.CustomObjectsApi;
+  apis: k8s.ApisApi;
+  discovery: Discovery;
+  /** Counts API requests by verb (for /metrics and the benchmark). */
+  requests: Map<string, number>;
+}
+
+export function makeApis(kc: k8s.KubeConfig): Apis {
+  return {
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    autoscaling: kc.makeApiClient(k8s.AutoscalingV2Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    apis: kc.makeApiClient(k8s.ApisApi),
+    discovery: kc.makeApiClient(Discovery),
+    requests: new Map(),
+  };
+}
+
+export const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** HTTP status of an ApiException (undefined for transport errors). */
+export function apiCode(e: unknown): number | undefined {
+  return e instanceof k8s.ApiException ? e.code : undefined;
+}
+
+/** A Status object's message from an ApiException, or the transport error's cause, for conditions and logs. */
+export function apiMessage(e: unknown): string {
+  if (e instanceof k8s.ApiException) {
+    let body: { message?: string; reason?: string } | undefined;
+    try { body = typeof e.body === 'string' ? JSON.parse(e.body) : (e.body as typeof body); } catch { /* not JSON */ }
+    if (body?.message) return body.message;
+    if (e.code === 401) return 'Unauthorized';
+    if (e.code === 403) return 'Forbidden';
+    return `HTTP ${e.code}`;
+  }
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err?.cause?.code) return `${err.message} (${err.cause.code})`;
+  return err?.message ?? String(e);
+}
+
+export function isTransportError(e: unknown): boolean {
+  return !(e instanceof k8s.ApiException);
+}
+
+// ---- label selectors in their string form (scale.status.selector) ----
+
+type Req = { key: string; op: 'in' | 'notin' | 'exists' | '!exists' | '=' | '!='; values: string[] };
+
+/** Parse "app=x,tier in (a,b),!legacy" (the string form labels.Selector prints). */
+export function parseSelector(s: string): Req[] {
+  const reqs: Req[] = [];
+  let i = 0;
+  const src = s.trim();
+  const ws = () => { while (i < src.length && src[i] === ' ') i++; };
+  const word = () => {
+    ws();
+    const m = /^[A-Za-z0-9._\-/]*/.exec(src.slice(i))![0];
+    i += m.length;
+    return m;
+  };
+  while (i < src.length) {
+    ws();
+    let neg = false;
+    if (src[i] === '!') { neg = true; i++; }
+    const key = word();
+    if (!key) throw new Error(`invalid selector ${JSON.stringify(s)}`);
+    ws();
+    if (neg) reqs.push({ key, op: '!exists', values: [] });
+    else if (src.startsWith('!=', i)) { i += 2; reqs.push({ key, op: '!=', values: [word()] }); }
+    else if (src.startsWith('==', i)) { i += 2; reqs.push({ key, op: '=', values: [word()] }); }
+    else if (src[i] === '=') { i += 1; reqs.push({ key, op: '=', values: [word()] }); }
+    else if (/^(in|notin)\s*\(/.test(src.slice(i))) {
+      const op = src.startsWith('notin', i) ? 'notin' : 'in';
+      i = src.indexOf('(', i) + 1;
+      const end = src.indexOf(')', i);
+      if (end < 0) throw new Error(`invalid selector ${JSON.stringify(s)}`);
+      reqs.push({ key, op, values: src.slice(i, end).split(',').map((v) => v.trim()).filter(Boolean) });
+      i = end + 1;
+    } else reqs.push({ key, op: 'exists', values: [] });
+    ws();
+    if (i < src.length) {
+      if (src[i] !== ',') throw new Error(`invalid selector ${JSON.stringify(s)}`);
+      i++;
+    }
+  }
+  return reqs;
+}
+
+export function selectorMatchesLabels(reqs: Req[], labels: Record<string, string> | undefined): boolean {
+  const l = labels ?? {};
+  for (const r of reqs) {
+    const has = Object.prototype.hasOwnProperty.call(l, r.key);
+    switch (r.op) {
+      case '=': if (l[r.key] !== r.values[0]) return false; break;
+      case '!=': if (has && l[r.key] === r.values[0]) return false; break;
+      case 'in': if (!has || !r.values.includes(l[r.key])) return false; break;
+      case 'notin': if (has && r.values.includes(l[r.key])) return false; break;
+      case 'exists': if (!has) return false; break;
+      case '!exists': if (has) return false; break;
+    }
+  }
+  return true;
+}
+
+/** A V1MicroTime for now (events.k8s.io and Lease fields need exactly 6 fraction digits). */
+export function microNow(): k8s.V1MicroTime {
+  return new k8s.V1MicroTime();
+}
+
+export function toMs(t: unknown): number | undefined {
+  if (t === undefined || t === null) return undefined;
+  if (t instanceof Date) return t.getTime();
+  const ms = Date.parse(String(t));
+  return Number.isNaN(ms) ? undefined : ms;
+}

@@ -1,0 +1,515 @@
+// `tide controller`: the HPA controller on a real cluster. Informers keep HPAs and pods in memory;
+// every sync period each HPA is reconciled like kube-controller-manager's HorizontalController does
+// it (scale via /scale, pods by the scale's selector, metrics from metrics.k8s.io or the
+// custom/external metrics APIs or Prometheus), decided by the same pure HPA decider `tide up` uses,
+// and then, per object:
+//   shadow (default): nothing is written to the HPA or its target. Tide's decision is compared with
+//     the upstream controller's status.desiredReplicas; the agreement is a Prometheus metric, and a
+//     changed recommendation is published as an Event (reason TideRecommendation) and on /api/hpas.
+//   active (annotation tide.dev/mode: active, or --mode active): Tide scales through /scale, writes
+//     the status subresource and the Events upstream writes. If another writer changes the target's
+//     replicas or the HPA's status behind it, Tide stops acting on that object (condition + event).
+// Decisions go to a JSONL file that `tide decide --verify` replays.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { decideHpa, emptyHpaState } from '../../deciders/hpa/decide.ts';
+import type { HpaControllerConfig, HpaDecisionRecord, HpaObservation, HpaState, MetricObservation } from '../../deciders/hpa/types.ts';
+import { type MetricMapping, mergeMappings, mappingFromAnnotations } from '../../sources/metric-mapping.ts';
+import type { Apis } from './client.ts';
+import { apiCode, apiMessage } from './client.ts';
+import { policyOf } from './hpa-policy.ts';
+import { Watched } from './informer.ts';
+import { ResourceMetrics, observeCustom, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
+import { getScale, updateScale, ScaleError, type ScaleInfo } from './scale.ts';
+import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
+
+export const MODE_ANNOTATION = 'tide.dev/mode';
+export type Mode = 'shadow' | 'active';
+
+export type LogFn = (level: 'info' | 'warn' | 'error' | 'debug', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ControllerOptions {
+  apis: Apis;
+  /** Watch one namespace; all when undefined. */
+  namespace?: string;
+  /** Mode of HPAs without the tide.dev/mode annotation. */
+  defaultMode: Mode;
+  syncPeriodMs: number;
+  hpaConfig?: Partial<HpaControllerConfig>;
+  /** JSONL sink for decision records. */
+  decisionsFile?: string;
+  /** PromQL mapping for Pods/Object/External metrics (file or ConfigMap contents). */
+  mapping?: MetricMapping;
+  fieldManager?: string;
+  /** 127.0.0.1 port for /metrics, /healthz, /readyz, /api/hpas (0 = any free port; undefined = no server). */
+  port?: number;
+  host?: string;
+  log?: LogFn;
+}
+
+export interface ShadowResult { tide: number; upstream: number | undefined; agree: boolean; at: string }
+
+export interface HpaEntry {
+  namespace: string;
+  name: string;
+  uid: string;
+  mode: Mode;
+  state: HpaState;
+  last?: HpaDecisionRecord;
+  /** Why this object is not acted on (conflict with another writer, invalid spec). */
+  halted?: string;
+  haltedGeneration?: number;
+  invalid?: string;
+  /** What Tide last wrote to the target's scale (active mode). */
+  lastScaleWrite?: { replicas: number; at: number };
+  lastStatusWriteAt?: number;
+  shadow?: ShadowResult;
+  lastPublished?: number;
+  agreements: number;
+  disagreements: number;
+  lastError?: string;
+  syncs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class KubernetesController {
+  readonly opts: ControllerOptions;
+  readonly apis: Apis;
+  readonly hpas: Watched<HpaObject>;
+  readonly pods: Watched<k8s.V1Pod>;
+  readonly entries = new Map<string, HpaEntry>();
+  readonly registry = new Registry();
+  private readonly events: EventRecorder;
+  private readonly resourceMetrics: ResourceMetrics;
+  private readonly fieldManager: string;
+  private served = { resource: true, custom: false, external: false };
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private server: Server | undefined;
+  private roundRunning: Promise<void> | undefined;
+  rounds = 0;
+  private readonly m: {
+    syncs: Counter; desired: Gauge; upstreamDesired: Gauge; agreement: Counter; rescales: Counter;
+    halted: Gauge; apiRequests: Gauge; roundSeconds: Histogram; informerHealthy: Gauge; relists: Gauge;
+  };
+
+  constructor(opts: ControllerOptions) {
+    this.opts = opts;
+    this.apis = opts.apis;
+    this.fieldManager = opts.fieldManager ?? 'tide-controller';
+    this.events = new EventRecorder(this.apis, this.fieldManager);
+    this.resourceMetrics = new ResourceMetrics(this.apis);
+    const log = (msg: string, fields?: Record<string, unknown>) => this.log('warn', msg, fields);
+    const ns = opts.namespace;
+    const { core, autoscaling, kc } = this.apis;
+    this.hpas = new Watched<HpaObject>({
+      kc, name: 'hpa', log,
+      path: ns ? `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers` : '/apis/autoscaling/v2/horizontalpodautoscalers',
+      list: () => { this.count('list hpa'); return ns ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns }) : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(); },
+      onChange: (verb, obj) => this.onHpa(verb, obj),
+    });
+    this.pods = new Watched<k8s.V1Pod>({
+      kc, name: 'pods', log,
+      path: ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods',
+      list: () => { this.count('list pods'); return ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces(); },
+    });
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'tide_controller_' });
+    const L = ['namespace', 'hpa'];
+    this.m = {
+      syncs: new Counter({ name: 'tide_k8s_syncs_total', help: 'HPA reconciles by mode and result', labelNames: [...L, 'mode', 'result'], registers: [r] }),
+      desired: new Gauge({ name: 'tide_k8s_desired_replicas', help: "Tide's desired replicas from its last decision", labelNames: L, registers: [r] }),
+      upstreamDesired: new Gauge({ name: 'tide_k8s_upstream_desired_replicas', help: "status.desiredReplicas written by the cluster's own HPA controller (shadow mode)", labelNames: L, registers: [r] }),
+      agreement: new Counter({ name: 'tide_k8s_shadow_decisions_total', help: "Shadow decisions compared with upstream's status.desiredReplicas (result=agree|disagree)", labelNames: [...L, 'result'], registers: [r] }),
+      rescales: new Counter({ name: 'tide_k8s_rescales_total', help: 'Scale writes through /scale (active mode)', labelNames: L, registers: [r] }),
+      halted: new Gauge({ name: 'tide_k8s_halted', help: '1 when Tide stopped acting on an HPA (another writer, invalid spec)', labelNames: [...L, 'reason'], registers: [r] }),
+      apiRequests: new Gauge({ name: 'tide_k8s_api_requests', help: 'API requests made by the controller since start, by verb', labelNames: ['verb'], registers: [r] }),
+      roundSeconds: new Histogram({ name: 'tide_k8s_sync_round_seconds', help: 'Duration of one sync round over all HPAs', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [r] }),
+      informerHealthy: new Gauge({ name: 'tide_k8s_informer_healthy', help: '1 when the informer has a complete, current list', labelNames: ['informer'], registers: [r] }),
+      relists: new Gauge({ name: 'tide_k8s_informer_lists', help: 'LISTs done by an informer (first + after errors)', labelNames: ['informer'], registers: [r] }),
+    };
+  }
+
+  private count(verb: string): void {
+    this.apis.requests.set(verb, (this.apis.requests.get(verb) ?? 0) + 1);
+  }
+
+  log(level: 'info' | 'warn' | 'error' | 'debug', msg: string, fields: Record<string, unknown> = {}): void {
+    if (this.opts.log) this.opts.log(level, msg, fields);
+  }
+
+  /** Start informers, wait for their first LIST, start the HTTP endpoints and the sync loop. */
+  async start(): Promise<void> {
+    if (this.opts.port !== undefined) await this.listen(this.opts.port, this.opts.host ?? '127.0.0.1');
+    this.hpas.start();
+    this.pods.start();
+    await Promise.all([this.hpas.whenSynced(), this.pods.whenSynced()]);
+    this.served = await servedMetricsApis(this.apis);
+    this.log('info', 'informers synced', { hpas: this.hpas.list().length, pods: this.pods.list().length, served: this.served });
+    const loop = async () => {
+      if (this.stopped) return;
+      this.roundRunning = this.round().catch((e) => this.log('error', `sync round failed: ${(e as Error).stack ?? e}`));
+      await this.roundRunning;
+      this.roundRunning = undefined;
+      if (!this.stopped) this.timer = setTimeout(loop, this.opts.syncPeriodMs);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.roundRunning;
+    this.hpas.stop();
+    this.pods.stop();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    this.server?.closeAllConnections?.();
+  }
+
+  get address(): { host: string; port: number } | undefined {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  ready(): boolean {
+    return this.hpas.healthy && this.pods.healthy;
+  }
+
+  private onHpa(verb: 'add' | 'update' | 'delete', obj: HpaObject): void {
+    const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
+    if (verb === 'delete') {
+      const e = this.entries.get(key);
+      if (e) { this.entries.delete(key); this.events.forget(e.uid); }
+      this.log('info', 'HPA deleted: forgetting its state', { hpa: key });
+    }
+  }
+
+  /** One pass over every HPA in the cache. */
+  async round(): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    this.rounds++;
+    this.resourceMetrics.clear();
+    if (!this.ready()) {
+      // a stale or partial cache must not drive decisions (no spurious scaling while reconnecting)
+      this.log('warn', 'skipping sync round: informers are not current', { hpa: this.hpas.lastError, pods: this.pods.lastError });
+      this.updateGauges();
+      return;
+    }
+    const list = [...this.hpas.list()].sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
+    const live = new Set<string>();
+    for (const hpa of list) {
+      const key = `${hpa.metadata?.namespace}/${hpa.metadata?.name}`;
+      live.add(key);
+      try { await this.syncOne(hpa); } catch (e) {
+        const ent = this.entries.get(key);
+        if (ent) ent.lastError = apiMessage(e);
+        this.log('error', `sync failed: ${apiMessage(e)}`, { hpa: key });
+      }
+      if (this.stopped) return;
+    }
+    for (const key of [...this.entries.keys()]) if (!live.has(key)) this.entries.delete(key);
+    this.m.roundSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    this.updateGauges();
+  }
+
+  private updateGauges(): void {
+    for (const [verb, n] of this.apis.requests) this.m.apiRequests.set({ verb }, n);
+    for (const inf of [this.hpas, this.pods]) {
+      const name = inf === this.hpas ? 'hpa' : 'pods';
+      this.m.informerHealthy.set({ informer: name }, inf.healthy ? 1 : 0);
+      this.m.relists.set({ informer: name }, inf.lists);
+    }
+  }
+
+  private entryFor(hpa: HpaObject): HpaEntry {
+    const ns = hpa.metadata!.namespace!;
+    const name = hpa.metadata!.name!;
+    const key = `${ns}/${name}`;
+    let e = this.entries.get(key);
+    if (!e || e.uid !== hpa.metadata?.uid) {
+      e = { namespace: ns, name, uid: hpa.metadata?.uid ?? '', mode: this.opts.defaultMode, state: emptyHpaState(), agreements: 0, disagreements: 0, syncs: 0 };
+      // keep condition transition times across controller restarts (they live in the status)
+      const conds = conditionsFromK8s(hpa.status);
+      if (conds) e.state.conditions = conds;
+      const lst = hpa.status?.lastScaleTime;
+      if (lst) e.state.lastScaleTime = new Date(lst as unknown as string).getTime();
+      this.entries.set(key, e);
+    }
+    return e;
+  }
+
+  private modeOf(hpa: HpaObject): Mode {
+    const a = hpa.metadata?.annotations?.[MODE_ANNOTATION];
+    if (a === 'active' || a === 'shadow') return a;
+    return this.opts.defaultMode;
+  }
+
+  private async emit(hpa: HpaObject, e: { type: 'Normal' | 'Warning'; reason: string; message: string }): Promise<void> {
+    try { await this.events.emit(hpa, e); } catch (err) { this.log('warn', `cannot write event ${e.reason}: ${apiMessage(err)}`, { hpa: `${hpa.metadata?.namespace}/${hpa.metadata?.name}` }); }
+  }
+
+  /** Reconcile one HPA. */
+  async syncOne(hpa: HpaObject): Promise<void> {
+    const ent = this.entryFor(hpa);
+    const key = `${ent.namespace}/${ent.name}`;
+    const labels = { namespace: ent.namespace, hpa: ent.name };
+    const mode = this.modeOf(hpa);
+    if (mode !== ent.mode) {
+      this.log('info', `mode ${ent.mode} -> ${mode}`, { hpa: key });
+      ent.mode = mode;
+      ent.halted = undefined;
+    }
+    if (ent.halted && ent.haltedGeneration !== hpa.metadata?.generation) ent.halted = undefined; // a spec edit re-arms it
+    ent.syncs++;
+    const now = Date.now();
+    const active = mode === 'active';
+
+    // 1. the spec, through the manifest dialect
+    const pr = policyOf(hpa);
+    if (!pr.ok) {
+      const msg = `the HPA spec cannot be used: ${pr.problems.join('; ')}`;
+      const first = ent.invalid !== msg;
+      ent.invalid = msg;
+      this.m.syncs.inc({ ...labels, mode, result: 'invalid' });
+      if (first) {
+        this.log('warn', msg, { hpa: key });
+        if (active) {
+          await this.emit(hpa, { type: 'Warning', reason: 'InvalidSpec', message: msg });
+          const status = setCondition(hpa.status ?? { currentReplicas: 0, desiredReplicas: 0 }, { type: 'ScalingActive', status: 'False', reason: 'InvalidSpec', message: msg }, new Date(now));
+          await this.writeStatusLogged(hpa, ent, status);
+        }
+      }
+      return;
+    }
+    ent.invalid = undefined;
+    const policy = pr.policy;
+
+    // 2. the target's scale
+    let scale: ScaleInfo;
+    try {
+      scale = await getScale(this.apis, ent.namespace, policy.scaleTargetRef);
+    } catch (e) {
+      const err = e instanceof ScaleError ? e.message : apiMessage(e);
+      ent.lastError = err;
+      this.m.syncs.inc({ ...labels, mode, result: 'failed-get-scale' });
+      this.log('warn', `FailedGetScale: ${err}`, { hpa: key });
+      if (active && !ent.halted) {
+        await this.emit(hpa, { type: 'Warning', reason: 'FailedGetScale', message: err });
+        const status = setCondition(hpa.status ?? { currentReplicas: 0, desiredReplicas: 0 }, { type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: ${err}` }, new Date(now));
+        await this.writeStatusLogged(hpa, ent, status);
+      }
+      return;
+    }
+
+    // 3. never fight: someone else changed the replicas Tide set, or writes this HPA's status
+    if (active && !ent.halted) {
+      const other = await this.otherWriter(hpa, ent, scale, policy.scaleTargetRef);
+      if (other) {
+        ent.halted = other;
+        ent.haltedGeneration = hpa.metadata?.generation;
+        this.m.halted.set({ ...labels, reason: 'conflict' }, 1);
+        this.log('warn', `stopped acting: ${other}`, { hpa: key });
+        await this.emit(hpa, { type: 'Warning', reason: 'ConflictingController', message: `Tide stopped acting on this HPA: ${other}` });
+        const status = setCondition(hpa.status ?? { currentReplicas: scale.specReplicas, desiredReplicas: scale.specReplicas }, { type: 'AbleToScale', status: 'False', reason: 'ConflictingController', message: `Tide stopped acting on this HPA: ${other}` }, new Date(now));
+        await this.writeStatusLogged(hpa, ent, status);
+      }
+    }
+
+    // 4. observe like upstream
+    const ns = ent.namespace;
+    const selector = scale.selector;
+    const podObjs = selector ? podsFor(this.pods.list(ns), selector) : [];
+    const metrics: MetricObservation[] = [];
+    if (selector) {
+      const mapping = mergeMappings(this.opts.mapping, mappingFromAnnotations(hpa.metadata?.annotations));
+      for (const spec of policy.metrics) {
+        if (spec.type === 'Resource') metrics.push(await this.resourceMetrics.observe(ns, selector, spec.resource.name));
+        else if (spec.type === 'ContainerResource') metrics.push(await this.resourceMetrics.observe(ns, selector, spec.containerResource.name, spec.containerResource.container));
+        else metrics.push(await observeCustom(this.apis, this.served, ns, selector, spec, mapping, now));
+      }
+    }
+    const obs: HpaObservation = {
+      now,
+      target: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas, ...(selector ? { selector } : {}) },
+      pods: podObjs.map(podInfoOf),
+      metrics,
+    };
+
+    // 5. decide (the same pure decider as `tide up` and the simulator)
+    const config = { syncPeriodSeconds: this.opts.syncPeriodMs / 1000, ...this.opts.hpaConfig };
+    const { record, state } = decideHpa({ ...policy, namespace: ns }, obs, ent.state, config);
+    const prevState = ent.state;
+    ent.state = state;
+    ent.last = record;
+    ent.lastError = undefined;
+    this.m.desired.set(labels, record.desiredReplicas);
+    this.appendRecord(record);
+
+    if (!active) {
+      await this.shadow(hpa, ent, record);
+      this.m.syncs.inc({ ...labels, mode, result: 'shadow' });
+      return;
+    }
+    if (ent.halted) {
+      this.m.syncs.inc({ ...labels, mode, result: 'halted' });
+      return;
+    }
+
+    // 6. actuate through /scale, then status + events as upstream
+    let rescaled = false;
+    let status: HpaStatus;
+    if (record.rescale) {
+      try {
+        const ok = await updateScale(this.apis, ns, policy.scaleTargetRef, scale, record.desiredReplicas, this.fieldManager);
+        if (!ok) {
+          // someone changed the replicas between our read and write: do not override them this round
+          ent.state = prevState;
+          this.log('warn', 'scale changed by another writer during the update; not overriding', { hpa: key });
+          this.m.syncs.inc({ ...labels, mode, result: 'scale-changed' });
+          return;
+        }
+        rescaled = true;
+        ent.lastScaleWrite = { replicas: record.desiredReplicas, at: now };
+        this.m.rescales.inc(labels);
+        this.log('info', `rescaled ${record.currentReplicas} -> ${record.desiredReplicas}: ${record.explanation}`, { hpa: key, from: record.currentReplicas, to: record.desiredReplicas });
+      } catch (e) {
+        const err = apiMessage(e);
+        ent.state = prevState;
+        const reason = record.events.find((x) => x.reason === 'SuccessfulRescale')?.message.replace(/^New size: \d+; reason: /, '') ?? '';
+        await this.emit(hpa, { type: 'Warning', reason: 'FailedRescale', message: `New size: ${record.desiredReplicas}; reason: ${reason}; error: ${err}` });
+        status = statusFromRecord(hpa, record, false);
+        status = setCondition(status, { type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `the HPA controller was unable to update the target scale: ${err}` }, new Date(now));
+        await this.writeStatusLogged(hpa, ent, status);
+        this.m.syncs.inc({ ...labels, mode, result: 'failed-rescale' });
+        return;
+      }
+    } else if (ent.lastScaleWrite === undefined) {
+      // adopt the current count as "ours" so a later foreign change is noticed
+      ent.lastScaleWrite = { replicas: scale.specReplicas, at: now };
+    }
+    for (const e of record.events) {
+      if (e.reason === 'SuccessfulRescale' && !rescaled) continue;
+      await this.emit(hpa, e);
+    }
+    status = statusFromRecord(hpa, record, rescaled);
+    await this.writeStatusLogged(hpa, ent, status);
+    this.m.syncs.inc({ ...labels, mode, result: rescaled ? 'rescaled' : 'ok' });
+  }
+
+  private async writeStatusLogged(hpa: HpaObject, ent: HpaEntry, status: HpaStatus): Promise<void> {
+    try {
+      const r = await writeStatus(this.apis, hpa, status, this.fieldManager);
+      if (r === 'written') ent.lastStatusWriteAt = Date.now();
+      if (r === 'gone') this.log('info', 'HPA deleted while syncing; status not written', { hpa: `${ent.namespace}/${ent.name}` });
+    } catch (e) {
+      this.log('warn', `cannot write HPA status: ${apiMessage(e)}`, { hpa: `${ent.namespace}/${ent.name}` });
+    }
+  }
+
+  /** Another controller at work on this object? (a description, or undefined) */
+  private async otherWriter(hpa: HpaObject, ent: HpaEntry, scale: ScaleInfo, ref: { apiVersion?: string; kind: string; name: string }): Promise<string | undefined> {
+    // the HPA status: a managedFields entry of another manager for the status subresource, newer than Tide's last write
+    if (ent.lastStatusWriteAt !== undefined) {
+      for (const mf of hpa.metadata?.managedFields ?? []) {
+        if (mf.subresource !== 'status' || mf.manager === this.fieldManager) continue;
+        const t = mf.time ? new Date(mf.time as unknown as string).getTime() : 0;
+        if (t > ent.lastStatusWriteAt) return `${mf.manager} also writes the status of HorizontalPodAutoscaler ${ent.namespace}/${ent.name}`;
+      }
+    }
+    // the target's replicas: changed since Tide set them
+    const w = ent.lastScaleWrite;
+    if (w && scale.specReplicas !== w.replicas) {
+      let who = 'another writer';
+      try {
+        this.count('get target');
+        const obj = await this.apis.custom.getNamespacedCustomObject({ group: scale.group, version: scale.version, namespace: ent.namespace, plural: scale.plural, name: ref.name }) as { metadata?: { managedFields?: k8s.V1ManagedFieldsEntry[] } };
+        const owners = (obj.metadata?.managedFields ?? []).filter((mf) => mf.manager !== this.fieldManager && JSON.stringify(mf.fieldsV1 ?? {}).includes('"f:replicas"') && JSON.stringify(mf.fieldsV1 ?? {}).includes('"f:spec"'));
+        if (owners.length) who = owners.map((o) => `${o.manager}${o.subresource ? ` (${o.subresource})` : ''}`).join(', ');
+      } catch { /* keep the generic name */ }
+      return `${who} changed ${ref.kind}/${ref.name} replicas from ${w.replicas} to ${scale.specReplicas}`;
+    }
+    return undefined;
+  }
+
+  private async shadow(hpa: HpaObject, ent: HpaEntry, record: HpaDecisionRecord): Promise<void> {
+    const upstream = hpa.status?.desiredReplicas;
+    const labels = { namespace: ent.namespace, hpa: ent.name };
+    const hasUpstream = upstream !== undefined && (hpa.status?.conditions?.length ?? 0) > 0;
+    const agree = hasUpstream && upstream === record.desiredReplicas;
+    ent.shadow = { tide: record.desiredReplicas, upstream: hasUpstream ? upstream : undefined, agree, at: record.time };
+    if (hasUpstream) {
+      this.m.upstreamDesired.set(labels, upstream!);
+      this.m.agreement.inc({ ...labels, result: agree ? 'agree' : 'disagree' });
+      if (agree) ent.agreements++; else ent.disagreements++;
+    }
+    if (ent.lastPublished !== record.desiredReplicas) {
+      ent.lastPublished = record.desiredReplicas;
+      await this.emit(hpa, {
+        type: 'Normal',
+        reason: 'TideRecommendation',
+        message: `Tide (shadow) recommends ${record.desiredReplicas} replicas${hasUpstream ? `; upstream desired ${upstream}` : ''}: ${record.explanation}`,
+      });
+    }
+  }
+
+  private appendRecord(record: HpaDecisionRecord): void {
+    const f = this.opts.decisionsFile;
+    if (!f) return;
+    try {
+      mkdirSync(dirname(f), { recursive: true });
+      appendFileSync(f, JSON.stringify(record) + '\n');
+    } catch (e) { this.log('warn', `cannot append to ${f}: ${(e as Error).message}`); }
+  }
+
+  /** JSON view for /api/hpas (tests, `tide describe` against a cluster). */
+  snapshot(): Record<string, unknown>[] {
+    return [...this.entries.values()].map((e) => ({
+      namespace: e.namespace,
+      name: e.name,
+      mode: e.mode,
+      halted: e.halted ?? null,
+      invalid: e.invalid ?? null,
+      lastError: e.lastError ?? null,
+      syncs: e.syncs,
+      shadow: e.shadow ?? null,
+      agreements: e.agreements,
+      disagreements: e.disagreements,
+      last: e.last ? {
+        time: e.last.time,
+        currentReplicas: e.last.currentReplicas,
+        desiredReplicas: e.last.desiredReplicas,
+        rescale: e.last.rescale,
+        explanation: e.last.explanation,
+        limitedBy: e.last.limitedBy,
+        proposals: e.last.proposals,
+        conditions: e.last.conditions,
+      } : null,
+    }));
+  }
+
+  private listen(port: number, host: string): Promise<void> {
+    this.server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => { res.writeHead(code, { 'Content-Type': type }); res.end(body); };
+      if (url.pathname === '/healthz' || url.pathname === '/livez') return send(200, 'ok\n');
+      if (url.pathname === '/readyz') return this.ready() ? send(200, 'ok\n') : send(503, `not ready: hpa informer ${this.hpas.healthy ? 'ok' : this.hpas.lastError ?? 'syncing'}, pods informer ${this.pods.healthy ? 'ok' : this.pods.lastError ?? 'syncing'}\n`);
+      if (url.pathname === '/metrics') {
+        this.updateGauges();
+        void this.registry.metrics().then((t) => send(200, t, this.registry.contentType), (e) => send(500, String(e)));
+        return;
+      }
+      if (url.pathname === '/api/hpas') return send(200, JSON.stringify({ rounds: this.rounds, ready: this.ready(), hpas: this.snapshot(), requests: Object.fromEntries(this.apis.requests), informers: { hpa: { lists: this.hpas.lists, restarts: this.hpas.restarts, healthy: this.hpas.healthy }, pods: { lists: this.pods.lists, restarts: this.pods.restarts, healthy: this.pods.healthy } } }), 'application/json');
+      send(404, 'not found\n');
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+  }
+}
+
+export { sleep, apiCode };
