@@ -1,0 +1,76 @@
+// Pure parts of the Kubernetes shell: selector strings, live HPA -> policy, decision -> HPA status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseSelector, selectorMatchesLabels } from '../../../src/runtime/kubernetes/client.ts';
+import { policyOf } from '../../../src/runtime/kubernetes/hpa-policy.ts';
+import { podInfoOf } from '../../../src/runtime/kubernetes/observe.ts';
+import { currentMetricsOf, setCondition, statusFromRecord } from '../../../src/runtime/kubernetes/status.ts';
+import { decideHpa, emptyHpaState } from '../../../src/deciders/hpa/decide.ts';
+
+test('string selectors as /scale prints them', () => {
+  const s = parseSelector('app=x,tier in (a, b),!legacy,env!=dev,track');
+  assert.equal(s.length, 5);
+  assert.ok(selectorMatchesLabels(s, { app: 'x', tier: 'b', track: '1' }));
+  assert.ok(!selectorMatchesLabels(s, { app: 'x', tier: 'c', track: '1' }));
+  assert.ok(!selectorMatchesLabels(s, { app: 'x', tier: 'a', track: '1', legacy: 'y' }));
+  assert.ok(!selectorMatchesLabels(s, { app: 'x', tier: 'a', track: '1', env: 'dev' }));
+  assert.ok(!selectorMatchesLabels(s, { app: 'x', tier: 'a' }));
+  assert.throws(() => parseSelector('app=x;y'));
+});
+
+const v2 = {
+  metadata: { name: 'web', namespace: 'ns', uid: 'u', generation: 3, annotations: { 'tide.dev/mode': 'active' } },
+  spec: {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+    minReplicas: 1, maxReplicas: 10,
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+  },
+  status: { currentReplicas: 2, desiredReplicas: 2 },
+};
+
+test('a live HPA becomes the decider policy through the manifest dialect', () => {
+  const r = policyOf(v2 as any);
+  assert.ok(r.ok);
+  assert.equal(r.policy.maxReplicas, 10);
+  assert.equal(r.policy.behavior, undefined, 'no behavior: legacy path, as upstream');
+  const bad = policyOf({ ...v2, spec: { ...v2.spec, minReplicas: 5, maxReplicas: 2 } } as any);
+  assert.ok(!bad.ok);
+  assert.match(bad.problems.join(), /spec\.maxReplicas: must be greater than or equal to `minReplicas`/);
+});
+
+test('pods from the API (Dates or strings) become PodInfo with milli requests', () => {
+  const p = podInfoOf({
+    metadata: { name: 'a', labels: { app: 'x' } },
+    spec: { containers: [{ name: 'c', resources: { requests: { cpu: '200m', memory: '1Gi' } } }] },
+    status: { phase: 'Running', startTime: '2026-01-01T00:00:00Z' as any, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date('2026-01-01T00:00:05Z') }] },
+  } as any);
+  assert.equal(p.containers[0].requests.cpu, 200);
+  assert.equal(p.containers[0].requests.memory, 1024 ** 3 * 1000);
+  assert.equal(p.startTime, Date.parse('2026-01-01T00:00:00Z'));
+  assert.equal(p.ready?.lastTransitionTime, Date.parse('2026-01-01T00:00:05Z'));
+});
+
+test('status as kube-controller-manager writes it', () => {
+  const r = policyOf(v2 as any);
+  assert.ok(r.ok);
+  const now = Date.parse('2026-01-01T00:10:00Z');
+  const pod = (n: string) => ({ name: n, phase: 'Running' as const, ready: { status: 'True' as const, lastTransitionTime: now - 600_000 }, startTime: now - 600_000, containers: [{ name: 'c', requests: { cpu: 100 } }] });
+  const obs = {
+    now,
+    target: { specReplicas: 2, statusReplicas: 2, selector: 'app=web' },
+    pods: [pod('a'), pod('b')],
+    metrics: [{ kind: 'pods' as const, samples: [{ pod: 'a', value: 90, timestamp: now - 5000, windowSeconds: 15 }, { pod: 'b', value: 90, timestamp: now - 5000, windowSeconds: 15 }] }],
+  };
+  const { record } = decideHpa({ ...r.policy, namespace: 'ns' }, obs, emptyHpaState(), {});
+  assert.equal(record.desiredReplicas, 4);
+  const cm = currentMetricsOf(record);
+  assert.deepEqual(cm, [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 90, averageValue: '90m' } } }]);
+  const st = statusFromRecord(v2 as any, record, true);
+  assert.equal(st.currentReplicas, 2);
+  assert.equal(st.desiredReplicas, 4);
+  assert.equal(st.observedGeneration, 3);
+  assert.equal((st.lastScaleTime as Date).getTime(), now);
+  assert.deepEqual(st.conditions!.map((c) => [c.type, c.status, c.reason]), [['AbleToScale', 'True', 'SucceededRescale'], ['ScalingActive', 'True', 'ValidMetricFound'], ['ScalingLimited', 'False', 'DesiredWithinRange']]);
+  const again = setCondition(st, { type: 'AbleToScale', status: 'True', reason: 'X', message: 'm' }, new Date(now + 1000));
+  assert.equal((again.conditions![0].lastTransitionTime as Date).getTime(), (st.conditions![0].lastTransitionTime as Date).getTime(), 'same status keeps the transition time');
+});
