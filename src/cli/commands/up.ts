@@ -71,7 +71,7 @@ export function register(program: Command): void {
       const rt = daemon.runtime;
       log(`tide up: control API on ${daemon.info.url} (state in ${daemon.info.stateDir})${o.dryRun ? ' — DRY RUN: decisions are recorded, not applied' : ''}`);
       for (const s of rt.services.values()) if (s.error) log(`service/${s.spec.name}: NOT SERVED: ${s.error}`);
-      log(`dashboard: ${daemon.info.url}/dashboard/`);
+      log(`dashboard: ${daemon.dashboardLink()} (one-time login link; \`tide dashboard\` prints a new one)`);
       log(`deployments: ${[...rt.supervisors.keys()].join(', ') || 'none'}; autoscalers: ${[...rt.drivers.keys()].join(', ') || 'none'}; sync every ${o.syncPeriod / 1000}s`);
       await new Promise<void>((resolve) => {
         let stopping = 0;

@@ -263,7 +263,13 @@ if (typeof EventSource === 'function') {
   const es = new EventSource('../api/v1/events');
   es.addEventListener('snapshot', (e) => { conn.dataset.state = 'live'; onSnapshot(JSON.parse(e.data)); });
   es.addEventListener('update', (e) => { conn.dataset.state = 'live'; onUpdate(JSON.parse(e.data)); });
-  es.onerror = () => { conn.dataset.state = es.readyState === EventSource.CLOSED ? 'down' : 'connecting'; };
+  es.onerror = () => {
+    conn.dataset.state = es.readyState === EventSource.CLOSED ? 'down' : 'connecting';
+    // 401: this browser has no dashboard session (the login link is single-use); say how to get one
+    fetch('../api/v1/dashboard', { cache: 'no-store' }).then((r) => {
+      if (r.status === 401) { es.close(); conn.dataset.state = 'down'; conn.title = 'not logged in: open the link `tide dashboard` prints'; }
+    }, () => {});
+  };
 } else {
   const poll = async () => {
     try {

@@ -1,11 +1,13 @@
 // The control API of `tide up`: JSON over HTTP on 127.0.0.1, used by the CLI (`tide get/describe/
 // logs/scale/autoscale`) and documented in docs/control-api.md. Also serves Tide's /metrics.
+// Every route but /healthz and the dashboard's static files needs the bearer token (auth.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DecisionRecord } from '../../core/decision.ts';
 import type { LocalRuntime } from './controller.ts';
 import type { AutoscalerStatus } from './drivers/types.ts';
 import { HOST, type Replica } from './supervisor.ts';
 import { Dashboard } from '../../dashboard/server.ts';
+import { ApiAuth } from './auth.ts';
 
 class HttpError extends Error {
   readonly status: number;
@@ -46,27 +48,71 @@ function autoscalerView(rt: LocalRuntime, name: string): AutoscalerStatus & { la
   return { ...st, lastDecision: slimDecision(st.lastDecision) as DecisionRecord | undefined };
 }
 
-export async function startApi(rt: LocalRuntime, port = 0): Promise<Server> {
+export interface StartedApi { server: Server; auth: ApiAuth }
+
+export async function startApi(rt: LocalRuntime, port = 0, auth = new ApiAuth()): Promise<StartedApi> {
   // the live web dashboard (src/dashboard): GET /, /dashboard/*, /api/v1/dashboard, /api/v1/events
   const dashboard = new Dashboard(rt, { podView });
   const server = createServer((req, res) => {
-    if (dashboard.handle(req, res)) return;
-    handle(rt, req, res).catch((e) => {
+    try {
+      if (gate(auth, req, res)) return;
+      if (dashboard.handle(req, res)) return;
+    } catch (e) {
+      if (!res.headersSent) send(res, 500, { error: (e as Error).message });
+      else res.end();
+      return;
+    }
+    handle(rt, auth, req, res).catch((e) => {
       const status = e instanceof HttpError ? e.status : 500;
       if (!res.headersSent) send(res, status, { error: (e as Error).message });
       else res.end();
     });
   });
   server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, HOST, () => { server.off('error', reject); resolve(); });
   });
+  auth.listening(HOST, (server.address() as { port: number }).port);
   dashboard.attach(server);
-  return server;
+  return { server, auth };
 }
 
-async function handle(rt: LocalRuntime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Public routes: /healthz and the dashboard's static page and assets (no data in them). */
+function isPublic(path: string): boolean {
+  return path === '/healthz' || path === '/' || path === '/dashboard' || (path.startsWith('/dashboard/') && path !== '/dashboard/login');
+}
+
+/** Access control; true when the request was answered here (refused, or the dashboard login). */
+function gate(auth: ApiAuth, req: IncomingMessage, res: ServerResponse): boolean {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const hostBad = auth.checkHost(req);
+  if (hostBad) { send(res, hostBad.status, { error: hostBad.message }); return true; }
+  if (url.pathname === '/dashboard/login' && (req.method === 'GET' || req.method === 'HEAD')) {
+    const sid = auth.redeem(url.searchParams.get('code') ?? '');
+    if (!sid) {
+      const text = 'This dashboard login link is unknown, used or expired. Run `tide dashboard` for a new one.\n';
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+      res.end(text);
+      return true;
+    }
+    res.writeHead(302, { location: '/dashboard/', 'set-cookie': auth.sessionCookie(sid), 'cache-control': 'no-store', 'content-length': 0, 'referrer-policy': 'no-referrer' });
+    res.end();
+    return true;
+  }
+  if (isPublic(url.pathname) && (req.method === 'GET' || req.method === 'HEAD')) return false;
+  const bad = auth.check(req);
+  if (bad) {
+    res.setHeader('www-authenticate', 'Bearer realm="tide"');
+    send(res, bad.status, { error: bad.message });
+    return true;
+  }
+  return false;
+}
+
+async function handle(rt: LocalRuntime, auth: ApiAuth, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const method = req.method ?? 'GET';
@@ -182,6 +228,14 @@ async function handle(rt: LocalRuntime, req: IncomingMessage, res: ServerRespons
       })));
     case 'events':
       return void send(res, 200, rt.events.slice(-Number(q.get('limit') ?? 500)));
+    case 'dashboard':
+      // a one-time login link for the browser (`tide dashboard` prints it); bearer token only
+      if (parts.length === 3 && parts[2] === 'login-codes' && method === 'POST') {
+        const { code, expiresAt } = auth.loginCode();
+        const port = (req.socket.localPort ?? 0);
+        return void send(res, 201, { url: `http://${HOST}:${port}/dashboard/login?code=${code}`, expiresAt });
+      }
+      break;
   }
   throw new HttpError(404, `no route ${method} ${url.pathname}`);
 }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import { UserError } from '../../core/errors.ts';
 import type { DaemonInfo } from './daemon.ts';
+import { TOKEN_FILE } from './auth.ts';
 
 export function defaultStateDir(): string {
   return process.env.TIDE_STATE_DIR ?? '.tide';
@@ -18,12 +19,29 @@ export function readDaemonInfo(stateDir: string): DaemonInfo {
   }
 }
 
+/** The control API's bearer token of this run (<stateDir>/api-token, readable by its owner only). */
+export function readToken(info: DaemonInfo): string {
+  const p = info.tokenFile ?? join(info.stateDir, TOKEN_FILE);
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(code === 'EACCES'
+      ? `cannot read the Tide API token ${p}: permission denied (the daemon belongs to another user)`
+      : `cannot read the Tide API token ${p} (${code ?? (e as Error).message}): is the daemon for this state folder running?`);
+  }
+}
+
 export interface ApiResponse { status: number; body: string }
 
 export function apiCall(info: DaemonInfo, method: string, path: string, body?: unknown, onChunk?: (s: string) => void): Promise<ApiResponse> {
   return new Promise((resolvePromise, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ host: info.host, port: info.port, path, method, agent: false, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+    let token: string;
+    try { token = readToken(info); } catch (e) { reject(e); return; }
+    const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
+    if (data || method !== 'GET') { headers['content-type'] = 'application/json'; headers['content-length'] = Buffer.byteLength(data ?? ''); }
+    const req = request({ host: info.host, port: info.port, path, method, agent: false, headers }, (res) => {
       res.setEncoding('utf8');
       let text = '';
       res.on('data', (c: string) => { if (onChunk) onChunk(c); else text += c; });
@@ -35,8 +53,7 @@ export function apiCall(info: DaemonInfo, method: string, path: string, body?: u
         ? `the Tide daemon at ${info.url} (pid ${info.pid}) is not answering; it has probably stopped (stale ${join(info.stateDir, 'daemon.json')}); start it again with \`tide up\``
         : `cannot reach the Tide daemon at ${info.url}: ${e.message}`));
     });
-    if (data) req.write(data);
-    req.end();
+    req.end(data);
   });
 }
 

@@ -1,10 +1,11 @@
 // `tide up` as a library: start the runtime and its control API, publish <stateDir>/daemon.json,
 // and stop everything (no orphan processes) on SIGINT/SIGTERM or when the daemon exits.
-import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
 import { startApi } from './api.ts';
+import { ApiAuth, TOKEN_FILE, writePrivateFile } from './auth.ts';
 import { LocalRuntime, type RuntimeOptions } from './controller.ts';
 import { HOST, reapLeftovers } from './supervisor.ts';
 
@@ -16,18 +17,23 @@ export interface DaemonInfo {
   startedAt: number;
   stateDir: string;
   files: string[];
+  /** The file (mode 0600) holding this run's bearer token for the control API. */
+  tokenFile: string;
 }
 
 export interface Daemon {
   runtime: LocalRuntime;
   api: Server;
+  auth: ApiAuth;
   info: DaemonInfo;
+  /** A one-time dashboard login link (valid 10 minutes). */
+  dashboardLink(): string;
   stop(): Promise<void>;
 }
 
 export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): Promise<Daemon> {
   const stateDir = resolve(opts.stateDir);
-  mkdirSync(stateDir, { recursive: true });
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   try {
     const prev = JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')) as DaemonInfo;
     let alive = false;
@@ -48,23 +54,28 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
     process.off('exit', onExit);
     throw e;
   }
-  let api: Server;
+  let api: Server | undefined;
+  const auth = new ApiAuth();
   try {
-    api = await startApi(runtime, opts.apiPort ?? 0);
+    api = (await startApi(runtime, opts.apiPort ?? 0, auth)).server;
+    auth.writeToken(stateDir);
   } catch (e) {
+    api?.close();
     await runtime.stop();
     process.off('exit', onExit);
     throw e;
   }
   const port = (api.address() as { port: number }).port;
-  const info: DaemonInfo = { pid: process.pid, host: HOST, port, url: `http://${HOST}:${port}`, startedAt: runtime.startedAt, stateDir, files: opts.files };
+  const info: DaemonInfo = { pid: process.pid, host: HOST, port, url: `http://${HOST}:${port}`, startedAt: runtime.startedAt, stateDir, files: opts.files, tokenFile: join(stateDir, TOKEN_FILE) };
   const infoPath = join(stateDir, 'daemon.json');
-  writeFileSync(infoPath, JSON.stringify(info, null, 2) + '\n');
+  writePrivateFile(infoPath, JSON.stringify(info, null, 2) + '\n');
   let stopping: Promise<void> | undefined;
   return {
     runtime,
     api,
+    auth,
     info,
+    dashboardLink: () => `${info.url}/dashboard/login?code=${auth.loginCode().code}`,
     stop() {
       stopping ??= (async () => {
         api.closeAllConnections();
@@ -72,7 +83,7 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
         await runtime.stop();
         try {
           const cur = JSON.parse(readFileSync(infoPath, 'utf8')) as DaemonInfo;
-          if (cur.pid === process.pid && cur.port === port) rmSync(infoPath, { force: true });
+          if (cur.pid === process.pid && cur.port === port) { rmSync(infoPath, { force: true }); rmSync(info.tokenFile, { force: true }); }
         } catch { /* already gone */ }
         process.off('exit', onExit);
       })();

@@ -22,10 +22,10 @@ if (noBrowser) {
 }
 
 /** Read a Server-Sent Events stream until `want` events arrived (or the time is up). */
-function readEvents(url: string, want: number, timeoutMs = 10_000): Promise<{ status: number; type: string; events: { event: string; data: any }[] }> {
+function readEvents(url: string, want: number, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<{ status: number; type: string; events: { event: string; data: any }[] }> {
   return new Promise((resolve, reject) => {
     const events: { event: string; data: any }[] = [];
-    const req = request(url, { agent: false }, (res) => {
+    const req = request(url, { agent: false, headers }, (res) => {
       let buf = '';
       res.setEncoding('utf8');
       const done = () => { clearTimeout(t); req.destroy(); resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), events }); };
@@ -51,18 +51,20 @@ function readEvents(url: string, want: number, timeoutMs = 10_000): Promise<{ st
 describe('dashboard', { timeout: 120_000 }, () => {
   let up: Up;
   let base: string;
+  let auth: Record<string, string>;
   before(async () => {
     // no cpu request: the HPA records a decision every sync but cannot scale, so `tide scale` sticks
     up = await tideUp(deploymentYaml({ cpuRequest: null }) + '---\n' + serviceYaml() + '---\n' + hpaYaml({ max: 3 }));
-    const url = await up.waitFor('the dashboard URL printed by tide up', async () => /dashboard: (http:\/\/127\.0\.0\.1:\d+\/dashboard\/)/.exec(up.output())?.[1]);
-    base = url.replace(/\/dashboard\/$/, '');
+    const url = await up.waitFor('the dashboard URL printed by tide up', async () => /dashboard: (http:\/\/127\.0\.0\.1:\d+)\/dashboard\/login\?code=[\w-]+ /.exec(up.output())?.[1]);
+    base = url;
+    auth = { authorization: `Bearer ${up.token()}` };
   });
   after(async () => { await up?.stop(); });
 
   test('tide dashboard prints the URL; page, assets, snapshot and SSE are served', async () => {
     const cli = await up.cli(['dashboard']);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.equal(cli.stdout, `${base}/dashboard/\n`);
+    assert.match(cli.stdout, new RegExp(`^${base.replaceAll('.', '\\.')}/dashboard/login\\?code=[\\w-]{20,}\n$`));
 
     const root = await new Promise<{ status: number; location?: string }>((resolve, reject) => {
       request(`${base}/`, { agent: false }, (res) => { res.resume(); resolve({ status: res.statusCode ?? 0, location: res.headers.location }); }).on('error', reject).end();
@@ -82,7 +84,10 @@ describe('dashboard', { timeout: 120_000 }, () => {
     assert.equal((await up.api('GET', '/v1/status')).status, 200);
 
     await up.waitFor('a decision', async () => (await up.api<unknown[]>('GET', '/v1/decisions?autoscaler=tiny')).json.length > 0);
-    const snap = JSON.parse((await httpGet(`${base}/api/v1/dashboard`)).body);
+    // the data needs the token (or the dashboard session cookie); the static page does not
+    assert.equal((await httpGet(`${base}/api/v1/dashboard`)).status, 401);
+    assert.equal((await readEvents(`${base}/api/v1/events`, 1, 2000)).status, 401);
+    const snap = JSON.parse((await httpGet(`${base}/api/v1/dashboard`, 10_000, auth)).body);
     assert.deepEqual(snap.meta.deployments, [{ name: 'tiny', autoscalers: ['tiny'], services: ['tiny'] }]);
     assert.equal(snap.meta.autoscalers[0].kind, 'hpa');
     assert.ok(snap.samples.length >= 2, 'history holds the samples since start');
@@ -95,7 +100,7 @@ describe('dashboard', { timeout: 120_000 }, () => {
     // traffic shows up as RPS and latency
     const svc = await up.serviceUrl();
     for (let i = 0; i < 20; i++) assert.equal((await httpGet(`${svc}/sleep?ms=5`)).status, 200);
-    const sse = await readEvents(`${base}/api/v1/events`, 3);
+    const sse = await readEvents(`${base}/api/v1/events`, 3, 10_000, auth);
     assert.equal(sse.status, 200);
     assert.match(sse.type, /^text\/event-stream/);
     assert.deepEqual(sse.events.map((e) => e.event), ['snapshot', 'update', 'update']);
@@ -124,7 +129,15 @@ describe('dashboard', { timeout: 120_000 }, () => {
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
       page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-      await page.goto(`${base}/dashboard/`);
+      // the one-time link from `tide dashboard` becomes an HttpOnly SameSite=Strict session cookie
+      const link = (await up.cli(['dashboard'])).stdout.trim();
+      const resp = await page.goto(link);
+      assert.equal(new URL(page.url()).pathname, '/dashboard/');
+      assert.equal(resp?.status(), 200);
+      const cookies = await ctx.cookies(base);
+      assert.equal(cookies.length, 1);
+      assert.equal(cookies[0].httpOnly, true);
+      assert.equal(cookies[0].sameSite, 'Strict');
       const sec = 'section.deployment[data-deployment="tiny"]';
       const stat = (f: string) => page.locator(`${sec} [data-field="${f}"]`).textContent();
       const readyPods = () => page.locator('#pods tbody tr[data-ready="true"]').count();

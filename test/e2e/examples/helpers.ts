@@ -83,7 +83,8 @@ export async function upExample(manifest: string, flags: string[] = []): Promise
     stateDir,
     output: () => out,
     async api(path) {
-      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      const token = readFileSync(join(stateDir, 'api-token'), 'utf8').trim();
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } });
       if (res.status !== 200) throw new Error(`control API ${path}: ${res.status} ${await res.text()}`);
       return res.json() as never;
     },

@@ -50,7 +50,7 @@ test('CPU load scales up, scale-down follows the stabilization window, zero fail
     assert.ok(lines.some((d) => d.rescale && d.desiredReplicas > d.currentReplicas));
     assert.ok(lines.some((d) => d.rescale && d.desiredReplicas < d.currentReplicas));
     assert.ok(lines.every((d) => d.decider === 'hpa' && d.inputs?.observation && d.inputs?.policy));
-    const metrics = await httpGet(`http://127.0.0.1:${JSON.parse(readFileSync(join(up.stateDir, 'daemon.json'), 'utf8')).port}/metrics`);
+    const metrics = await httpGet(`http://127.0.0.1:${JSON.parse(readFileSync(join(up.stateDir, 'daemon.json'), 'utf8')).port}/metrics`, 10_000, { authorization: `Bearer ${up.token()}` });
     assert.match(metrics.body, /tide_replicas\{deployment="tiny"\} 1/);
     assert.match(metrics.body, /tide_proxy_request_duration_seconds_bucket/);
     assert.match(metrics.body, /tide_decisions_total\{/);

@@ -79,6 +79,8 @@ export interface Up {
   stateDir: string;
   proc: ChildProcess;
   output(): string;
+  /** The control API's bearer token (<stateDir>/api-token). */
+  token(): string;
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }>;
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   serviceUrl(name?: string): Promise<string>;
@@ -88,9 +90,9 @@ export interface Up {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export function httpGet(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+export function httpGet(url: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+    const req = request(url, { agent, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { body += c; });
@@ -150,11 +152,15 @@ export async function tideUp(manifest: string, flags: string[] = [], opts: { wai
   const up: Up = {
     dir, stateDir, proc,
     output: () => out,
+    token: () => readFileSync(join(stateDir, 'api-token'), 'utf8').trim(),
     async api(method, path, body) {
       const port = info().port;
+      const token = up.token();
       return new Promise((resolve, reject) => {
         const data = body === undefined ? undefined : JSON.stringify(body);
-        const req = request({ host: '127.0.0.1', port, path, method, headers: data ? { 'content-type': 'application/json' } : {} }, (res) => {
+        const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+        if (data) headers['content-type'] = 'application/json';
+        const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
           let text = '';
           res.on('data', (c) => { text += c; });
           res.on('end', () => { try { resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }); } catch { resolve({ status: res.statusCode ?? 0, json: text as any }); } });
