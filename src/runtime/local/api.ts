@@ -8,6 +8,7 @@ import type { AutoscalerStatus } from './drivers/types.ts';
 import { HOST, type Replica } from './supervisor.ts';
 import { Dashboard } from '../../dashboard/server.ts';
 import { ApiAuth } from './auth.ts';
+import { describeExhaustion, exhaustionCode } from './exhaustion.ts';
 
 class HttpError extends Error {
   readonly status: number;
@@ -76,6 +77,12 @@ export async function startApi(rt: LocalRuntime, port = 0, auth = new ApiAuth())
     server.listen(port, HOST, () => { server.off('error', reject); resolve(); });
   });
   auth.listening(HOST, (server.address() as { port: number }).port);
+  // accept errors (EMFILE/ENFILE when Tide is out of fds) must not kill the daemon: count and go on
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    const code = exhaustionCode(e);
+    if (code) rt.reportExhaustion('accept', code, 'api/control', `control API cannot accept connections: ${describeExhaustion(code)}`);
+    else rt.log(`control API: ${e.message}`);
+  });
   dashboard.attach(server);
   return { server, auth };
 }

@@ -10,6 +10,7 @@ import { loadBundle, serviceTarget, type AutoscalerItem, type LocalBundle } from
 import { driverFor } from './drivers/registry.ts';
 import type { AutoscalerDriver, DriverContext } from './drivers/types.ts';
 import { RuntimeMetrics } from './metrics.ts';
+import { exhaustionCode, describeExhaustion, type ExhaustionOp } from './exhaustion.ts';
 import type { ProbeTimeOptions } from './probes.ts';
 import { createProxy } from './proxy.ts';
 import type { ProxyStats, ReplicaProxy } from './proxy-types.ts';
@@ -97,6 +98,20 @@ export class LocalRuntime {
     this.log(`${e.object}: ${e.reason}: ${e.message}`);
   }
 
+  private readonly exhaustionSeen = new Map<string, number>();
+
+  /** Tide ran out of a resource: count it, and an event at most every 5 s per operation and object. */
+  reportExhaustion(op: ExhaustionOp, code: string, object: string, message: string): void {
+    this.metrics.exhaustion.inc({ operation: op, code });
+    const key = `${op}\u0000${object}`;
+    const now = Date.now();
+    const last = this.exhaustionSeen.get(key);
+    if (last !== undefined && now - last < 5000) return;
+    if (this.exhaustionSeen.size > 5000) this.exhaustionSeen.clear();
+    this.exhaustionSeen.set(key, now);
+    this.pushEvent({ time: now, type: 'Warning', reason: 'ResourceExhausted', object, message });
+  }
+
   async start(): Promise<void> {
     mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
     this.bundle = this.opts.bundle ?? loadBundle(this.opts.files);
@@ -117,6 +132,7 @@ export class LocalRuntime {
       backoff: this.opts.backoff,
       probeTime: this.opts.probeTime,
       onEvent: (e) => this.pushEvent(e),
+      onExhaustion: (op, code, object, message) => this.reportExhaustion(op, code, object, message),
     });
     sup.desired = 0;
     this.supervisors.set(d.name, sup);
@@ -286,7 +302,11 @@ export class LocalRuntime {
         const port = ann['prometheus.io/port'] ? r.resolvePort(ann['prometheus.io/port']) : r.port;
         const v = selectMetric(parsePrometheusText(await scrapeText(HOST, port, path, 2000)), metric, selector);
         if (v !== null && Number.isFinite(v)) out.set(r.name, v);
-      } catch { /* a failed scrape leaves the pod without a sample, as a missing series would */ }
+      } catch (e) {
+        // a failed scrape leaves the pod without a sample, as a missing series would
+        const code = exhaustionCode(e);
+        if (code) this.reportExhaustion('scrape', code, `pod/${r.name}`, `metrics scrape not run: ${describeExhaustion(code)}`);
+      }
     }));
     return out;
   }

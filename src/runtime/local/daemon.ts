@@ -47,11 +47,24 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
   const runtime = new LocalRuntime({ ...opts, stateDir });
   const onExit = () => runtime.killAll();
   process.on('exit', onExit);
+  // Last resort: an error nobody caught is logged and counted (tide_uncaught_errors_total), and the
+  // daemon keeps supervising its replicas. Every such log line is a bug to fix at its cause.
+  const onUncaught = (kind: 'exception' | 'rejection') => (e: unknown) => {
+    runtime.metrics.uncaught.inc({ kind });
+    const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    (opts.log ?? console.error)(`BUG: uncaught ${kind} (the daemon keeps running): ${text}`);
+  };
+  const onException = onUncaught('exception');
+  const onRejection = onUncaught('rejection');
+  process.on('uncaughtException', onException);
+  process.on('unhandledRejection', onRejection);
+  const offSafetyNet = () => { process.off('uncaughtException', onException); process.off('unhandledRejection', onRejection); };
   try {
     await runtime.start();
   } catch (e) {
     await runtime.stop().catch(() => {});
     process.off('exit', onExit);
+    offSafetyNet();
     throw e;
   }
   let api: Server | undefined;
@@ -63,6 +76,7 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
     api?.close();
     await runtime.stop();
     process.off('exit', onExit);
+    offSafetyNet();
     throw e;
   }
   const port = (api.address() as { port: number }).port;
@@ -86,6 +100,7 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
           if (cur.pid === process.pid && cur.port === port) { rmSync(infoPath, { force: true }); rmSync(info.tokenFile, { force: true }); }
         } catch { /* already gone */ }
         process.off('exit', onExit);
+        offSafetyNet();
       })();
       return stopping;
     },

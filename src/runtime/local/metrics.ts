@@ -24,6 +24,8 @@ export class RuntimeMetrics {
   readonly queue: Gauge<'service'>;
   readonly inFlight: Gauge<'service'>;
   readonly coldStart: Histogram<'service'>;
+  readonly exhaustion: Counter<'operation' | 'code'>;
+  readonly uncaught: Counter<'kind'>;
 
   constructor() {
     const r = [this.registry];
@@ -38,6 +40,8 @@ export class RuntimeMetrics {
     this.requests = new Counter({ name: 'tide_proxy_requests_total', help: 'Requests answered by the proxy (code 0 = connection error)', labelNames: ['service', 'code'], registers: r });
     this.queue = new Gauge({ name: 'tide_proxy_queue_length', help: 'Requests waiting in the proxy queue', labelNames: ['service'], registers: r });
     this.inFlight = new Gauge({ name: 'tide_proxy_in_flight', help: 'Requests in flight to replicas', labelNames: ['service'], registers: r });
+    this.exhaustion = new Counter({ name: 'tide_resource_exhaustion_total', help: 'Operations Tide could not do because it ran out of a resource (EMFILE, ENFILE, EAGAIN, ENOSPC …), by operation (accept, probe, scrape, spawn, log, state)', labelNames: ['operation', 'code'], registers: r });
+    this.uncaught = new Counter({ name: 'tide_uncaught_errors_total', help: 'Errors caught by the daemon\'s last-resort handler (each one is a bug to fix)', labelNames: ['kind'], registers: r });
     this.coldStart = new Histogram({ name: 'tide_cold_start_duration_seconds', help: 'Time a request waited for a replica to become ready (scale from zero)', labelNames: ['service'], buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120], registers: r });
   }
 

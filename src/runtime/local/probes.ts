@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { request } from 'node:http';
+import { describeExhaustion, exhaustionCode } from './exhaustion.ts';
 
 export type ProbeKind = 'readiness' | 'liveness' | 'startup';
 
@@ -92,7 +93,17 @@ export interface ProbeContext {
   env?: NodeJS.ProcessEnv;
 }
 
-export interface ProbeResult { ok: boolean; message: string }
+/**
+ * `unknown` is set when the probe could not run because Tide itself ran out of a resource (EMFILE on
+ * socket or spawn …): like kubelet's `Unknown` result it says nothing about the container and is not
+ * counted towards the thresholds.
+ */
+export interface ProbeResult { ok: boolean; message: string; unknown?: string }
+
+function localFailure(e: unknown, what: string): ProbeResult | undefined {
+  const code = exhaustionCode(e);
+  return code ? { ok: false, unknown: code, message: `${what}: probe not run: ${describeExhaustion(code)}` } : undefined;
+}
 
 export function runProbe(handler: ProbeHandler, ctx: ProbeContext, timeoutMs: number): Promise<ProbeResult> {
   if (handler.httpGet) return httpProbe(handler.httpGet, ctx, timeoutMs);
@@ -118,7 +129,7 @@ function httpProbe(h: NonNullable<ProbeHandler['httpGet']>, ctx: ProbeContext, t
       finish(code >= 200 && code < 400 ? { ok: true, message: `HTTP probe succeeded with statuscode: ${code}` } : { ok: false, message: `HTTP probe failed with statuscode: ${code}` });
     });
     const timer = setTimeout(() => { finish({ ok: false, message: `Get "http://${ctx.host}:${port}${path}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` }); req.destroy(); }, timeoutMs);
-    req.on('error', (e) => finish({ ok: false, message: `Get "http://${ctx.host}:${port}${path}": ${e.message}` }));
+    req.on('error', (e) => finish(localFailure(e, `Get "http://${ctx.host}:${port}${path}"`) ?? { ok: false, message: `Get "http://${ctx.host}:${port}${path}": ${e.message}` }));
     req.end();
   });
 }
@@ -132,7 +143,7 @@ function tcpProbe(h: NonNullable<ProbeHandler['tcpSocket']>, ctx: ProbeContext, 
     const finish = (r: ProbeResult) => { if (!done) { done = true; clearTimeout(timer); sock.destroy(); resolve(r); } };
     const timer = setTimeout(() => finish({ ok: false, message: `dial tcp ${ctx.host}:${port}: i/o timeout` }), timeoutMs);
     sock.on('connect', () => finish({ ok: true, message: 'connected' }));
-    sock.on('error', (e) => finish({ ok: false, message: `dial tcp ${ctx.host}:${port}: ${e.message}` }));
+    sock.on('error', (e) => finish(localFailure(e, `dial tcp ${ctx.host}:${port}`) ?? { ok: false, message: `dial tcp ${ctx.host}:${port}: ${e.message}` }));
   });
 }
 
@@ -141,16 +152,23 @@ function execProbe(command: string[], ctx: ProbeContext, timeoutMs: number): Pro
     if (!command?.length) { resolve({ ok: false, message: 'exec probe has an empty command' }); return; }
     let out = '';
     let done = false;
-    const child = spawn(command[0], command.slice(1), { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const finish = (r: ProbeResult) => { if (!done) { done = true; clearTimeout(timer); resolve(r); } };
-    const timer = setTimeout(() => {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(command[0], command.slice(1), { cwd: ctx.cwd, env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    } catch (e) {
+      resolve(localFailure(e, `exec ${JSON.stringify(command[0])}`) ?? { ok: false, message: `exec ${JSON.stringify(command[0])}: ${(e as Error).message}` });
+      return;
+    }
+    const timer: NodeJS.Timeout = setTimeout(() => {
       try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
       finish({ ok: false, message: `command timed out after ${timeoutMs}ms` });
     }, timeoutMs);
     const collect = (b: Buffer) => { if (out.length < 10_240) out += b.toString(); };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    child.on('error', (e) => finish({ ok: false, message: `exec ${JSON.stringify(command[0])}: ${e.message}` }));
+    // on EMFILE/ENFILE Node returns a child without stdio pipes and reports the error on the next tick
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.on('error', (e) => finish(localFailure(e, `exec ${JSON.stringify(command[0])}`) ?? { ok: false, message: `exec ${JSON.stringify(command[0])}: ${e.message}` }));
     child.on('close', (code) => finish(code === 0 ? { ok: true, message: out.trim() } : { ok: false, message: `command exited with ${code}: ${out.trim()}`.trim() }));
   });
 }
@@ -165,6 +183,8 @@ export class ProbeWorker {
   private readonly ctx: ProbeContext;
   private readonly onResult: (result: ProbeResult, changed: boolean, value: boolean) => void;
   private readonly runner: typeof runProbe;
+  /** Consecutive `unknown` results (Tide out of resources): the next try backs off. */
+  private unknowns = 0;
 
   constructor(probe: ResolvedProbe, ctx: ProbeContext, onResult: (result: ProbeResult, changed: boolean, value: boolean) => void, runner: typeof runProbe = runProbe) {
     this.probe = probe;
@@ -186,13 +206,27 @@ export class ProbeWorker {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     const started = Date.now();
-    const result = await this.runner(this.probe.handler, this.ctx, this.probe.timeoutMs);
+    let result: ProbeResult;
+    try {
+      result = await this.runner(this.probe.handler, this.ctx, this.probe.timeoutMs);
+    } catch (e) {
+      result = { ok: false, unknown: exhaustionCode(e) ?? 'error', message: `probe errored: ${(e as Error).message}` };
+    }
     if (this.stopped) return;
-    this.lastResult = result;
-    const changed = this.tracker.record(result.ok);
-    this.onResult(result, changed, this.tracker.value);
+    let period = this.probe.periodMs;
+    if (result.unknown) {
+      // not the container's fault: keep the current value, report, and back off (up to 10 periods)
+      this.unknowns++;
+      period = Math.min(this.probe.periodMs * 2 ** Math.min(this.unknowns, 10), this.probe.periodMs * 10);
+      this.onResult(result, false, this.tracker.value);
+    } else {
+      this.unknowns = 0;
+      this.lastResult = result;
+      const changed = this.tracker.record(result.ok);
+      this.onResult(result, changed, this.tracker.value);
+    }
     if (this.stopped) return;
-    const wait = Math.max(0, this.probe.periodMs - (Date.now() - started));
+    const wait = Math.max(0, period - (Date.now() - started));
     this.timer = setTimeout(() => void this.tick(), wait);
     this.timer.unref?.();
   }

@@ -108,7 +108,7 @@ export function scrapeText(host: string, port: number, path = '/metrics', timeou
       res.on('error', (e) => { clearTimeout(timer); reject(e); });
     });
     const timer = setTimeout(() => req.destroy(new Error(`GET http://${host}:${port}${path}: timeout after ${timeoutMs}ms`)), timeoutMs);
-    req.on('error', (e) => { clearTimeout(timer); reject(new Error(`GET http://${host}:${port}${path}: ${e.message}`)); });
+    req.on('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); reject(Object.assign(new Error(`GET http://${host}:${port}${path}: ${e.message}`), { code: e.code })); });
     req.end();
   });
 }

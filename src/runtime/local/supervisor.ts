@@ -13,6 +13,7 @@ import { ProbeWorker, resolveProbe, type ProbeContext, type ProbeKind, type Prob
 import type { LocalDeployment } from './workload.ts';
 import type { PodInfo } from '../../deciders/hpa/types.ts';
 import type { ReplicaProxy } from './proxy-types.ts';
+import { describeExhaustion, exhaustionCode, type ExhaustionReporter } from './exhaustion.ts';
 
 export const HOST = '127.0.0.1';
 
@@ -35,6 +36,8 @@ export interface SupervisorOptions {
   onReadyChange?: (replica: Replica, ready: boolean) => void;
   /** Extra env for every replica (tests). */
   extraEnv?: Record<string, string>;
+  /** Tide itself ran out of a resource (fds, processes, disk) while working for a replica. */
+  onExhaustion?: ExhaustionReporter;
 }
 
 export type ContainerState =
@@ -195,21 +198,21 @@ export class Replica {
     try {
       child = spawn(argv[0], argv.slice(1), { cwd: c.workingDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
-      this.onStartFailure((e as Error).message, now);
+      this.onStartFailure(this.spawnError(e as NodeJS.ErrnoException), now);
       return;
     }
     this.proc = child;
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => this.logs.write('stdout', d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => this.logs.write('stderr', d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (settled) return;
       settled = true;
-      const msg = e.code === 'ENOENT'
-        ? `exec: ${JSON.stringify(c.command[0])}: executable file not found in $PATH (or working directory ${c.workingDir} does not exist)`
-        : `exec ${JSON.stringify(c.command[0])}: ${e.message}`;
       this.proc = undefined;
-      this.onStartFailure(msg, now);
+      this.onStartFailure(this.spawnError(e), now);
     });
+    // On EMFILE/ENFILE Node hands back a child without stdio pipes (and no process) and emits 'error'
+    // on the next tick: nothing may touch the missing pipes.
+    if (!child.stdout || !child.stderr) return;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => this.logs.write('stdout', d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => this.logs.write('stderr', d));
     child.on('spawn', () => {
       // the first start does not count towards back-off (kubelet consults it only on restarts)
       this.backoff = this.restartCount > 0 ? started(this.backoff, now, this.opts.backoff ?? DEFAULT_BACKOFF) : { currentMs: 0, lastStart: now };
@@ -224,6 +227,19 @@ export class Replica {
       this.logs.flush();
       this.onExit(code, signal);
     });
+  }
+
+  private spawnError(e: NodeJS.ErrnoException): string {
+    const c = this.deployment.container;
+    const code = exhaustionCode(e);
+    if (code) {
+      const msg = `exec ${JSON.stringify(c.command[0])}: Tide could not start the process: ${describeExhaustion(code)}; retrying with back-off`;
+      this.opts.onExhaustion?.('spawn', code, `pod/${this.name}`, msg);
+      return msg;
+    }
+    return e.code === 'ENOENT'
+      ? `exec: ${JSON.stringify(c.command[0])}: executable file not found in $PATH (or working directory ${c.workingDir} does not exist)`
+      : `exec ${JSON.stringify(c.command[0])}: ${e.message}`;
   }
 
   private onStartFailure(message: string, at: number): void {
@@ -279,7 +295,7 @@ export class Replica {
     const c = this.deployment.container;
     const ctx: ProbeContext = { host: HOST, resolvePort: (p) => this.resolvePort(p), cwd: c.workingDir, env: { ...process.env, ...c.env, PORT: String(this.port) } };
     const time = probeTimeFor(this.deployment, this.opts.probeTime);
-    const mk = (spec: ProbeSpec, kind: ProbeKind) => new ProbeWorker(resolveProbe(spec, kind, time), ctx, (r, changed, value) => this.onProbe(kind, r.ok, r.message, changed, value));
+    const mk = (spec: ProbeSpec, kind: ProbeKind) => new ProbeWorker(resolveProbe(spec, kind, time), ctx, (r, changed, value) => this.onProbe(kind, r.ok, r.message, changed, value, r.unknown));
     this.startupDone = !c.startupProbe;
     this.probes = [];
     if (c.startupProbe) this.probes.push(mk(c.startupProbe, 'startup'));
@@ -295,8 +311,13 @@ export class Replica {
     if (!this.deployment.container.readinessProbe) this.setReady(true);
   }
 
-  private onProbe(kind: ProbeKind, ok: boolean, message: string, changed: boolean, value: boolean): void {
+  private onProbe(kind: ProbeKind, ok: boolean, message: string, changed: boolean, value: boolean, unknown?: string): void {
     if (this.state.kind !== 'running' || this.terminating) return;
+    if (unknown) {
+      // Tide could not run the probe (its own fds/processes ran out): no verdict on the container
+      this.opts.onExhaustion?.('probe', unknown, `pod/${this.name}`, `${kind} probe not run, result kept (${value ? 'success' : 'failure'}): ${message}`);
+      return;
+    }
     const worker = this.probes.find((p) => p.probe.kind === kind)!;
     if (!ok) {
       const label = kind === 'readiness' ? 'Readiness' : kind === 'liveness' ? 'Liveness' : 'Startup';

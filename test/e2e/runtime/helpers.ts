@@ -132,11 +132,16 @@ export function pidsWithEnv(entry: string): number[] {
 
 export async function sleep(ms: number): Promise<void> { await new Promise((r) => setTimeout(r, ms)); }
 
-export async function tideUp(manifest: string, flags: string[] = [], opts: { waitReady?: boolean } = {}): Promise<Up> {
-  const dir = mkdtempSync(join(tmpdir(), 'tide-e2e-'));
+export async function tideUp(manifest: string, flags: string[] = [], opts: { waitReady?: boolean; nofile?: number; dir?: string } = {}): Promise<Up> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tide-e2e-'));
   const stateDir = join(dir, '.tide');
   writeFileSync(join(dir, 'app.yaml'), manifest);
-  const proc = spawn(process.execPath, [TIDE, 'up', 'app.yaml', '--ephemeral-ports', '--sync-period', '1s', '--metric-resolution', '500ms', ...flags], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TIDE_E2E_MARKER: dir } });
+  const argv = [TIDE, 'up', 'app.yaml', '--ephemeral-ports', '--sync-period', '1s', '--metric-resolution', '500ms', ...flags];
+  const env = { ...process.env, TIDE_E2E_MARKER: dir };
+  // nofile: run the daemon under `ulimit -n` (the shell execs node, so the pid is the daemon's)
+  const proc = opts.nofile
+    ? spawn('/bin/sh', ['-c', `ulimit -n ${opts.nofile} && exec "$0" "$@"`, process.execPath, ...argv], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(process.execPath, argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });

@@ -90,3 +90,28 @@ test('worker honours the failure threshold with a scripted runner', async () => 
   await done;
   assert.deepEqual(flips, [true, false, true]);
 });
+
+test('a probe Tide could not run (EMFILE) is Unknown: not counted, value kept, and a runner that throws is contained', async () => {
+  // liveness, failureThreshold 1: one real failure would restart the container
+  const script: (boolean | 'emfile' | 'throw')[] = ['emfile', 'emfile', 'throw', true, false];
+  const seen: { unknown?: string; changed: boolean; value: boolean }[] = [];
+  let calls = 0;
+  await new Promise<void>((resolve) => {
+    const w = new ProbeWorker(resolveProbe({ httpGet: { port: 1 }, failureThreshold: 1 }, 'liveness', { periodMs: 1 }), ctx(1),
+      (r, changed, value) => { seen.push({ unknown: r.unknown, changed, value }); if (calls >= script.length) { w.stop(); resolve(); } },
+      async () => {
+        const s = script[calls++];
+        if (s === 'throw') throw new Error('boom');
+        if (s === 'emfile') return { ok: false, unknown: 'EMFILE', message: 'probe not run' };
+        return { ok: s ?? true, message: '' };
+      });
+    w.start();
+  });
+  assert.deepEqual(seen, [
+    { unknown: 'EMFILE', changed: false, value: true },
+    { unknown: 'EMFILE', changed: false, value: true },
+    { unknown: 'error', changed: false, value: true },
+    { unknown: undefined, changed: false, value: true },
+    { unknown: undefined, changed: true, value: false },
+  ]);
+});
