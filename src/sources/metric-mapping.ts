@@ -172,3 +172,39 @@ export function hpaMappedMetricReader(
     },
   };
 }
+
+/**
+ * The same mapping, queried by metric rather than by index (what a shell's object/external metrics
+ * API does): one Prometheus source per (kind, metric name, selector), built on first use.
+ */
+export function mappedMetricQuerier(
+  opts: { manifestFile?: string; annotations?: Record<string, string>; mappingFile?: string } = {},
+): {
+  object(metric: import('../deciders/hpa/types.ts').MetricIdentifier, now: number, signal?: AbortSignal): Promise<MetricObservation>;
+  external(metric: import('../deciders/hpa/types.ts').MetricIdentifier, now: number, signal?: AbortSignal): Promise<MetricObservation>;
+} {
+  let mapping: MetricMapping | undefined;
+  let loadError: string | undefined;
+  try {
+    const file = opts.mappingFile ?? process.env.TIDE_METRICS_FILE ?? (opts.manifestFile ? `${opts.manifestFile.replace(/[^/]*$/, '')}${MAPPING_FILE}` : MAPPING_FILE);
+    mapping = mergeMappings(loadMetricMapping(file), mappingFromAnnotations(opts.annotations));
+  } catch (e) {
+    loadError = (e as Error).message;
+  }
+  const sources = new Map<string, PrometheusSource | string>();
+  const read = async (kind: 'object' | 'external', id: import('../deciders/hpa/types.ts').MetricIdentifier, now: number, signal?: AbortSignal): Promise<MetricObservation> => {
+    if (loadError) return { kind: 'error', message: loadError };
+    const key = `${kind}\u0000${id.name}\u0000${JSON.stringify(id.selector ?? null)}`;
+    let src = sources.get(key);
+    if (src === undefined) {
+      try { src = metricSourceFor(mapping!, id.name, id.selector); } catch (e) { src = (e as Error).message; }
+      sources.set(key, src);
+    }
+    if (typeof src === 'string') return { kind: 'error', message: src };
+    return observeMappedMetric(src, kind, now, signal);
+  };
+  return {
+    object: (metric, now, signal) => read('object', metric, now, signal),
+    external: (metric, now, signal) => read('external', metric, now, signal),
+  };
+}

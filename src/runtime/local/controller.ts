@@ -9,6 +9,9 @@ import type { BackoffConfig } from './backoff.ts';
 import { loadBundle, serviceTarget, type AutoscalerItem, type LocalBundle } from './bundle.ts';
 import { driverFor } from './drivers/registry.ts';
 import type { AutoscalerDriver, DriverContext } from './drivers/types.ts';
+import { autoscalerFactory, createAutoscaler } from '../../autoscalers/factory.ts';
+import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
+import { LocalClusterPort, type LocalCluster } from './port.ts';
 import { RuntimeMetrics } from './metrics.ts';
 import { exhaustionCode, describeExhaustion, type ExhaustionOp } from './exhaustion.ts';
 import type { ProbeTimeOptions } from './probes.ts';
@@ -49,11 +52,34 @@ export interface ServiceEntry {
 
 interface RateSnap { at: number; counts: Map<string, number> }
 
-export class LocalRuntime {
+/** The factory's spec for a bundle item: the target is a Deployment of this machine. */
+export function specFromItem(a: AutoscalerItem): AutoscalerSpec {
+  return {
+    kind: a.kind,
+    name: a.name,
+    target: { apiVersion: 'apps/v1', kind: 'Deployment', name: a.target },
+    policy: a.policy,
+    ...(a.source ? { source: a.source } : {}),
+  };
+}
+
+/** An old-style driver seen as an Autoscaler (kinds not yet moved to src/autoscalers). */
+function legacyAutoscaler(a: AutoscalerItem, d: AutoscalerDriver): Autoscaler {
+  const unsupported = () => { throw new Error(`${a.kind}/${a.name}: snapshots are not supported by this kind yet`); };
+  return {
+    kind: d.kind, name: d.name, target: d.target, ref: { kind: a.kind, name: a.name, target: { kind: 'Deployment', name: a.target } },
+    syncPeriodMs: d.syncPeriodMs, firstSyncDelayMs: d.syncPeriodMs, pokeDelivery: 'message',
+    sync: (now) => d.sync(now), poke: () => d.poke?.(), status: () => d.status(), metric: () => undefined,
+    snapshot: unsupported, restore: unsupported, close: () => d.close?.(),
+  };
+}
+
+export class LocalRuntime implements LocalCluster {
   readonly opts: Required<Pick<RuntimeOptions, 'stateDir' | 'syncPeriodMs' | 'metricResolutionMs' | 'queueLimit' | 'requestTimeoutMs'>> & RuntimeOptions;
   readonly supervisors = new Map<string, Supervisor>();
   readonly services = new Map<string, ServiceEntry>();
-  readonly drivers = new Map<string, AutoscalerDriver>();
+  /** Running autoscalers by name (built by the shared factory, src/autoscalers/factory.ts). */
+  readonly drivers = new Map<string, Autoscaler>();
   readonly events: RuntimeEvent[] = [];
   readonly decisions = new Map<string, DecisionRecord[]>();
   readonly usage = new UsageTracker();
@@ -66,6 +92,8 @@ export class LocalRuntime {
   private rates = new Map<string, RateSnap[]>();
   private stopped = false;
   private readonly ctx: DriverContext;
+  /** This runtime as the autoscalers' port (src/autoscalers/port.ts). */
+  readonly port: LocalClusterPort;
   /** Per-Deployment listeners of finished requests (DriverContext.onRequestDone). */
   private readonly requestListeners = new Map<string, Set<(info: { status: number; latencyMs: number; queuedMs: number }) => void>>();
 
@@ -79,7 +107,10 @@ export class LocalRuntime {
       requestTimeoutMs: opts.requestTimeoutMs ?? 300_000,
     };
     this.ctx = this.makeContext();
+    this.port = new LocalClusterPort(this);
   }
+
+  get syncPeriodMs(): number { return this.opts.syncPeriodMs; }
 
   log(msg: string): void { this.opts.log?.(msg); }
 
@@ -180,30 +211,39 @@ export class LocalRuntime {
     }
   }
 
-  addAutoscaler(a: AutoscalerItem): AutoscalerDriver {
+  addAutoscaler(a: AutoscalerItem): Autoscaler {
     if (this.drivers.has(a.name)) throw new Error(`autoscaler ${JSON.stringify(a.name)} already exists`);
     if (!this.supervisors.has(a.target)) throw new Error(`Deployment ${JSON.stringify(a.target)} not found`);
-    const factory = driverFor(a.kind);
-    if (!factory) throw new Error(`no local driver for autoscaler kind ${JSON.stringify(a.kind)}`);
-    const driver = factory(a, this.ctx, { syncPeriodMs: this.opts.syncPeriodMs, overrides: this.opts.overrides?.[a.kind] ?? {} });
-    this.drivers.set(a.name, driver);
+    const config = this.opts.overrides?.[a.kind] ?? {};
+    let scaler: Autoscaler;
+    if (autoscalerFactory(a.kind)) {
+      scaler = createAutoscaler(specFromItem(a), this.port, { syncPeriodMs: this.opts.syncPeriodMs, dryRun: !!this.opts.dryRun, config });
+    } else {
+      const factory = driverFor(a.kind);
+      if (!factory) throw new Error(`no local driver for autoscaler kind ${JSON.stringify(a.kind)}`);
+      scaler = legacyAutoscaler(a, factory(a, this.ctx, { syncPeriodMs: this.opts.syncPeriodMs, overrides: config }));
+    }
+    this.drivers.set(a.name, scaler);
+    const failed = (e: unknown) => this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedSync', object: `${a.kind}/${a.name}`, message: (e as Error).message });
     const run = () => {
       if (this.stopped) return;
-      driver.sync(Date.now()).catch((e) => this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedSync', object: `${a.kind}/${a.name}`, message: (e as Error).message }))
+      new Promise((resolve) => resolve(scaler.sync(Date.now()))).catch(failed)
         .finally(() => {
-          if (this.stopped || !this.drivers.has(a.name)) return;
-          const t = setTimeout(run, driver.syncPeriodMs);
+          if (this.stopped || this.drivers.get(a.name) !== scaler) return;
+          const t = setTimeout(run, scaler.syncPeriodMs);
           this.driverTimers.set(a.name, t);
         });
     };
     // like the HPA controller, the first sync happens one period after the object appears
-    this.driverTimers.set(a.name, setTimeout(run, driver.syncPeriodMs));
-    return driver;
+    this.driverTimers.set(a.name, setTimeout(run, scaler.firstSyncDelayMs));
+    return scaler;
   }
 
   /** Activator hook: a request found no ready replica. */
   poke(deployment: string): void {
-    for (const d of this.drivers.values()) if (d.target === deployment) d.poke?.();
+    const now = Date.now();
+    this.port.coldRequest(deployment, now);
+    for (const d of this.drivers.values()) if (d.target === deployment) d.poke(now);
   }
 
   scaleDeployment(name: string, replicas: number): void {
@@ -265,6 +305,16 @@ export class LocalRuntime {
       this.metrics.queue.set({ service: name }, st.queued);
       this.metrics.inFlight.set({ service: name }, st.inFlight);
     }
+  }
+
+  specReplicas(dep: string): number { return this.supervisors.get(dep)?.desired ?? 0; }
+  resourceSample(pod: string, resource: string) { return this.usage.resourceSample(pod, resource); }
+  proxyStats(dep: string): ProxyStats | undefined { return this.serviceFor(dep)?.proxy?.stats(); }
+  onRequestDone(dep: string, fn: (info: { status: number; latencyMs: number; queuedMs: number }) => void): () => void {
+    let set = this.requestListeners.get(dep);
+    if (!set) { set = new Set(); this.requestListeners.set(dep, set); }
+    set.add(fn);
+    return () => { set.delete(fn); };
   }
 
   private makeContext(): DriverContext {
@@ -346,7 +396,7 @@ export class LocalRuntime {
   }
 
   /** `tide autoscale deployment NAME --cpu-percent --min --max`: an autoscaling/v1 HPA created at runtime. */
-  createHpa(deployment: string, opts: { name?: string; min?: number; max: number; cpuPercent?: number }): AutoscalerDriver {
+  createHpa(deployment: string, opts: { name?: string; min?: number; max: number; cpuPercent?: number }): Autoscaler {
     if (!this.supervisors.has(deployment)) throw new Error(`deployments.apps ${JSON.stringify(deployment)} not found`);
     const name = opts.name ?? deployment;
     if (this.drivers.has(name)) throw new Error(`horizontalpodautoscalers.autoscaling ${JSON.stringify(name)} already exists`);
@@ -371,7 +421,8 @@ export class LocalRuntime {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const t of this.driverTimers.values()) clearTimeout(t);
-    for (const d of this.drivers.values()) d.close?.();
+    for (const d of this.drivers.values()) d.close();
+    this.port.close();
     await Promise.all([...this.supervisors.values()].map((s) => s.close(5000)));
     await Promise.all([...this.services.values()].map((s) => s.proxy?.close().catch(() => {})));
   }

@@ -10,7 +10,7 @@ import type { HpaControllerConfig } from '../../../deciders/hpa/types.ts';
 import { createTriggerSource, triggerValue } from '../../../sources/index.ts';
 import type { MetricSource } from '../../../sources/types.ts';
 import type { AutoscalerItem } from '../bundle.ts';
-import { metricSpecName } from './hpa.ts';
+import { metricSpecName } from '../../../autoscalers/hpa.ts';
 import type { AutoscalerDriver, AutoscalerStatus, DriverContext, DriverOptions } from './types.ts';
 import { autoscalerStatus, kubectlTargets } from './status.ts';
 

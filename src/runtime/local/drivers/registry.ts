@@ -1,7 +1,6 @@
 // Autoscaler kind → driver factory. The HPA driver registers itself here; the KPA and KEDA drivers
 // add one line each (`registerDriver('kpa', createKpaDriver)`) in their own modules, imported below.
 import type { DriverFactory } from './types.ts';
-import { createHpaDriver } from './hpa.ts';
 import { createKpaDriver } from './kpa.ts';
 import { createKedaDriver } from './keda.ts';
 import { createTideDriver } from './tide.ts';
@@ -20,7 +19,6 @@ export function driverKinds(): string[] {
   return [...factories.keys()];
 }
 
-registerDriver('hpa', createHpaDriver);
 registerDriver('kpa', createKpaDriver);
 registerDriver('keda', createKedaDriver);
 registerDriver('tide', createTideDriver);
