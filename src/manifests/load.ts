@@ -39,6 +39,8 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Also fail when an autoscaler's scaleTargetRef names a workload not in the files (default false). */
   requireTargets?: boolean;
+  /** Kubernetes feature gates that change validation (e.g. HPAScaleToZero); missing ones take v1.37's default. */
+  featureGates?: Record<string, boolean>;
 }
 
 export class ManifestBundle {
@@ -178,7 +180,7 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
     const parsed = parseYamlSource(read.file, read.text);
     diagnostics.push(...parsed.diagnostics);
     for (const src of parsed.docs) {
-      const doc = loadOne(src, env, diagnostics);
+      const doc = loadOne(src, env, diagnostics, opts.featureGates);
       if (doc) docs.push(doc);
     }
   }
@@ -209,7 +211,7 @@ export function loadManifests(inputs: ManifestInput | ManifestInput[], opts: Loa
   return r.bundle;
 }
 
-function loadOne(src: SourceDoc, env: Record<string, string | undefined>, out: Diagnostic[]): ManifestDoc | undefined {
+function loadOne(src: SourceDoc, env: Record<string, string | undefined>, out: Diagnostic[], featureGates?: Record<string, boolean>): ManifestDoc | undefined {
   const v = src.value;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
     out.push(diag(src, [], `a manifest document must be a mapping with apiVersion and kind, got ${describe(v)}`));
@@ -240,6 +242,7 @@ function loadOne(src: SourceDoc, env: Record<string, string | undefined>, out: D
     file: src.file,
     apiVersion,
     env,
+    ...(featureGates ? { featureGates } : {}),
     report: (i: DialectIssue) => {
       const sev = i.severity ?? 'error';
       if (sev === 'error') errors++;

@@ -6,6 +6,8 @@ import type { Condition, ConditionStatus, DecisionEvent } from '../../core/decis
 export const AbleToScale = 'AbleToScale';
 export const ScalingActive = 'ScalingActive';
 export const ScalingLimited = 'ScalingLimited';
+/** HPAScaleToZero (v1.37 beta): True when the HPA itself scaled the target to zero. */
+export const ScaledToZero = 'ScaledToZero';
 
 /** Reasons upstream uses, for reference by shells and tests. */
 export const HpaReasons = {
@@ -32,6 +34,9 @@ export const HpaReasons = {
   TooManyReplicas: 'TooManyReplicas',
   ScaleUpLimit: 'ScaleUpLimit',
   ScaleDownLimit: 'ScaleDownLimit',
+  // ScaledToZero
+  ScaledToZero: 'ScaledToZero',
+  NotScaledToZero: 'NotScaledToZero',
   // events only
   SuccessfulRescale: 'SuccessfulRescale',
   FailedComputeMetricsReplicas: 'FailedComputeMetricsReplicas',
@@ -63,6 +68,11 @@ export class ConditionSet {
       }
     }
     this.list.push({ type, status, reason, message, lastTransitionTime: this.nowIso });
+  }
+
+  /** Drop a condition type (upstream removeCondition). */
+  remove(type: string): void {
+    for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i].type === type) this.list.splice(i, 1);
   }
 
   get(type: string): Condition | undefined {
@@ -98,3 +108,5 @@ export function successfulRescaleEvent(desired: number, reason: string): Decisio
 export const SUCCEEDED_GET_SCALE_MESSAGE = "the HPA controller was able to get the target's current scale";
 export const SCALING_DISABLED_MESSAGE = 'scaling is disabled since the replica count of the target is zero';
 export const MISSING_SELECTOR_MESSAGE = "the HPA target's scale is missing a selector";
+export const SCALED_TO_ZERO_MESSAGE = 'the HPA controller scaled the workload to zero';
+export const NOT_SCALED_TO_ZERO_MESSAGE = 'the HPA controller did not scale the workload to zero';

@@ -1,24 +1,31 @@
-// The HPA decider: one reconcile of kube-controller-manager's HorizontalController (v1.34,
+// The HPA decider: one reconcile of kube-controller-manager's HorizontalController (v1.37,
 // horizontal.go reconcileAutoscaler) as a pure function. Input: the normalized HPA, what was
 // observed (scale, pods, metric values) and the controller's memory for this HPA; output: the
 // decision record and the next memory. No clock, no I/O, inputs are never modified.
 //
 // Order, as upstream:
 //   1. AbleToScale=True SucceededGetScale; first sync seeds the recommendation history with the
-//      current count (so a scale-down is stabilized right after a controller start).
-//   2. spec replicas 0 (minReplicas ≠ 0) → scaling disabled; current > max → max; current < min →
-//      min (no metrics in these two, no normalization).
+//      current count (so a scale-down is stabilized right after a controller start). Upstream
+//      takes that sample's time before it fetches the metrics, so it is slightly older than the
+//      decision: Tide stamps it 1 ms before `now` (it falls outside a 0 s window).
+//   2. spec replicas 0 → scaling disabled, unless the HPA scaled the target to zero itself
+//      (HPAScaleToZero: ScaledToZero=True and an Object/External metric, or minReplicas ≥ 1 to scale
+//      back up to); current > max → max; current < min → min (no metrics in these two).
 //   3. Otherwise every metric proposes a count; the max wins. If all failed, or some failed and the
 //      rest would scale below spec replicas, nothing happens (ScalingActive=False from the first
 //      failure, FailedComputeMetricsReplicas event).
 //   4. Normalization: legacy (no behavior) or behavior (stabilization windows, rate policies).
 //   5. Rescale when the result differs from spec replicas: SucceededRescale, SuccessfulRescale
-//      event, scale event stored (behavior only), lastScaleTime.
+//      event, scale event stored (behavior only), lastScaleTime, ScaledToZero condition.
+//
+// Differential test: test/e2e/upstream/hpa-differential.test.ts runs random scenarios through
+// this function and through upstream's own controller code and compares every decision.
 
 import type { DecisionEvent, LimitRule, MetricProposal } from '../../core/decision.ts';
 import type {
   HpaControllerConfig,
   HpaDecisionPath,
+  HpaFeatureGates,
   HpaDecisionRecord,
   HpaDetails,
   HpaObservation,
@@ -31,7 +38,10 @@ import {
   AbleToScale,
   ConditionSet,
   MISSING_SELECTOR_MESSAGE,
+  NOT_SCALED_TO_ZERO_MESSAGE,
+  SCALED_TO_ZERO_MESSAGE,
   SCALING_DISABLED_MESSAGE,
+  ScaledToZero,
   SUCCEEDED_GET_SCALE_MESSAGE,
   ScalingActive,
   ScalingLimited,
@@ -55,6 +65,20 @@ export const defaultHpaControllerConfig: HpaControllerConfig = Object.freeze({
   syncPeriodSeconds: 15,
 });
 
+/** Feature gates as in Kubernetes v1.37 (kube-controller-manager defaults). */
+export const defaultHpaFeatureGates: HpaFeatureGates = Object.freeze({
+  HPAScaleToZero: true,
+  HPAConfigurableTolerance: true,
+});
+
+export function resolveHpaFeatureGates(g: Partial<HpaFeatureGates> | undefined): HpaFeatureGates {
+  if (g === undefined) return defaultHpaFeatureGates;
+  return {
+    HPAScaleToZero: g.HPAScaleToZero ?? defaultHpaFeatureGates.HPAScaleToZero,
+    HPAConfigurableTolerance: g.HPAConfigurableTolerance ?? defaultHpaFeatureGates.HPAConfigurableTolerance,
+  };
+}
+
 export function emptyHpaState(): HpaState {
   return { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
 }
@@ -68,16 +92,21 @@ const DEFAULT_METRICS: MetricSpec[] = [
 
 function resolveConfig(config: Partial<HpaControllerConfig> | undefined): HpaControllerConfig {
   if (config === undefined) return defaultHpaControllerConfig;
-  const c = { ...defaultHpaControllerConfig };
-  for (const k of Object.keys(config) as (keyof HpaControllerConfig)[]) {
+  const c: HpaControllerConfig = { ...defaultHpaControllerConfig };
+  for (const k of ['tolerance', 'cpuInitializationPeriodSeconds', 'initialReadinessDelaySeconds', 'downscaleStabilizationSeconds', 'syncPeriodSeconds'] as const) {
     const v = config[k];
     if (v !== undefined) c[k] = v;
   }
+  if (config.featureGates !== undefined) c.featureGates = config.featureGates;
   return c;
 }
 
 export function hpaTolerances(policy: HpaPolicy, config: HpaControllerConfig): HpaTolerances {
   const b = policy.behavior;
+  // HPAConfigurableTolerance off: behavior.*.tolerance is ignored (upstream tolerancesForHpa)
+  if (b === undefined || !resolveHpaFeatureGates(config.featureGates).HPAConfigurableTolerance) {
+    return { scaleUp: config.tolerance, scaleDown: config.tolerance };
+  }
   return {
     scaleUp: b?.scaleUp?.tolerance ?? config.tolerance,
     scaleDown: b?.scaleDown?.tolerance ?? config.tolerance,
@@ -107,6 +136,19 @@ export function decideHpa(
   const maxReplicas = policy.maxReplicas;
   const specs = policy.metrics.length > 0 ? policy.metrics : DEFAULT_METRICS;
   const tolerances = hpaTolerances(policy, cfg);
+  const gates = resolveHpaFeatureGates(cfg.featureGates);
+  let hasObjectOrExternal = false;
+  for (const m of specs) if (m.type === 'Object' || m.type === 'External') hasObjectOrExternal = true;
+  // upstream reads the condition from the HPA's status before this sync
+  let scaledToZeroCondition = false;
+  if (gates.HPAScaleToZero) {
+    for (const c of state.conditions ?? EMPTY) {
+      if (c.type === ScaledToZero) {
+        scaledToZeroCondition = c.status === 'True';
+        break;
+      }
+    }
+  }
 
   const conds = new ConditionSet(state.conditions, nowIso);
   const events: DecisionEvent[] = [];
@@ -115,7 +157,7 @@ export function decideHpa(
   // recordInitialRecommendation (a state read from JSON may lack the lists: treat as empty)
   const prevRecommendations = state.recommendations ?? EMPTY;
   let recommendations = prevRecommendations;
-  if (recommendations.length === 0) recommendations = [{ timestamp: now, recommendation: current }];
+  if (recommendations.length === 0) recommendations = [{ timestamp: now - 1, recommendation: current }];
   let scaleUpEvents = state.scaleUpEvents ?? EMPTY;
   let scaleDownEvents = state.scaleDownEvents ?? EMPTY;
   const prevUp = scaleUpEvents;
@@ -133,20 +175,23 @@ export function decideHpa(
   let norm: NormalizeResult | undefined;
   const details: HpaDetails = { path: 'legacy', tolerances, metricDesiredReplicas: null, metricName: '', invalidMetrics: 0, rescaleReason: '' };
 
-  if (current === 0 && minReplicas !== 0) {
+  // upstream shouldComputeMetricsForZeroReplicas
+  const fromZero = current === 0 && ((minReplicas !== 0 && scaledToZeroCondition) || (scaledToZeroCondition && hasObjectOrExternal));
+  if (current === 0 && !fromZero) {
     path = 'scaling-disabled';
     desired = 0;
     rescale = false;
     conds.set(ScalingActive, 'False', 'ScalingDisabled', SCALING_DISABLED_MESSAGE);
+    if (!gates.HPAScaleToZero) conds.remove(ScaledToZero);
     limitedBy = ['disabled'];
-    explanation = 'scaling disabled: the target has 0 replicas';
-  } else if (current > maxReplicas) {
+    explanation = 'scaling disabled: the target has 0 replicas and the HPA did not scale it to zero';
+  } else if (current !== 0 && current > maxReplicas) {
     path = 'above-max';
     rescaleReason = 'Current number of replicas above Spec.MaxReplicas';
     desired = maxReplicas;
     limitedBy = ['max'];
     explanation = `scaled ${current}→${desired}: current replicas above maxReplicas ${maxReplicas}`;
-  } else if (current < minReplicas) {
+  } else if (current !== 0 && current < minReplicas) {
     path = 'below-min';
     rescaleReason = 'Current number of replicas below Spec.MinReplicas';
     desired = minReplicas;
@@ -254,6 +299,13 @@ export function decideHpa(
       conds.set(AbleToScale, 'True', norm.ableToScale.reason, norm.ableToScale.message);
       conds.set(ScalingLimited, norm.scalingLimited.status, norm.scalingLimited.reason, norm.scalingLimited.message);
       desired = norm.desired;
+      // scaling up from zero with a minReplicas raised in the meantime: at least minReplicas
+      let raisedToMin = false;
+      if (current === 0 && minReplicas !== 0 && scaledToZeroCondition && desired < minReplicas) {
+        desired = minReplicas;
+        raisedToMin = true;
+        if (rescaleReason === '') rescaleReason = 'Current number of replicas below Spec.MinReplicas';
+      }
       details.stabilizedReplicas = norm.stabilized;
       if (norm.scaleUpLimit !== undefined) details.scaleUpLimit = norm.scaleUpLimit;
       if (norm.scaleDownLimit !== undefined) details.scaleDownLimit = norm.scaleDownLimit;
@@ -262,6 +314,7 @@ export function decideHpa(
 
       const driving = drivingMetric === null ? undefined : outcomes![drivingMetric];
       limitedBy = norm.limitedBy.slice();
+      if (raisedToMin && !limitedBy.includes('min')) limitedBy.push('min');
       const heldByTolerance = driving !== undefined && driving.ok && (driving.proposal.detail?.withinTolerance === true) && prenormalized === current;
       if (heldByTolerance) limitedBy.unshift('tolerance');
       if (limitedBy.length === 0) limitedBy.push('none');
@@ -290,6 +343,10 @@ export function decideHpa(
     scaleUpEvents = stored.scaleUpEvents;
     scaleDownEvents = stored.scaleDownEvents;
     lastScaleTime = now;
+    // upstream sets (or removes) ScaledToZero on every rescale so that it is never stale
+    if (!gates.HPAScaleToZero) conds.remove(ScaledToZero);
+    else if (current > 0 && desired === 0 && minReplicas === 0 && hasObjectOrExternal) conds.set(ScaledToZero, 'True', 'ScaledToZero', SCALED_TO_ZERO_MESSAGE);
+    else conds.set(ScaledToZero, 'False', 'NotScaledToZero', NOT_SCALED_TO_ZERO_MESSAGE);
   } else {
     desired = current;
   }

@@ -166,7 +166,7 @@ export function computeReplicasForMetric(ctx: MetricContext, spec: MetricSpec, o
       const o = spec.object;
       const name = o.metric.name;
       const ref = o.describedObject;
-      const fetchErr = (e: string) => `unable to get metric ${name}: ${ref.kind} on ${ctx.namespace} ${ref.name}/${e}`;
+      const fetchErr = (e: string) => `unable to get metric ${name} on ${ref.kind} ${ctx.namespace}/${ref.name}: ${e}`;
       const value = (): { v?: number; error?: string } => {
         if (obs === undefined) return { error: 'no metric observation supplied' };
         if (obs.kind === 'error') return { error: obs.message };

@@ -34,14 +34,13 @@ export function defaultScaleUpRules(): HpaScalingRules {
 
 /**
  * autoscaling/v2 defaults for behavior.scaleDown. Upstream leaves the window unset so that the
- * controller's --horizontal-pod-autoscaler-downscale-stabilization (300 s) applies; pass that value.
+ * controller's --horizontal-pod-autoscaler-downscale-stabilization applies at decision time; pass a
+ * value only to pin one.
  */
-export function defaultScaleDownRules(downscaleStabilizationSeconds = 300): HpaScalingRules {
-  return {
-    stabilizationWindowSeconds: downscaleStabilizationSeconds,
-    selectPolicy: 'Max',
-    policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }],
-  };
+export function defaultScaleDownRules(downscaleStabilizationSeconds?: number): HpaScalingRules {
+  const r: HpaScalingRules = { selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] };
+  if (downscaleStabilizationSeconds !== undefined) r.stabilizationWindowSeconds = downscaleStabilizationSeconds;
+  return r;
 }
 
 export interface NormalizeResult {

@@ -49,7 +49,11 @@ export interface HpaScalingPolicy {
 }
 
 export interface HpaScalingRules {
-  stabilizationWindowSeconds: number;
+  /**
+   * undefined: the controller's --horizontal-pod-autoscaler-downscale-stabilization (scaleDown; the
+   * API server leaves it unset and the controller fills it in at each sync) or 0 (scaleUp).
+   */
+  stabilizationWindowSeconds?: number;
   selectPolicy: 'Max' | 'Min' | 'Disabled';
   policies: HpaScalingPolicy[];
   /** Fraction (0.1 == 10%); undefined means the controller-wide default tolerance. */
@@ -75,13 +79,27 @@ export interface HpaPolicy {
   source?: { file?: string; apiVersion: string };
 }
 
+/**
+ * kube-controller-manager feature gates that change HPA decisions (--feature-gates). Defaults are
+ * Kubernetes v1.37's; see docs/hpa.md for the version matrix.
+ */
+export interface HpaFeatureGates {
+  /** minReplicas: 0 with Object/External metrics, the ScaledToZero condition (beta, on in v1.37; alpha, off, v1.16-v1.36). */
+  HPAScaleToZero: boolean;
+  /** behavior.scaleUp/scaleDown.tolerance (alpha, off, v1.33-v1.34; beta v1.35-v1.36; GA v1.37). */
+  HPAConfigurableTolerance: boolean;
+}
+
 /** Controller-wide settings (kube-controller-manager flags). */
 export interface HpaControllerConfig {
   tolerance: number;                        // --horizontal-pod-autoscaler-tolerance, 0.1
   cpuInitializationPeriodSeconds: number;   // 300
   initialReadinessDelaySeconds: number;     // 30
-  downscaleStabilizationSeconds: number;    // 300 (legacy path only)
+  /** --horizontal-pod-autoscaler-downscale-stabilization, 300: legacy path, and behavior.scaleDown without a window. */
+  downscaleStabilizationSeconds: number;
   syncPeriodSeconds: number;                // 15
+  /** --feature-gates; missing gates take their v1.37 default. */
+  featureGates?: Partial<HpaFeatureGates>;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -151,7 +169,7 @@ export interface HpaTolerances { scaleUp: number; scaleDown: number }
 
 /** Which branch of the controller's reconcile produced the decision. */
 export type HpaDecisionPath =
-  | 'scaling-disabled'   // spec replicas == 0 (and minReplicas != 0)
+  | 'scaling-disabled'   // spec replicas == 0 and the HPA did not scale it to zero itself
   | 'above-max'          // current > maxReplicas: straight to max, no metrics
   | 'below-min'          // current < minReplicas: straight to min, no metrics
   | 'invalid-metrics'    // all metrics failed, or some failed and the rest would scale down

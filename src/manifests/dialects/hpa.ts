@@ -9,7 +9,8 @@ import type { Dialect, DialectContext, ScaleTargetRef } from './types.ts';
 
 const crossRef = () => k8sObject({ apiVersion: z.string().optional(), kind: z.string(), name: z.string() });
 
-const minReplicas = () => int32().min(1, { error: 'must be greater than 0' });
+// 0 passes the schema; validateMinReplicas() decides with the HPAScaleToZero gate, as upstream
+const minReplicas = () => int32().min(0, { error: 'must be greater than or equal to 0' });
 const maxReplicas = () => int32().min(1, { error: 'must be greater than 0' });
 
 // ---------- autoscaling/v1 ----------
@@ -91,6 +92,27 @@ function validateRef(ref: { kind: string; name: string }, path: Path, ctx: Diale
   else validatePathSegmentName(ref.kind, [...path, 'kind'], ctx);
   if (ref.name.length === 0) ctx.report({ path: [...path, 'name'], message: 'Required value' });
   else validatePathSegmentName(ref.name, [...path, 'name'], ctx);
+}
+
+/** HPAScaleToZero (on by default since v1.37): minReplicas may be 0. */
+function scaleToZeroEnabled(ctx: DialectContext): boolean {
+  return ctx.featureGates?.HPAScaleToZero ?? true;
+}
+
+function validateMinReplicas(spec: { minReplicas?: number; metrics?: { type: string }[] }, ctx: DialectContext, v1: boolean): void {
+  if (spec.minReplicas !== 0) return;
+  if (!scaleToZeroEnabled(ctx)) {
+    ctx.report({ path: ['spec', 'minReplicas'], message: 'must be greater than or equal to 1', allowed: 'minReplicas: 0 needs the HPAScaleToZero feature gate (on by default since Kubernetes v1.37)' });
+    return;
+  }
+  const hasObjectOrExternal = (spec.metrics ?? []).some((m) => m.type === 'Object' || m.type === 'External');
+  if (!hasObjectOrExternal) {
+    ctx.report({
+      path: v1 ? ['spec', 'minReplicas'] : ['spec', 'metrics'],
+      message: 'Forbidden: must specify at least one Object or External metric to support scaling to zero replicas',
+      allowed: 'add an Object or External metric, or set minReplicas to 1 or more',
+    });
+  }
 }
 
 function validateCommon(spec: { minReplicas?: number; maxReplicas: number; scaleTargetRef: { kind: string; name: string } }, ctx: DialectContext): void {
@@ -196,6 +218,7 @@ function validateRules(r: RulesIn | undefined, path: Path, ctx: DialectContext):
 }
 
 function validateV2(h: HpaV2Manifest, ctx: DialectContext): void {
+  validateMinReplicas(h.spec, ctx, false);
   validateCommon(h.spec, ctx);
   (h.spec.metrics ?? []).forEach((m, i) => validateMetric(m, ['spec', 'metrics', i], ctx));
   validateRules(h.spec.behavior?.scaleUp, ['spec', 'behavior', 'scaleUp'], ctx);
@@ -228,6 +251,7 @@ function metric(m: MetricIn): MetricSpec {
 
 /** Upstream GenerateHPAScaleUpRules / GenerateHPAScaleDownRules: fields given win, missing ones take the defaults. */
 function rules(given: RulesIn | undefined, defaults: HpaScalingRules): HpaScalingRules {
+  // a scaleDown window left unset stays unset: the controller fills in its own setting at each sync
   const out: HpaScalingRules = { ...defaults, policies: defaults.policies.map((p) => ({ ...p })) };
   if (!given) return out;
   if (given.stabilizationWindowSeconds !== undefined) out.stabilizationWindowSeconds = given.stabilizationWindowSeconds;
@@ -239,7 +263,7 @@ function rules(given: RulesIn | undefined, defaults: HpaScalingRules): HpaScalin
 
 /** The v2 defaults for a behavior block that is present (missing direction or fields filled in). */
 export function defaultBehavior(given?: { scaleUp?: RulesIn; scaleDown?: RulesIn }): HpaBehavior {
-  return { scaleUp: rules(given?.scaleUp, defaultScaleUpRules()), scaleDown: rules(given?.scaleDown, defaultScaleDownRules(300)) };
+  return { scaleUp: rules(given?.scaleUp, defaultScaleUpRules()), scaleDown: rules(given?.scaleDown, defaultScaleDownRules()) };
 }
 
 /** The metric upstream uses when none is given: cpu at 80% of requests. */
@@ -285,7 +309,10 @@ export const hpaV1Dialect: Dialect<HpaV1Manifest, HpaPolicy> = {
   role: 'autoscaler',
   decider: 'hpa',
   schema: hpaV1Schema,
-  validate: (h, ctx) => validateCommon(h.spec, ctx),
+  validate: (h, ctx) => {
+    validateMinReplicas(h.spec, ctx, true);
+    validateCommon(h.spec, ctx);
+  },
   normalize: normalizeV1,
   scaleTarget,
 };

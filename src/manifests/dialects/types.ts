@@ -19,6 +19,8 @@ export interface DialectContext {
   apiVersion: string;
   /** Environment used to resolve Secret/ConfigMap references locally (defaults to process.env). */
   env: Record<string, string | undefined>;
+  /** Kubernetes feature gates given by the user (--feature-gates); missing ones take v1.37's default. */
+  featureGates?: Record<string, boolean>;
   /** Report a problem (error by default) at a path inside the document. */
   report(issue: DialectIssue): void;
 }

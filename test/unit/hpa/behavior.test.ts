@@ -61,10 +61,22 @@ test('legacy: first sync seeds the history with the current count, so no immedia
   assert.equal(record.rescale, false);
   assert.equal(able(record), 'ScaleDownStabilized');
   assert.deepEqual(record.limitedBy, ['stabilization']);
+  // the seed is taken before the metrics are fetched, so it is (1 ms) older than the decision
   assert.deepEqual(state.recommendations, [
-    { timestamp: T0, recommendation: 5 },
+    { timestamp: T0 - 1, recommendation: 5 },
     { timestamp: T0, recommendation: 2 },
   ]);
+});
+
+test('legacy: with a 0 s controller window the first-sync seed does not hold a scale-down (upstream 4→2)', () => {
+  const { record, state } = decideHpa(policy([cpu(50)]), at(4, 25), emptyHpaState(), { downscaleStabilizationSeconds: 0 });
+  assert.equal(record.details.metricDesiredReplicas, 2);
+  assert.equal(record.desiredReplicas, 2);
+  assert.equal(able(record), 'SucceededRescale');
+  // the seed is older than the 0 s window: replaced by the new recommendation
+  assert.deepEqual(state.recommendations, [{ timestamp: T0, recommendation: 2 }]);
+  // with the default 300 s window the same first sync is held
+  assert.equal(decideHpa(policy([cpu(50)]), at(4, 25), emptyHpaState()).record.desiredReplicas, 4);
 });
 
 test('legacy: 5-minute downscale stabilization keeps the highest recent recommendation', () => {

@@ -93,8 +93,8 @@ test('invalid metric: a scale-down is refused, ScalingActive=False from the firs
     reason: 'FailedComputeMetricsReplicas',
     message: 'invalid metrics (1 invalid out of 2), first error is: failed to get pods metric value: unable to get metric queue: adapter unavailable',
   });
-  // no recommendation recorded beyond the first-sync seed
-  assert.deepEqual(state.recommendations, [{ timestamp: T0, recommendation: 4 }]);
+  // no recommendation recorded beyond the first-sync seed (taken just before the metric fetch)
+  assert.deepEqual(state.recommendations, [{ timestamp: T0 - 1, recommendation: 4 }]);
 });
 
 test('invalid metric: a proposal equal to the current count proceeds', () => {
@@ -212,16 +212,73 @@ test('config: partial overrides merge over the defaults', () => {
 test('scale to zero (minReplicas 0) with an object metric', () => {
   const b = behavior({ scaleUp: { policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] } });
   const p = policy([objectValue('queue', 1000)], { minReplicas: 0, behavior: b });
-  const down = decideHpa(p, observation(2, pods(2), [{ kind: 'object', value: 0, timestamp: T0 }]), emptyHpaState()).record;
-  assert.equal(down.desiredReplicas, 0);
-  const up = decideHpa(p, observation(0, [], [{ kind: 'object', value: 2500, timestamp: T0 }]), emptyHpaState()).record;
+  const down = decideHpa(p, observation(2, pods(2), [{ kind: 'object', value: 0, timestamp: T0 }]), emptyHpaState());
+  assert.equal(down.record.desiredReplicas, 0);
+  const z = down.record.conditions.find((c) => c.type === 'ScaledToZero')!;
+  assert.deepEqual([z.status, z.reason, z.message], ['True', 'ScaledToZero', 'the HPA controller scaled the workload to zero']);
+  // the next sync starts from zero and remembers that the HPA put it there
+  const later = { now: T0 + 15 * S };
+  const up = decideHpa(p, observation(0, [], [{ kind: 'object', value: 2500, timestamp: T0 }], later), down.state).record;
   assert.equal(up.desiredReplicas, 3);
+  assert.equal(up.conditions.find((c) => c.type === 'ScaledToZero')!.reason, 'NotScaledToZero');
+  // a target at zero that the HPA did not scale to zero (no ScaledToZero=True) stays disabled
+  const manual = decideHpa(p, observation(0, [], [{ kind: 'object', value: 2500, timestamp: T0 }]), emptyHpaState()).record;
+  assert.equal(manual.desiredReplicas, 0);
+  assert.deepEqual(manual.limitedBy, ['disabled']);
+  assert.equal(manual.conditions.find((c) => c.type === 'ScalingActive')!.reason, 'ScalingDisabled');
   // with only Percent policies a scale-up from zero is stuck at zero (0 × anything), as upstream
   const percentOnly = policy([objectValue('queue', 1000)], { minReplicas: 0, behavior: behavior() });
-  const stuck = decideHpa(percentOnly, observation(0, [], [{ kind: 'object', value: 2500, timestamp: T0 }]), emptyHpaState()).record;
+  const stuck = decideHpa(percentOnly, observation(0, [], [{ kind: 'object', value: 2500, timestamp: T0 }], later), down.state).record;
   assert.equal(stuck.desiredReplicas, 0);
   assert.equal(stuck.conditions.find((c) => c.type === 'ScalingLimited')!.reason, 'ScaleUpLimit');
   void MIN;
+});
+
+test('scale to zero: minReplicas raised while at zero scales back to minReplicas; gate off disables and drops the condition', () => {
+  const p0 = policy([objectValue('queue', 1000)], { minReplicas: 0 });
+  const down = decideHpa(p0, observation(2, pods(2), [{ kind: 'object', value: 0, timestamp: T0 }]), emptyHpaState(), { downscaleStabilizationSeconds: 0 });
+  assert.equal(down.record.desiredReplicas, 0);
+  const p2 = policy([objectValue('queue', 1000)], { minReplicas: 2, behavior: behavior() });
+  const back = decideHpa(p2, observation(0, [], [{ kind: 'object', value: 0, timestamp: T0 }], { now: T0 + 15 * S }), down.state).record;
+  assert.equal(back.desiredReplicas, 2);
+  assert.equal(back.events[0].message, 'New size: 2; reason: Current number of replicas below Spec.MinReplicas');
+  assert.ok(back.limitedBy.includes('min'));
+  // without behavior the legacy clamp already gives 2, and upstream's event then has an empty reason
+  const legacy = decideHpa(policy([objectValue('queue', 1000)], { minReplicas: 2 }), observation(0, [], [{ kind: 'object', value: 0, timestamp: T0 }], { now: T0 + 15 * S }), down.state).record;
+  assert.equal(legacy.desiredReplicas, 2);
+  assert.equal(legacy.events[0].message, 'New size: 2; reason: ');
+  const off = decideHpa(p0, observation(0, [], [{ kind: 'object', value: 2500, timestamp: T0 }], { now: T0 + 15 * S }), down.state, { featureGates: { HPAScaleToZero: false } }).record;
+  assert.equal(off.desiredReplicas, 0);
+  assert.equal(off.conditions.find((c) => c.type === 'ScalingActive')!.reason, 'ScalingDisabled');
+  assert.equal(off.conditions.find((c) => c.type === 'ScaledToZero'), undefined);
+  // and a rescale with the gate off never writes the condition
+  const offDown = decideHpa(p0, observation(2, pods(2), [{ kind: 'object', value: 0, timestamp: T0 }]), emptyHpaState(), { downscaleStabilizationSeconds: 0, featureGates: { HPAScaleToZero: false } }).record;
+  assert.equal(offDown.desiredReplicas, 0);
+  assert.equal(offDown.conditions.find((c) => c.type === 'ScaledToZero'), undefined);
+});
+
+test('HPAConfigurableTolerance off: behavior tolerances are ignored (v1.33/v1.34 default)', () => {
+  const b = behavior({ scaleUp: { tolerance: 0.5 } });
+  const p = policy([cpu(50)], { behavior: b });
+  const obs = observation(4, pods(4), [samples([650, 650, 650, 650])]); // 130% of target
+  const on = decideHpa(p, obs, emptyHpaState()).record;
+  assert.equal(on.desiredReplicas, 4);
+  assert.deepEqual(on.details.tolerances, { scaleUp: 0.5, scaleDown: 0.1 });
+  const off = decideHpa(p, obs, emptyHpaState(), { featureGates: { HPAConfigurableTolerance: false } }).record;
+  assert.equal(off.desiredReplicas, 6);
+  assert.deepEqual(off.details.tolerances, { scaleUp: 0.1, scaleDown: 0.1 });
+});
+
+test('behavior without a scaleDown window uses the controller\'s --downscale-stabilization (upstream 4→2)', () => {
+  const b = behavior();
+  delete (b.scaleDown as { stabilizationWindowSeconds?: number }).stabilizationWindowSeconds;
+  const p = policy([podsMetric('rps', 1000)], { behavior: b });
+  const st = { ...emptyHpaState(), recommendations: [{ timestamp: T0 - 100 * S, recommendation: 4 }] };
+  const obs = observation(4, pods(4), [samples([500, 500, 500, 500])]);
+  assert.equal(decideHpa(p, obs, st, { downscaleStabilizationSeconds: 60 }).record.desiredReplicas, 2);
+  const held = decideHpa(p, obs, st).record; // 300 s: the 4 from 100 s ago still counts
+  assert.equal(held.desiredReplicas, 4);
+  assert.match(held.explanation, /scaleDown stabilization window 300s/);
 });
 
 test('container resource metric: naming and failure reason', () => {
@@ -237,7 +294,7 @@ test('container resource metric: naming and failure reason', () => {
 
 test('object metric failure keeps upstream message layout', () => {
   const { record } = decideHpa(policy([objectValue('rps', 2000)]), observation(2, pods(2), [{ kind: 'error', message: 'not found' }]), emptyHpaState());
-  assert.deepEqual(record.events[0], { type: 'Warning', reason: 'FailedGetObjectMetric', message: 'unable to get metric rps: Service on default frontend/not found' });
+  assert.deepEqual(record.events[0], { type: 'Warning', reason: 'FailedGetObjectMetric', message: 'unable to get metric rps on Service default/frontend: not found' });
 });
 
 test('a run over time: default behavior scales up at once and down only after 300 s of lower recommendations', () => {

@@ -147,7 +147,7 @@ test('property: a scale-down never goes below the highest recommendation in the 
       const { record } = decideHpa(p, build(p, current, ps, false), state);
       if (!record.rescale || record.desiredReplicas >= current) return;
       if (current > p.maxReplicas) return; // straight-to-max branch bypasses normalization
-      const windowS = p.behavior ? p.behavior.scaleDown.stabilizationWindowSeconds : 300;
+      const windowS = p.behavior ? (p.behavior.scaleDown.stabilizationWindowSeconds ?? 300) : 300;
       const inWindow = state.recommendations.filter((r) => (p.behavior ? r.timestamp > T0 - windowS * S : r.timestamp >= T0 - windowS * S));
       for (const r of inWindow) assert.ok(record.desiredReplicas >= Math.min(r.recommendation, current), `scaled to ${record.desiredReplicas} below ${r.recommendation}`);
     }),

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { hpaFromAutoscaleFlags, loadManifests } from '../../../src/manifests/index.ts';
+import { formatDiagnostic, hpaFromAutoscaleFlags, loadManifests, loadManifestsLenient } from '../../../src/manifests/index.ts';
 import type { HpaPolicy } from '../../../src/deciders/hpa/types.ts';
 
 const SEED = new URL('../../../examples/manifests/seed/', import.meta.url);
@@ -9,7 +9,8 @@ const seed = (f: string) => ({ file: f, text: readFileSync(new URL(f, SEED), 'ut
 const policyOf = (text: string, file = 'h.yaml'): HpaPolicy => loadManifests([{ file, text }]).autoscalers[0].normalized;
 
 const UP_DEFAULT = { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] };
-const DOWN_DEFAULT = { stabilizationWindowSeconds: 300, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] };
+// upstream leaves the scaleDown window unset: the controller's --horizontal-pod-autoscaler-downscale-stabilization applies
+const DOWN_DEFAULT = { selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] };
 
 test('autoscaling/v1: legacy policy, cpu Utilization from targetCPUUtilizationPercentage (default 80), minReplicas 1', () => {
   const p = policyOf('apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec:\n  scaleTargetRef: {kind: Deployment, name: a}\n  maxReplicas: 5\n');
@@ -170,4 +171,30 @@ test('seed manifests load and normalize (v1, v2 with behavior, v2 with Pods/Exte
   assert.deepEqual(custom.metrics.map((m) => m.type), ['Pods', 'External']);
   assert.equal(custom.metrics[0].type === 'Pods' && custom.metrics[0].pods.target.averageValue, 50000);
   assert.throws(() => b.scaleTargetOf(b.autoscalers[2]), /inference-server-hpa\.yaml:10:11: spec\.scaleTargetRef\.name: Deployment "inference-server" not found/);
+});
+
+test('minReplicas: 0 (HPAScaleToZero, on by default since v1.37) needs an Object or External metric; gate off rejects it', () => {
+  const hpa = (metrics: string) => `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: a}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: a}
+  minReplicas: 0
+  maxReplicas: 5
+  metrics:
+${metrics}`;
+  const external = `  - type: External
+    external: {metric: {name: queue}, target: {type: AverageValue, averageValue: "10"}}
+`;
+  const cpu = `  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+`;
+  assert.equal(policyOf(hpa(external)).minReplicas, 0);
+  const forbidden = loadManifestsLenient([{ file: 'h.yaml', text: hpa(cpu) }]).errors.map(formatDiagnostic);
+  assert.deepEqual(forbidden, ['h.yaml:9:3: spec.metrics: Forbidden: must specify at least one Object or External metric to support scaling to zero replicas (add an Object or External metric, or set minReplicas to 1 or more)']);
+  const off = loadManifestsLenient([{ file: 'h.yaml', text: hpa(external) }], { featureGates: { HPAScaleToZero: false } }).errors.map(formatDiagnostic);
+  assert.equal(off.length, 1);
+  assert.match(off[0], /^h\.yaml:6:16: spec\.minReplicas: must be greater than or equal to 1 \(minReplicas: 0 needs the HPAScaleToZero feature gate/);
+  const negative = loadManifestsLenient([{ file: 'h.yaml', text: hpa(external).replace('minReplicas: 0', 'minReplicas: -1') }]).errors.map(formatDiagnostic);
+  assert.deepEqual(negative, ['h.yaml:6:16: spec.minReplicas: must be greater than or equal to 0']);
 });

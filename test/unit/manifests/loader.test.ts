@@ -10,7 +10,7 @@ metadata:
 spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
   minReplica: 2
-  minReplicas: 0
+  minReplicas: -1
   maxReplicas: 3
   metrics:
   - type: Resource
@@ -34,7 +34,7 @@ test('reports every problem at once, each with file:line:col and field path', ()
   const errs = messages(HPA_BAD);
   const expect = [
     'm.yaml:7:3: spec.minReplica: unknown field "minReplica" (did you mean "minReplicas"?)',
-    'm.yaml:8:16: spec.minReplicas: must be greater than 0',
+    'm.yaml:8:16: spec.minReplicas: must be greater than or equal to 0',
     'm.yaml:14:50: spec.metrics[0].resource.target.averageValue: invalid quantity "12xyz"',
     'm.yaml:15:5: spec.metrics[1].pods: must populate information for the given metric source',
     'm.yaml:16:5: spec.metrics[1].resource: must populate the given metric source only',
