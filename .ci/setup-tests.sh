@@ -12,3 +12,6 @@ else echo "setup-tests: not root and no sudo: skipping .ci/install-services.sh" 
 # Go for the plane build: Debian's golang is too old for kubernetes 1.37 (needs go 1.26);
 # build.sh uses /usr/local/go/bin/go or go on PATH.
 WITH_METRICS_SERVER=1 bash test/k8s/plane/build.sh
+# The upstream HPA controller harness for test/e2e/upstream/hpa-differential.test.ts (same module
+# cache as the plane; ~4 min cold, cached in ~/.cache/tide-upstream-hpa).
+bash test/upstream-hpa/build.sh >/dev/null

@@ -70,7 +70,7 @@ test('status as kube-controller-manager writes it', () => {
   assert.equal(st.desiredReplicas, 4);
   assert.equal(st.observedGeneration, 3);
   assert.equal((st.lastScaleTime as Date).getTime(), now);
-  assert.deepEqual(st.conditions!.map((c) => [c.type, c.status, c.reason]), [['AbleToScale', 'True', 'SucceededRescale'], ['ScalingActive', 'True', 'ValidMetricFound'], ['ScalingLimited', 'False', 'DesiredWithinRange']]);
+  assert.deepEqual(st.conditions!.map((c) => [c.type, c.status, c.reason]), [['AbleToScale', 'True', 'SucceededRescale'], ['ScalingActive', 'True', 'ValidMetricFound'], ['ScalingLimited', 'False', 'DesiredWithinRange'], ['ScaledToZero', 'False', 'NotScaledToZero']]); // v1.37 (HPAScaleToZero) writes ScaledToZero on every rescale
   const again = setCondition(st, { type: 'AbleToScale', status: 'True', reason: 'X', message: 'm' }, new Date(now + 1000));
   assert.equal((again.conditions![0].lastTransitionTime as Date).getTime(), (st.conditions![0].lastTransitionTime as Date).getTime(), 'same status keeps the transition time');
 });
