@@ -5,8 +5,10 @@ import { humanDuration, table } from '../../runtime/local/format.ts';
 import type { AutoscalerStatus } from '../../runtime/local/drivers/types.ts';
 import type { DecisionRecord } from '../../core/decision.ts';
 import type { RuntimeEvent, ReplicaStatus } from '../../runtime/local/supervisor.ts';
+import { describeHpa } from '../../views/kubectl/hpa.ts';
+import type { Event, HorizontalPodAutoscaler } from '../../views/kubectl/types.ts';
+import { KINDS, kubeGet, kubeList, listPath, scopeOf } from '../kube.ts';
 
-type HpaView = AutoscalerStatus & { events: RuntimeEvent[]; decisions: DecisionRecord[] };
 
 function rfc1123(ms: number): string {
   return new Date(ms).toUTCString().replace('GMT', '+0000');
@@ -32,40 +34,19 @@ export function eventRows(events: RuntimeEvent[], from: string, now: number): st
   return groups.map(({ e, first, count }) => [e.type, e.reason, count > 1 ? `${humanDuration(now - e.time)} (x${count} over ${humanDuration(e.time - first)})` : humanDuration(now - e.time), from, e.message]);
 }
 
-export function describeHpa(h: HpaView, now: number): string {
-  const out: string[] = [];
-  const metricLines = h.metrics.length
-    ? h.metrics.map((p, i) => [`  ${h.metrics.length === h.metricSpecs.length ? h.metricSpecs[i].name : p.metric}:`, `${p.current} / ${p.target}`] as [string, string])
-    : h.metricSpecs.map((s) => [`  ${s.name}:`, `<unknown> / ${s.target}`] as [string, string]);
-  const pairs: [string, string][] = [
-    ['Name', h.name], ['Namespace', 'default'], ['Labels', '<none>'], ['Annotations', h.dryRun ? 'tide.dev/dry-run: true' : '<none>'],
-    ['CreationTimestamp', rfc1123(h.created)], ['Reference', h.reference], ['Metrics', '( current / target )'],
-  ];
-  const w = Math.max(...[...pairs, ...metricLines.map(([k, v]) => [k.replace(/:$/, ''), v] as [string, string])].map(([k]) => k.length)) + 2;
-  for (const [k, v] of pairs) out.push(`${(k + ':').padEnd(w)}${v}`);
-  for (const [k, v] of metricLines) out.push(`${k.padEnd(w)}${v}`);
-  for (const [k, v] of [['Min replicas', String(h.minReplicas)], ['Max replicas', String(h.maxReplicas)], ['Deployment pods', `${h.currentReplicas} current / ${h.desiredReplicas} desired`]]) out.push(`${(k + ':').padEnd(w)}${v}`);
-  if (h.conditions.length) {
-    out.push('Conditions:');
-    out.push(indent(table(['Type', 'Status', 'Reason', 'Message'], [['----', '------', '------', '-------'], ...h.conditions.map((c) => [c.type, c.status, c.reason, c.message])], '  ')));
-  } else out.push('Conditions:  <none>');
-  const d = h.lastDecision;
-  if (d) {
-    out.push('Last decision:');
-    const driving = d.drivingMetric !== null ? d.proposals[d.drivingMetric] : undefined;
-    out.push(...kv([
-      ['Time', `${rfc1123(d.now)} (${humanDuration(now - d.now)} ago)`],
-      ['Replicas', `${d.currentReplicas} -> ${d.desiredReplicas}${d.rescale ? (h.dryRun ? ' (dry run: not applied)' : ' (rescaled)') : ''}`],
-      ['Driving metric', driving ? `${driving.metric}: ${driving.current} / ${driving.target} -> ${driving.proposedReplicas ?? '<none>'} replicas` : '<none>'],
-      ['Limited by', d.limitedBy.length ? d.limitedBy.join(', ') : 'none'],
-      ['Explanation', d.explanation],
-    ]).map((l) => `  ${l}`));
-    for (const p of d.proposals) if (p.error) out.push(`  Metric error (${p.metric}): ${p.error}`);
-  }
-  if (h.events.length) {
-    out.push('Events:');
-    out.push(indent(table(['Type', 'Reason', 'Age', 'From', 'Message'], [['----', '------', '----', '----', '-------'], ...eventRows(h.events, 'horizontal-pod-autoscaler', now)])));
-  } else out.push('Events:           <none>');
+/** Tide's addition after kubectl's sections: the last decision, explained. */
+export function lastDecisionSection(d: Omit<DecisionRecord, 'inputs'> | undefined, dryRun: boolean, now: number): string | undefined {
+  if (!d) return undefined;
+  const out: string[] = ['Last decision (tide):'];
+  const driving = d.drivingMetric !== null ? d.proposals[d.drivingMetric] : undefined;
+  out.push(...kv([
+    ['Time', `${rfc1123(d.now)} (${humanDuration(now - d.now)} ago)`],
+    ['Replicas', `${d.currentReplicas} -> ${d.desiredReplicas}${d.rescale ? (dryRun ? ' (dry run: not applied)' : ' (rescaled)') : ''}`],
+    ['Driving metric', driving ? `${driving.metric}: ${driving.current} / ${driving.target} -> ${driving.proposedReplicas ?? '<none>'} replicas` : '<none>'],
+    ['Limited by', d.limitedBy.length ? d.limitedBy.join(', ') : 'none'],
+    ['Explanation', d.explanation],
+  ]).map((l) => `  ${l}`));
+  for (const p of d.proposals) if (p.error) out.push(`  Metric error (${p.metric}): ${p.error}`);
   return out.join('\n');
 }
 
@@ -96,19 +77,34 @@ export function describePod(p: ReplicaStatus & { events: RuntimeEvent[]; usage: 
   return out.join('\n');
 }
 
+const AUTOSCALER_KINDS = new Set(['HorizontalPodAutoscaler', 'PodAutoscaler', 'ScaledObject']);
+
 export function register(program: Command): void {
   program
     .command('describe')
     .description('show an hpa (metrics, conditions, events, last decision explained) or a pod in detail, like kubectl describe')
     .argument('<kind>', 'hpa | pod')
     .argument('[name]')
+    .option('-n, --namespace <ns>', 'namespace (local objects live in "default")')
     .option('--state-dir <dir>', 'the daemon\'s state folder', defaultStateDir())
-    .action(async (kind: string, name: string | undefined, o: { stateDir: string }) => {
+    .action(async (kind: string, name: string | undefined, o: { stateDir: string; namespace?: string }) => {
       const now = Date.now();
-      if (/^(hpa|horizontalpodautoscalers?)$/i.test(kind)) {
-        const names = name ? [name] : (await apiJson<AutoscalerStatus[]>(o.stateDir, 'GET', '/v1/autoscalers')).map((a) => a.name);
-        const views = await Promise.all(names.map((n) => apiJson<HpaView>(o.stateDir, 'GET', `/v1/autoscalers/${encodeURIComponent(n)}`)));
-        console.log(views.map((v) => describeHpa(v, now)).join('\n\n\n'));
+      if (/^(hpa|horizontalpodautoscalers?)(\.autoscaling)?$/i.test(kind)) {
+        const hpaKind = KINDS.hpa;
+        const scope = scopeOf(o);
+        const objs = name
+          ? [await kubeGet<HorizontalPodAutoscaler>(o.stateDir, `${listPath(hpaKind, scope)}/${encodeURIComponent(name)}`)]
+          : await kubeList<HorizontalPodAutoscaler>(o.stateDir, hpaKind, scope);
+        const texts = await Promise.all(objs.map(async (h) => {
+          const ns = h.metadata.namespace ?? 'default';
+          const events = (await kubeList<Event>(o.stateDir, { group: '/api/v1', plural: 'events' }, { namespace: ns, allNamespaces: false },
+            `fieldSelector=${encodeURIComponent(`involvedObject.name=${h.metadata.name}`)}`))
+            .filter((e) => AUTOSCALER_KINDS.has(e.involvedObject.kind));
+          const view = await apiJson<AutoscalerStatus>(o.stateDir, 'GET', `/v1/autoscalers/${encodeURIComponent(h.metadata.name)}`).catch(() => undefined);
+          return describeHpa(h, events, now, { trailer: lastDecisionSection(view?.lastDecision, !!view?.dryRun, now) });
+        }));
+        if (!texts.length) { console.error(`No resources found in ${scope.namespace} namespace.`); return; }
+        console.log(texts.join('\n\n\n'));
         return;
       }
       if (/^(po|pods?)$/i.test(kind)) {

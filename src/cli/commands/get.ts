@@ -1,96 +1,154 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
-import { apiJson, defaultStateDir } from '../../runtime/local/client.ts';
-import { humanDuration, table } from '../../runtime/local/format.ts';
-import type { AutoscalerStatus } from '../../runtime/local/drivers/types.ts';
-import type { ReplicaStatus } from '../../runtime/local/supervisor.ts';
+import { defaultStateDir } from '../../runtime/local/client.ts';
+import { columnWidths, GET_TABLE, printRows, printTable } from '../../views/kubectl/tabwriter.ts';
+import { HPA_COLUMNS, hpaRow } from '../../views/kubectl/hpa.ts';
+import { POD_COLUMNS, POD_WIDE_COLUMNS, podRow } from '../../views/kubectl/pods.ts';
+import { DEPLOYMENT_COLUMNS, DEPLOYMENT_WIDE_COLUMNS, deploymentRow, SERVICE_COLUMNS, SERVICE_WIDE_COLUMNS, serviceRow } from '../../views/kubectl/workloads.ts';
+import { parseSelector } from '../../views/kubectl/selector.ts';
+import { asList, toJson, toYaml } from '../../views/kubectl/output.ts';
+import type { Deployment, HorizontalPodAutoscaler, ObjectMeta, Pod, Service } from '../../views/kubectl/types.ts';
+import { kindOf, kubeGet, kubeList, listPath, scopeOf, type KindInfo, type Scope } from '../kube.ts';
 
-type Kind = 'hpa' | 'pods' | 'deployments' | 'services';
-const KINDS: Record<string, Kind> = {
-  hpa: 'hpa', horizontalpodautoscaler: 'hpa', horizontalpodautoscalers: 'hpa',
-  po: 'pods', pod: 'pods', pods: 'pods',
-  deploy: 'deployments', deployment: 'deployments', deployments: 'deployments',
-  svc: 'services', service: 'services', services: 'services',
-};
+type Obj = { metadata: ObjectMeta };
 
-export function hpaRows(list: AutoscalerStatus[], now: number): string[][] {
-  return list.map((a) => [a.name, a.reference, a.targets, String(a.minReplicas), String(a.maxReplicas), String(a.currentReplicas), humanDuration(now - a.created)]);
+/** Header and rows of one kind, as `kubectl get` prints them. */
+export function rowsFor(k: KindInfo, items: Obj[], now: number, opts: { wide: boolean; withKind: boolean; allNamespaces: boolean }): { header: string[]; rows: string[][] } {
+  let header: string[];
+  let rows: string[][];
+  switch (k.kind) {
+    case 'hpa': header = HPA_COLUMNS; rows = items.map((o) => hpaRow(o as HorizontalPodAutoscaler, now, opts.wide)); break;
+    case 'pods': header = opts.wide ? POD_WIDE_COLUMNS : POD_COLUMNS; rows = items.map((o) => podRow(o as Pod, now, opts.wide)); break;
+    case 'deployments': header = opts.wide ? DEPLOYMENT_WIDE_COLUMNS : DEPLOYMENT_COLUMNS; rows = items.map((o) => deploymentRow(o as Deployment, now, opts.wide)); break;
+    case 'services': header = opts.wide ? SERVICE_WIDE_COLUMNS : SERVICE_COLUMNS; rows = items.map((o) => serviceRow(o as Service, now, opts.wide)); break;
+  }
+  if (opts.withKind) rows = rows.map((r) => [`${k.singular}/${r[0]}`, ...r.slice(1)]);
+  if (opts.allNamespaces) { header = ['NAMESPACE', ...header]; rows = rows.map((r, i) => [items[i].metadata.namespace ?? 'default', ...r]); }
+  return { header, rows };
 }
-export const HPA_HEADER = ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE'];
 
-export function restartsCell(p: Pick<ReplicaStatus, 'restartCount' | 'lastRestart'>, now: number): string {
-  return p.restartCount > 0 && p.lastRestart ? `${p.restartCount} (${humanDuration(now - p.lastRestart)} ago)` : String(p.restartCount);
-}
-export function podRows(list: ReplicaStatus[], now: number): string[][] {
-  return list.map((p) => [p.name, `${p.ready ? 1 : 0}/1`, p.status, restartsCell(p, now), humanDuration(now - p.created)]);
-}
-export const POD_HEADER = ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE'];
+interface Request { kind: KindInfo; names: string[] }
 
-async function fetchRows(kind: Kind, name: string | undefined, stateDir: string): Promise<{ header: string[]; rows: string[][]; keys: string[] }> {
+/** "hpa,pods", "hpa NAME NAME", "hpa/NAME pod/NAME" → what to fetch, as kubectl reads its arguments. */
+export function parseTargets(args: string[]): Request[] {
+  if (!args.length) throw new UserError('error: you must specify the type of resource to get (hpa, pods, deployments, svc)');
+  if (args.every((a) => a.includes('/'))) {
+    const reqs: Request[] = [];
+    for (const a of args) {
+      const [t, ...n] = a.split('/');
+      const kind = kindOf(t);
+      const r = reqs.find((x) => x.kind === kind);
+      if (r) r.names.push(n.join('/')); else reqs.push({ kind, names: [n.join('/')] });
+    }
+    return reqs;
+  }
+  if (args.slice(1).some((a) => a.includes('/'))) throw new UserError('error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form');
+  const kinds = args[0].split(',').filter(Boolean).map(kindOf);
+  const names = args.slice(1);
+  if (names.length && kinds.length > 1) return kinds.map((kind) => ({ kind, names }));
+  return kinds.map((kind) => ({ kind, names }));
+}
+
+async function fetchAll(stateDir: string, reqs: Request[], scope: Scope, selector: string | undefined): Promise<{ req: Request; items: Obj[]; missing: string[] }[]> {
+  const q = selector ? `labelSelector=${encodeURIComponent(selector)}` : '';
+  return Promise.all(reqs.map(async (req) => {
+    if (!req.names.length) return { req, items: await kubeList<Obj>(stateDir, req.kind, scope, q), missing: [] };
+    const items: Obj[] = [];
+    const missing: string[] = [];
+    for (const n of req.names) {
+      try { items.push(await kubeGet<Obj>(stateDir, `${listPath(req.kind, { ...scope, allNamespaces: false })}/${encodeURIComponent(n)}`)); } catch (e) {
+        if (/\(NotFound\)/.test((e as Error).message)) missing.push(n); else throw e;
+      }
+    }
+    return { req, items, missing };
+  }));
+}
+
+export interface GetOptions { watch: boolean; stateDir: string; output?: string; selector?: string; namespace?: string; allNamespaces?: boolean }
+
+export async function runGet(args: string[], o: GetOptions, write: (s: string) => void = (s) => process.stdout.write(s), warn: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  const reqs = parseTargets(args);
+  const scope = scopeOf(o);
+  if (o.selector) { try { parseSelector(o.selector); } catch (e) { throw new UserError(`error: ${(e as Error).message}`); } }
+  const fmt = o.output;
+  if (fmt !== undefined && !['json', 'yaml', 'wide', 'name'].includes(fmt)) throw new UserError(`error: unable to match a printer suitable for the output format "${fmt}", allowed formats are: json,name,wide,yaml`);
+  const results = await fetchAll(o.stateDir, reqs, scope, o.selector);
+  let code = 0;
+  for (const r of results) for (const n of r.missing) { warn(`Error from server (NotFound): ${r.req.kind.qualified} "${n}" not found\n`); code = 1; }
+  const all = results.flatMap((r) => r.items);
+  if (fmt === 'json' || fmt === 'yaml') {
+    const single = reqs.length === 1 && reqs[0].names.length === 1 && all.length === 1;
+    const body = single ? all[0] : asList(all);
+    if (!single && !all.length && code) return code;
+    write((fmt === 'json' ? toJson(body) : await toYaml(body)) + '\n');
+    return code;
+  }
+  if (fmt === 'name') {
+    for (const r of results) for (const it of r.items) write(`${r.req.kind.singular}/${it.metadata.name}\n`);
+    return code;
+  }
+  const withKind = reqs.length > 1;
+  const opts = { wide: fmt === 'wide', withKind, allNamespaces: scope.allNamespaces };
   const now = Date.now();
-  if (kind === 'hpa') {
-    let list = await apiJson<AutoscalerStatus[]>(stateDir, 'GET', '/v1/autoscalers');
-    if (name) {
-      list = list.filter((a) => a.name === name);
-      if (!list.length) throw new UserError(`Error from server (NotFound): horizontalpodautoscalers.autoscaling "${name}" not found`);
-    }
-    return { header: HPA_HEADER, rows: hpaRows(list, now), keys: list.map((a) => a.name) };
+  const tables = results.map((r) => ({ r, ...rowsFor(r.req.kind, r.items, now, opts) }));
+  const printed = tables.filter((t) => t.rows.length);
+  if (!printed.length && !code && !o.watch) {
+    warn(scope.allNamespaces ? 'No resources found\n' : `No resources found in ${scope.namespace} namespace.\n`);
+    return 0;
   }
-  if (kind === 'pods') {
-    let list = await apiJson<ReplicaStatus[]>(stateDir, 'GET', '/v1/pods');
-    if (name) {
-      list = list.filter((p) => p.name === name);
-      if (!list.length) throw new UserError(`Error from server (NotFound): pods "${name}" not found`);
-    }
-    return { header: POD_HEADER, rows: podRows(list, now), keys: list.map((p) => p.name) };
-  }
-  if (kind === 'deployments') {
-    const list = (await apiJson<{ name: string; desired: number; replicas: number; ready: number }[]>(stateDir, 'GET', '/v1/deployments')).filter((d) => !name || d.name === name);
-    return { header: ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE'], rows: list.map((d) => [d.name, `${d.ready}/${d.desired}`, String(d.replicas), String(d.ready)]), keys: list.map((d) => d.name) };
-  }
-  const list = (await apiJson<{ name: string; port: number | null; manifestPort: number; deployment: string | null; error: string | null; url: string | null }[]>(stateDir, 'GET', '/v1/services')).filter((s) => !name || s.name === name);
-  return { header: ['NAME', 'URL', 'DEPLOYMENT', 'STATUS'], rows: list.map((s) => [s.name, s.url ?? '<none>', s.deployment ?? '<none>', s.error ? `error: ${s.error}` : 'serving']), keys: list.map((s) => s.name) };
+  write(printed.map((t) => printTable(t.header, t.rows) + '\n').join('\n'));
+  if (!o.watch) return code;
+  // -w: keep each kind's column widths (tabwriter RememberWidths), print a row when it changes (AGE ignored)
+  const state = tables.map((t) => ({
+    widths: columnWidths([t.header, ...t.rows], GET_TABLE),
+    last: new Map(t.rows.map((row, i) => [t.r.items[i].metadata.name, sig(row)])),
+    headerShown: t.rows.length > 0,
+    header: t.header,
+  }));
+  await new Promise<void>((resolveWatch) => {
+    let stopped = false;
+    process.once('SIGINT', () => { stopped = true; resolveWatch(); });
+    const tick = async () => {
+      if (stopped) return;
+      const cur = await fetchAll(o.stateDir, reqs, scope, o.selector);
+      const t = Date.now();
+      cur.forEach((c, i) => {
+        const st = state[i];
+        const { rows } = rowsFor(c.req.kind, c.items, t, opts);
+        const changed = rows.filter((row, j) => {
+          const key = c.items[j].metadata.name;
+          if (st.last.get(key) === sig(row)) return false;
+          st.last.set(key, sig(row));
+          return true;
+        });
+        if (!changed.length) return;
+        if (!st.headerShown) { st.widths = columnWidths([st.header, ...changed], GET_TABLE); write(printTable(st.header, [], st.widths) + '\n'); st.headerShown = true; }
+        write(printRows(changed, st.widths) + '\n');
+      });
+      setTimeout(() => { tick().catch((e) => { warn(`${(e as Error).message}\n`); resolveWatch(); }); }, 1000);
+    };
+    setTimeout(() => { tick().catch((e) => { warn(`${(e as Error).message}\n`); resolveWatch(); }); }, 1000);
+  });
+  return code;
+}
+
+/** A row's identity for -w: every cell but AGE (the last column of every kind's default table). */
+function sig(row: string[]): string {
+  return row.slice(0, -1).join('\u0000');
 }
 
 export function register(program: Command): void {
   program
     .command('get')
-    .description('list hpa, pods, deployments or svc of the running `tide up` (like kubectl get)')
-    .argument('<resource>', 'hpa | pods | deployments | svc')
-    .argument('[name]', 'only this object')
-    .option('-w, --watch', 'after listing, print a line each time an object changes', false)
-    .option('-o, --output <format>', 'json: print the control API objects instead of the table')
+    .description('list hpa, pods, deployments or svc of the running `tide up`, exactly like kubectl get (TYPE[,TYPE…] [NAME…] or TYPE/NAME…)')
+    .argument('<resource...>', 'hpa | pods | deployments | svc, comma-separated, then names; or TYPE/NAME')
+    .option('-w, --watch', 'after listing, print a row each time an object changes', false)
+    .option('-o, --output <format>', 'json | yaml (the Kubernetes objects, HPA status included) | wide | name')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=mlp-server, tier!=db, env in (a,b)')
+    .option('-n, --namespace <ns>', 'namespace (local objects live in "default")')
+    .option('-A, --all-namespaces', 'list across namespaces (adds NAMESPACE)', false)
     .option('--state-dir <dir>', 'the daemon\'s state folder', defaultStateDir())
-    .action(async (resource: string, name: string | undefined, o: { watch: boolean; stateDir: string; output?: string }) => {
-      const kind = KINDS[resource.toLowerCase()];
-      if (!kind) throw new UserError(`error: the server doesn't have a resource type "${resource}" (try hpa, pods, deployments, svc)`);
-      if (o.output !== undefined) {
-        if (o.output !== 'json') throw new UserError(`error: unable to match a printer suitable for the output format "${o.output}", allowed formats are: json`);
-        const path = { hpa: '/v1/autoscalers', pods: '/v1/pods', deployments: '/v1/deployments', services: '/v1/services' }[kind];
-        const list = (await apiJson<{ name: string }[]>(o.stateDir, 'GET', path)).filter((x) => !name || x.name === name);
-        if (name && !list.length) throw new UserError(`Error from server (NotFound): ${resource} "${name}" not found`);
-        console.log(JSON.stringify(name ? list[0] : list, null, 2));
-        return;
-      }
-      const first = await fetchRows(kind, name, o.stateDir);
-      if (!first.rows.length && !o.watch) { console.error('No resources found in default namespace.'); return; }
-      const out = table(first.header, first.rows).split('\n');
-      console.log(out.join('\n'));
-      if (!o.watch) return;
-      // Watch: keep the column widths of the first listing, print changed rows (ignoring AGE).
-      const widths = first.header.map((h, i) => Math.max(h.length, ...first.rows.map((r) => r[i].length)));
-      const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('   ');
-      const sig = (r: string[]) => r.slice(0, -1).join('\u0000');
-      const last = new Map(first.rows.map((r, i) => [first.keys[i], sig(r)]));
-      let stop = false;
-      process.on('SIGINT', () => { stop = true; process.exit(0); });
-      while (!stop) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const cur = await fetchRows(kind, undefined, o.stateDir).catch((e) => { throw e; });
-        cur.rows.forEach((r, i) => {
-          if (name && cur.keys[i] !== name) return;
-          if (last.get(cur.keys[i]) !== sig(r)) { last.set(cur.keys[i], sig(r)); console.log(fmt(r)); }
-        });
-      }
+    .action(async (resource: string[], o: GetOptions) => {
+      process.exitCode = await runGet(resource, o);
     });
 }

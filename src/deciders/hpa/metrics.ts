@@ -75,6 +75,9 @@ function succeeded(metricName: string, shortName: string, current: string, targe
     ignoredPods: i.ignoredPods,
     withinTolerance: i.withinTolerance,
   };
+  // the raw values upstream writes into status.currentMetrics (milli-units; utilization in %)
+  detail.usageMilli = r.usage;
+  if (r.utilization !== undefined) detail.utilization = r.utilization;
   if (i.rebalancedUsageRatio !== undefined) detail.rebalancedUsageRatio = i.rebalancedUsageRatio;
   if (i.directionFlipPrevented) detail.directionFlipPrevented = true;
   return {

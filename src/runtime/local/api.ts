@@ -9,6 +9,7 @@ import { HOST, type Replica } from './supervisor.ts';
 import { Dashboard } from '../../dashboard/server.ts';
 import { ApiAuth } from './auth.ts';
 import { describeExhaustion, exhaustionCode } from './exhaustion.ts';
+import { handleKubeApi } from './k8s-api.ts';
 
 class HttpError extends Error {
   readonly status: number;
@@ -58,6 +59,7 @@ export async function startApi(rt: LocalRuntime, port = 0, auth = new ApiAuth())
     try {
       if (gate(auth, req, res)) return;
       if (dashboard.handle(req, res)) return;
+      if (handleKubeApi(rt, req, res)) return;
     } catch (e) {
       if (!res.headersSent) send(res, 500, { error: (e as Error).message });
       else res.end();

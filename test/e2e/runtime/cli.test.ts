@@ -26,7 +26,7 @@ test('autoscale, scale, get, describe and logs against a running daemon', { time
     // no cpu request: TARGETS <unknown>/50% and upstream's reason in describe
     await up.waitFor('a decision', async () => (await up.api<unknown[]>('GET', '/v1/decisions?autoscaler=tiny')).json.length > 0);
     const get = await up.cli(['get', 'hpa', 'tiny']);
-    assert.match(get.stdout, /tiny\s+Deployment\/tiny\s+<unknown>\/50%\s+1\s+3\s+1\s+\d+s/);
+    assert.match(get.stdout, /tiny\s+Deployment\/tiny\s+cpu: <unknown>\/50%\s+1\s+3\s+1\s+\d+s/);
     const desc = await up.cli(['describe', 'hpa', 'tiny']);
     assert.match(desc.stdout, /missing request for cpu/);
     assert.match(desc.stdout, /ScalingActive\s+False/);
@@ -38,16 +38,38 @@ test('autoscale, scale, get, describe and logs against a running daemon', { time
       const s = await up.cli(['scale', 'deployment', 'tiny', '--replicas=2']);
       assert.equal(s.stdout, 'deployment.apps/tiny scaled\n');
       await up.waitFor('2 ready pods', async () => (await up.api<{ ready: boolean }[]>('GET', '/v1/pods')).json.filter((p) => p.ready).length === 2);
-      await up.waitFor('a watch line with 2 replicas', async () => /\n(tiny\s+Deployment\/tiny\s+\S+\s+1\s+3\s+2\s+\d+s)\n/.test(watched));
+      await up.waitFor('a watch line with 2 replicas', async () => /\n(tiny\s+Deployment\/tiny\s+cpu: \S+\s+1\s+3\s+2\s+\d+s)\n/.test(watched));
       assert.equal(watched.split('\n').filter((l) => l.startsWith('NAME')).length, 1, 'header printed once');
     } finally { w.kill(); }
     const pods = await up.cli(['get', 'pods']);
     assert.equal(pods.stdout.trim().split('\n').length, 3);
-    const asJson = JSON.parse((await up.cli(['get', 'pods', '-o', 'json'])).stdout) as { name: string; ready: boolean; port: number; restartCount: number }[];
-    assert.equal(asJson.length, 2);
-    assert.ok(asJson.every((p) => p.ready && p.port > 0 && p.restartCount === 0));
-    const hpaJson = JSON.parse((await up.cli(['get', 'hpa', 'tiny', '-o', 'json'])).stdout) as { reference: string; targets: string };
-    assert.deepEqual([hpaJson.reference, hpaJson.targets], ['Deployment/tiny', '<unknown>/50%']);
+    // -o json: a v1 List of Pods; one named HPA: the autoscaling/v2 object with an upstream-like status
+    const asJson = JSON.parse((await up.cli(['get', 'pods', '-o', 'json'])).stdout) as { kind: string; items: { kind: string; metadata: { annotations: Record<string, string> }; status: { containerStatuses: { ready: boolean; restartCount: number }[] } }[] };
+    assert.equal(asJson.kind, 'List');
+    assert.equal(asJson.items.length, 2);
+    assert.ok(asJson.items.every((p) => p.kind === 'Pod' && p.status.containerStatuses[0].ready && Number(p.metadata.annotations['tide.dev/port']) > 0 && p.status.containerStatuses[0].restartCount === 0));
+    const hpaJson = JSON.parse((await up.cli(['get', 'hpa', 'tiny', '-o', 'json'])).stdout) as { apiVersion: string; spec: { scaleTargetRef: { name: string } }; status: { currentReplicas: number; conditions: { type: string; status: string; reason: string }[] } };
+    assert.equal(hpaJson.apiVersion, 'autoscaling/v2');
+    assert.equal(hpaJson.spec.scaleTargetRef.name, 'tiny');
+    assert.ok(hpaJson.status.conditions.some((c) => c.type === 'ScalingActive' && c.status === 'False' && c.reason === 'FailedGetResourceMetric'));
+    const yaml = (await up.cli(['get', 'hpa', 'tiny', '-o', 'yaml'])).stdout;
+    assert.match(yaml, /\nstatus:\n {2}conditions:\n {2}- lastTransitionTime: /);
+    assert.match(yaml, /\n {2}currentReplicas: 2\n {2}desiredReplicas: \d+\n/);
+    // several kinds at once (names prefixed with the kind), label selectors, AGE on deployments, top, logs -l
+    const both = await up.cli(['get', 'hpa,pods']);
+    assert.match(both.stdout, /^NAME\s+REFERENCE\s+TARGETS.*\nhorizontalpodautoscaler\.autoscaling\/tiny\s+Deployment\/tiny\s/);
+    assert.match(both.stdout, /\n\nNAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\npod\/tiny-\w+-\w+\s+1\/1\s+Running\s/);
+    assert.equal((await up.cli(['get', 'pods', '-l', 'app=tiny'])).stdout.trim().split('\n').length, 3);
+    assert.match((await up.cli(['get', 'pods', '-l', 'app=other'])).stderr, /No resources found in default namespace/);
+    assert.match((await up.cli(['get', 'pods', '-n', 'elsewhere'])).stderr, /No resources found in elsewhere namespace/);
+    assert.match((await up.cli(['get', 'pods', '-A'])).stdout, /^NAMESPACE\s+NAME\s+READY/);
+    assert.match((await up.cli(['get', 'deploy'])).stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\ntiny\s+2\/2\s+2\s+2\s+\d+s/);
+    assert.match((await up.cli(['get', 'pods', '-o', 'wide'])).stdout, /IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n.*127\.0\.0\.1\s+localhost/);
+    await up.waitFor('metrics for both pods', async () => (await up.cli(['top', 'pods'])).stdout.trim().split('\n').length === 3);
+    assert.match((await up.cli(['top', 'pods'])).stdout, /^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\ntiny-\S+\s+\d+m\s+\d+Mi/);
+    const logsL = await up.cli(['logs', '-l', 'app=tiny']);
+    assert.match(logsL.stdout, /^\[pod\/tiny-\w+-\w+\/app\] fixture tiny-/m);
+    assert.match((await up.cli(['get', 'hpa', 'nope'])).stderr, /Error from server \(NotFound\): horizontalpodautoscalers\.autoscaling "nope" not found/);
     const logs = await up.cli(['logs', 'deploy/tiny']);
     assert.match(logs.stdout, /fixture tiny-\w+-\w+ listening on \d+/);
     // logs -f streams lines written after it started
