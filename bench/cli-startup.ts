@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hpaObject } from '../src/runtime/local/k8s-objects.ts';
+import { TOKEN_FILE } from '../src/runtime/local/auth.ts';
 
 const runs = Number(process.argv[2] ?? 15);
 const TIDE = new URL('../bin/tide.js', import.meta.url).pathname;
@@ -29,6 +30,7 @@ const server = createServer((req, res) => {
 await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const port = (server.address() as { port: number }).port;
 const dir = mkdtempSync(join(tmpdir(), 'tide-bench-cli-'));
+writeFileSync(join(dir, TOKEN_FILE), 'bench-token', { mode: 0o600 });
 writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ pid: process.pid, host: '127.0.0.1', port, url: `http://127.0.0.1:${port}`, startedAt: now, stateDir: dir, files: [] }));
 
 // the server runs in this process: spawnSync would block it, so children get it from a worker-free child
