@@ -5,7 +5,7 @@ import { UserError } from '../core/errors.ts';
 export interface Diagnostic {
   severity: 'error' | 'warning';
   file: string;
-  line: number;      // 1-based
+  line: number;      // 1-based; 0 when the problem is the file itself (missing, too large)
   col: number;       // 1-based
   /** Dotted field path inside the document, e.g. "spec.metrics[0].resource.target.averageUtilization"; "" for the document. */
   path: string;
@@ -27,7 +27,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file}:${d.line}:${d.col}`;
+  const where = d.line > 0 ? `${d.file}:${d.line}:${d.col}` : d.file;
   const what = d.path ? `${d.path}: ${d.message}` : d.message;
   const allowed = d.allowed ? ` (${d.allowed})` : '';
   const warn = d.severity === 'warning' ? 'warning: ' : '';
@@ -46,7 +46,8 @@ export class ManifestError extends UserError {
     const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === 'error'));
     const n = errors.length;
     const head = n === 1 ? 'invalid manifest:' : `${n} problems in manifests:`;
-    super(`${head}\n${errors.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+    // one problem with the file itself (no such file): just say it, no "invalid manifest" heading
+    super(n === 1 && errors[0].line === 0 ? formatDiagnostic(errors[0]) : `${head}\n${errors.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
     this.name = 'ManifestError';
     this.diagnostics = errors;
   }

@@ -1,6 +1,6 @@
 // loadManifests(): YAML files → validated, normalized documents indexed by kind, with every problem
 // reported at once as `file:line:col: field.path: what is wrong (what is allowed)`.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { z } from 'zod';
 import { ManifestError, formatPath, type Diagnostic } from './diagnostics.ts';
 import type { Dialect, DialectIssue } from './dialects/types.ts';
@@ -41,6 +41,8 @@ export interface LoadOptions {
   requireTargets?: boolean;
   /** Kubernetes feature gates that change validation (e.g. HPAScaleToZero); missing ones take v1.37's default. */
   featureGates?: Record<string, boolean>;
+  /** Largest file read, bytes (default MAX_MANIFEST_BYTES). */
+  maxBytes?: number;
 }
 
 export class ManifestBundle {
@@ -157,12 +159,52 @@ export function zodIssuesToDiagnostics(src: SourceDoc, issues: readonly z.core.$
   return out;
 }
 
-function readInput(input: ManifestInput): { file: string; text: string } | Diagnostic {
-  if (typeof input !== 'string') return input;
+/**
+ * Largest manifest file read (bytes). The Kubernetes API server refuses a request body over 3 MiB,
+ * so no object it accepts comes near this; anything bigger is a mistake or an attack.
+ */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+function mib(n: number): string { return `${(n / 1024 / 1024).toFixed(1)} MiB`; }
+
+function fileProblem(file: string, message: string, allowed?: string): Diagnostic {
+  // line 0: about the file, not a position in it (printed as `file: message`)
+  return { severity: 'error', file, line: 0, col: 0, path: '', message, ...(allowed ? { allowed } : {}) };
+}
+
+function tooLarge(file: string, size: number, max: number): Diagnostic {
+  return fileProblem(file, `file too large: ${mib(size)}`, `Tide reads manifest files up to ${mib(max)}; the Kubernetes API server rejects objects over 3 MiB`);
+}
+
+function readInput(input: ManifestInput, max: number): { file: string; text: string } | Diagnostic {
+  if (typeof input !== 'string') return Buffer.byteLength(input.text) > max ? tooLarge(input.file, Buffer.byteLength(input.text), max) : input;
+  const file = input;
+  let fd: number | undefined;
   try {
-    return { file: input, text: readFileSync(input, 'utf8') };
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return fileProblem(file, 'is a directory', `give the manifest files in it, e.g. ${file.replace(/\/+$/, '')}/*.yaml`);
+    if (st.isFile() && st.size > max) return tooLarge(file, st.size, max);
+    // read at most max+1 bytes (pipes and devices have no size)
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+      total += n;
+      if (total > max) return tooLarge(file, total, max);
+    }
+    return { file, text: Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '') };
   } catch (e) {
-    return { severity: 'error', file: input, line: 1, col: 1, path: '', message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return fileProblem(file, 'no such file');
+    if (code === 'EACCES' || code === 'EPERM') return fileProblem(file, 'permission denied');
+    if (code === 'EISDIR') return fileProblem(file, 'is a directory', `give the manifest files in it, e.g. ${file.replace(/\/+$/, '')}/*.yaml`);
+    return fileProblem(file, `cannot read: ${code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -175,10 +217,13 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
   const docs: ManifestDoc[] = [];
   const env = opts.env ?? process.env;
   for (const input of list) {
-    const read = readInput(input);
+    const read = readInput(input, opts.maxBytes ?? MAX_MANIFEST_BYTES);
     if ('severity' in read) { diagnostics.push(read); continue; }
     const parsed = parseYamlSource(read.file, read.text);
     diagnostics.push(...parsed.diagnostics);
+    if (parsed.docs.length === 0 && parsed.diagnostics.length === 0) {
+      diagnostics.push({ severity: 'error', file: read.file, line: 1, col: 1, path: '', message: read.text.trim() === '' ? 'the file is empty' : 'the file has no manifests (only comments or empty documents)', allowed: 'give files with at least one object (apiVersion, kind, metadata, spec)' });
+    }
     for (const src of parsed.docs) {
       const doc = loadOne(src, env, diagnostics, opts.featureGates);
       if (doc) docs.push(doc);
