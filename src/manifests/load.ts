@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { ManifestError, formatPath, type Diagnostic } from './diagnostics.ts';
 import type { Dialect, DialectIssue } from './dialects/types.ts';
 import { UNKNOWN_FIELD_MARK, selectorMatches } from './k8s/common.ts';
+import { nameProblems, quoteName } from './k8s/names.ts';
 import { DIALECTS, findDialect, supportedKinds } from './registry.ts';
 import type { NormalizedDeployment, NormalizedService } from './types.ts';
 import { parseYamlSource, type SourceDoc } from './yaml.ts';
@@ -280,6 +281,16 @@ function loadOne(src: SourceDoc, env: Record<string, string | undefined>, out: D
     else out.push(diag(src, ['kind'], `unsupported kind "${kind}" (apiVersion ${apiVersion})`, `supported: ${supportedKinds().join(', ')}`));
     return undefined;
   }
+  // Names become file names, URLs and label values: validated as Kubernetes does, whatever else is wrong.
+  let nameErrors = 0;
+  const meta = o.metadata as Record<string, unknown> | undefined;
+  const checkName = (field: 'name' | 'namespace', rule: Parameters<typeof nameProblems>[1], what: string) => {
+    const n = meta && typeof meta === 'object' ? meta[field] : undefined;
+    if (typeof n !== 'string' || n === '') return;
+    for (const p of nameProblems(n, rule)) { out.push(diag(src, ['metadata', field], `${quoteName(n)} is not a valid ${what}: ${p}`)); nameErrors++; }
+  };
+  checkName('name', dialect.nameRule ?? 'dns1123-subdomain', `${kind} name`);
+  checkName('namespace', 'dns1123-label', 'namespace');
   const r = dialect.schema.safeParse(v);
   let errors = 0;
   const semantic: Diagnostic[] = [];
@@ -308,17 +319,17 @@ function loadOne(src: SourceDoc, env: Record<string, string | undefined>, out: D
   const object = r.data as Record<string, any>;
   dialect.validate?.(object, ctx);
   out.push(...semantic.filter((d) => d.severity === 'error'));
-  if (errors > 0) return undefined;
+  if (errors > 0 || nameErrors > 0) return undefined;
   const normalized = dialect.normalize ? dialect.normalize(object, ctx) : object;
   out.push(...semantic.filter((d) => d.severity === 'warning'));
-  const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
+  const m = (object.metadata ?? {}) as { name?: string; namespace?: string };
   const autoscaler = dialect.autoscalerOf
     ? dialect.autoscalerOf(normalized, object)
     : hasRole(dialect, 'autoscaler') && dialect.decider ? { decider: dialect.decider, policy: normalized } : undefined;
   return {
     apiVersion, kind,
-    name: meta.name ?? '',
-    ...(meta.namespace ? { namespace: meta.namespace } : {}),
+    name: m.name ?? '',
+    ...(m.namespace ? { namespace: m.namespace } : {}),
     file: src.file, line: src.start.line, col: src.start.col,
     object, normalized, dialect: dialect as Dialect, source: src,
     ...(autoscaler ? { autoscaler } : {}),

@@ -1,6 +1,6 @@
 // apps/v1 Deployment: what Tide runs locally (replicas, pod template, containers, probes).
 import { z } from 'zod';
-import { DNS_LABEL, int32, k8sObject, labelSelectorSchema, metadataSchema, quantity, selectorMatches, stringMap } from '../k8s/common.ts';
+import { DNS_LABEL, int32, int64, k8sObject, LOCAL_MAX_SECONDS, labelSelectorSchema, metadataSchema, quantity, selectorMatches, stringMap } from '../k8s/common.ts';
 import { milliValue } from '../quantity.ts';
 import type { NormalizedContainer, NormalizedDeployment, NormalizedEnvVar, NormalizedProbe, ProbeHandler } from '../types.ts';
 import type { Dialect, DialectContext } from './types.ts';
@@ -24,7 +24,8 @@ const probeSchema = k8sObject({
   timeoutSeconds: nonNeg().optional(),
   successThreshold: nonNeg().optional(),
   failureThreshold: nonNeg().optional(),
-  terminationGracePeriodSeconds: int32().optional(),
+  // upstream: "must be greater than 0" when set (it overrides the pod's grace period for probe failures)
+  terminationGracePeriodSeconds: int64().min(1, { error: 'must be greater than 0' }).optional(),
 });
 type ProbeIn = z.infer<typeof probeSchema>;
 
@@ -88,7 +89,7 @@ export const deploymentSchema = k8sObject({
       metadata: z.looseObject({ labels: stringMap().optional(), annotations: stringMap().optional() }).optional(),
       spec: k8sObject({
         containers: z.array(containerSchema).min(1, { error: 'must have at least one container' }),
-        terminationGracePeriodSeconds: nonNeg().optional(),
+        terminationGracePeriodSeconds: int64().min(0, { error: 'must be greater than or equal to 0' }).optional(),
       }, POD_IGNORED),
     }),
   }, DEPLOYMENT_SPEC_IGNORED),
@@ -99,8 +100,25 @@ function validateProbe(p: ProbeIn, path: (string | number)[], liveOrStartup: boo
   const handlers = (['httpGet', 'tcpSocket', 'exec', 'grpc'] as const).filter((h) => p[h] !== undefined);
   if (handlers.length === 0) ctx.report({ path, message: 'must specify a handler type', allowed: 'one of httpGet, tcpSocket, exec, grpc' });
   if (handlers.length > 1) ctx.report({ path: [...path, handlers[1]], atKey: true, message: 'may not specify more than 1 handler type', allowed: `already has ${handlers[0]}` });
-  if (liveOrStartup && p.successThreshold !== undefined && p.successThreshold !== 1) ctx.report({ path: [...path, 'successThreshold'], message: 'must be 1', allowed: 'liveness and startup probes only take successThreshold 1' });
+  if (liveOrStartup && p.successThreshold !== undefined && p.successThreshold !== 1 && p.successThreshold !== 0) ctx.report({ path: [...path, 'successThreshold'], message: 'must be 1', allowed: 'liveness and startup probes only take successThreshold 1' });
+  // Kubernetes accepts 0 for these and replaces it with the default (SetDefaults_Probe), although
+  // the documented minimum is 1: say so rather than letting "0" look like "never" or "at once".
+  for (const [f, def] of PROBE_DEFAULTS) {
+    if (p[f] === 0) ctx.report({ severity: 'warning', path: [...path, f], message: `0 is replaced by the default ${def}${f === 'successThreshold' || f === 'failureThreshold' ? '' : 's'}, as Kubernetes does`, allowed: `the minimum value is 1; write ${def} or omit the field` });
+  }
+  for (const f of ['initialDelaySeconds', 'periodSeconds', 'timeoutSeconds'] as const) longWait(p[f], [...path, f], ctx);
+  longWait(p.terminationGracePeriodSeconds, [...path, 'terminationGracePeriodSeconds'], ctx);
 }
+
+const PROBE_DEFAULTS = [['periodSeconds', 10], ['timeoutSeconds', 1], ['successThreshold', 1], ['failureThreshold', 3]] as const;
+
+/** A valid but enormous duration (e.g. terminationGracePeriodSeconds: 1e12): held to what local timers can wait. */
+function longWait(v: number | undefined, path: (string | number)[], ctx: DialectContext): void {
+  if (v === undefined || v <= LOCAL_MAX_SECONDS) return;
+  ctx.report({ severity: 'warning', path, message: `${v} seconds is ${(v / 31_557_600).toPrecision(3)} years; Tide's local runtime waits at most ${LOCAL_MAX_SECONDS} s (24.8 days)`, allowed: `write a realistic duration; locally ${LOCAL_MAX_SECONDS} is used` });
+}
+
+const localSeconds = (v: number) => Math.min(v, LOCAL_MAX_SECONDS);
 
 function validate(d: DeploymentManifest, ctx: DialectContext): void {
   const sel = d.spec.selector;
@@ -112,11 +130,13 @@ function validate(d: DeploymentManifest, ctx: DialectContext): void {
   const seen = new Set<string>();
   d.spec.template.spec.containers.forEach((c, i) => {
     const base = ['spec', 'template', 'spec', 'containers', i];
+    if (c.name.length > 63) ctx.report({ path: [...base, 'name'], message: `must be no more than 63 characters (got ${c.name.length})` });
     if (seen.has(c.name)) ctx.report({ path: [...base, 'name'], message: `duplicate container name "${c.name}"`, allowed: 'names must be unique in a pod' });
     seen.add(c.name);
     if (c.readinessProbe) validateProbe(c.readinessProbe, [...base, 'readinessProbe'], false, ctx);
     if (c.livenessProbe) validateProbe(c.livenessProbe, [...base, 'livenessProbe'], true, ctx);
     if (c.startupProbe) validateProbe(c.startupProbe, [...base, 'startupProbe'], true, ctx);
+    if (i === 0) longWait(d.spec.template.spec.terminationGracePeriodSeconds, ['spec', 'template', 'spec', 'terminationGracePeriodSeconds'], ctx);
     (c.env ?? []).forEach((e, j) => {
       const vf = e.valueFrom;
       if (e.value !== undefined && vf) ctx.report({ path: [...base, 'env', j, 'valueFrom'], atKey: true, message: 'may not be specified when `value` is not empty' });
@@ -145,9 +165,9 @@ function normalizeProbe(p: ProbeIn | undefined): NormalizedProbe | undefined {
   // Kubernetes defaults (SetDefaults_Probe): a 0 or missing value takes the default.
   return {
     handler,
-    initialDelaySeconds: p.initialDelaySeconds ?? 0,
-    periodSeconds: p.periodSeconds || 10,
-    timeoutSeconds: p.timeoutSeconds || 1,
+    initialDelaySeconds: localSeconds(p.initialDelaySeconds ?? 0),
+    periodSeconds: localSeconds(p.periodSeconds || 10),
+    timeoutSeconds: localSeconds(p.timeoutSeconds || 1),
     successThreshold: p.successThreshold || 1,
     failureThreshold: p.failureThreshold || 3,
   };
@@ -213,7 +233,7 @@ function normalize(d: DeploymentManifest, ctx: DialectContext): NormalizedDeploy
     podLabels: d.spec.template.metadata?.labels ?? {},
     podAnnotations: d.spec.template.metadata?.annotations ?? {},
     containers,
-    terminationGracePeriodSeconds: d.spec.template.spec.terminationGracePeriodSeconds ?? 30,
+    terminationGracePeriodSeconds: localSeconds(d.spec.template.spec.terminationGracePeriodSeconds ?? 30),
     labels: d.metadata.labels ?? {},
     annotations: d.metadata.annotations ?? {},
   };

@@ -68,6 +68,7 @@ export const knativeServiceDialect: Dialect<KnativeServiceManifest, KnativeNorma
   apiVersions: ['serving.knative.dev/v1'],
   kind: 'Service',
   role: 'autoscaler',
+  nameRule: 'dns1035-label', // Knative's ValidateObjectMetadata: it names a Kubernetes Service
   roles: ['workload'],
   decider: 'kpa',
   autoscalerOf: (n) => ({ decider: n.autoscaler.decider, policy: n.autoscaler.policy }),

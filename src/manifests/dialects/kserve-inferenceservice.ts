@@ -219,6 +219,7 @@ export const inferenceServiceDialect: Dialect<InferenceServiceManifest, KnativeN
   apiVersions: ['serving.kserve.io/v1beta1'],
   kind: 'InferenceService',
   role: 'autoscaler',
+  nameRule: 'dns1035-label', // KServe's webhook: [a-z]([-a-z0-9]*[a-z0-9])?
   roles: ['workload'],
   decider: 'kpa',
   autoscalerOf: (n) => ({ decider: n.autoscaler.decider, policy: n.autoscaler.policy }),

@@ -55,6 +55,7 @@ export const serviceDialect: Dialect<ServiceManifest, NormalizedService> = {
   apiVersions: ['v1'],
   kind: 'Service',
   role: 'service',
+  nameRule: 'dns1035-label', // ValidateServiceName
   schema: serviceSchema,
   validate,
   normalize,

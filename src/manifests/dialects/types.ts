@@ -1,6 +1,7 @@
 // What a manifest dialect provides. One file per dialect under src/manifests/dialects/, listed in
 // src/manifests/registry.ts (see the "how to add a dialect" note there).
 import type { z } from 'zod';
+import type { NameRule } from '../k8s/names.ts';
 
 export type DialectRole = 'workload' | 'service' | 'autoscaler' | 'other';
 
@@ -39,6 +40,8 @@ export interface Dialect<T = any, N = unknown> {
   apiVersions: readonly string[];
   kind: string;
   role: DialectRole;
+  /** How Kubernetes validates metadata.name for this kind (default: DNS-1123 subdomain, as most kinds and every custom resource). */
+  nameRule?: NameRule;
   /** Further roles of the same document (a Knative Service is a workload and an autoscaler). */
   roles?: DialectRole[];
   /** For autoscalers: which decider runs the normalized policy. */

@@ -20,8 +20,23 @@ export function k8sObject<S extends z.ZodRawShape>(shape: S, ignored: readonly s
 /** Prefix of the message k8sObject gives to unknown-field issues, followed by the known field names. */
 export const UNKNOWN_FIELD_MARK = 'unknown field; known: ';
 
-/** int32 with a friendly message. */
-export const int32 = () => z.number({ error: (i) => (i.input === undefined ? 'required field is missing' : `expected an integer, got ${describeValue(i.input)}`) }).int({ error: 'must be an integer' });
+export const INT32_MAX = 2_147_483_647;
+const intType = (bits: string) => z.number({ error: (i) => (i.input === undefined ? 'required field is missing' : `expected an integer, got ${describeValue(i.input)}`) })
+  .int({ error: (i) => (typeof i.input === 'number' && Number.isInteger(i.input) ? `must be an ${bits} (got ${i.input}, too large to be exact)` : 'must be an integer') });
+
+/** int32 with a friendly message; values outside the int32 range are refused as the API server does. */
+export const int32 = () => intType('int32')
+  .min(-INT32_MAX - 1, { error: `must fit in an int32 (${-INT32_MAX - 1} to ${INT32_MAX})` })
+  .max(INT32_MAX, { error: `must fit in an int32 (${-INT32_MAX - 1} to ${INT32_MAX})` });
+
+/** int64 as far as JSON numbers carry it exactly (|n| < 2^53); larger integers are refused, not rounded. */
+export const int64 = () => intType('int64');
+
+/**
+ * Longest wait (seconds) Node's timers can hold: setTimeout takes at most 2^31-1 ms and fires at
+ * once beyond that. Durations above it are valid Kubernetes values, held to this locally.
+ */
+export const LOCAL_MAX_SECONDS = Math.floor(INT32_MAX / 1000);
 
 /** "the string \"50%\"", "a mapping", "a list", "boolean true" — for messages. */
 export function describeValue(v: unknown): string {
