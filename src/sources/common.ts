@@ -15,6 +15,48 @@ export class SourceError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
+const NET_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is it running?)',
+  ECONNRESET: 'connection reset by peer',
+  EPIPE: 'connection lost',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host not found (DNS lookup failed)',
+  EAI_AGAIN: 'host not found (DNS lookup failed, temporary)',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  EADDRNOTAVAIL: 'address not available',
+};
+
+/** Client-library texts that all mean "the connection went away under us" (ioredis, pg, amqplib, undici). */
+const LOST = /stream isn't writeable|connection is closed|connection terminated|socket hang up|channel (?:closed|ended)|connection closed|other side closed|socket closed|closed before/i;
+
+function codeOf(e: unknown): string | undefined {
+  const err = e as { code?: unknown; errors?: unknown[]; cause?: unknown } | null;
+  if (!err) return undefined;
+  if (typeof err.code === 'string' && NET_REASONS[err.code]) return err.code;
+  // Node's happy-eyeballs connect (localhost → ::1 and 127.0.0.1) rejects with an AggregateError
+  for (const x of err.errors ?? []) { const c = codeOf(x); if (c) return c; }
+  return err.cause && err.cause !== e ? codeOf(err.cause) : undefined;
+}
+
+/**
+ * One clear reason for a connection-level failure of any client library ("connection refused (is it
+ * running?)", "connection lost" …), or undefined when `e` is not about the connection (a query error,
+ * a missing key …) and its own message should be shown.
+ */
+export function connectionFailure(e: unknown): string | undefined {
+  const code = codeOf(e);
+  if (code) return NET_REASONS[code];
+  const msg = e instanceof Error ? e.message : String(e);
+  return LOST.test(msg) ? 'connection lost' : undefined;
+}
+
+/** True when the failure is a dropped connection (worth one reconnect before reporting). */
+export function isConnectionLoss(e: unknown): boolean {
+  const r = connectionFailure(e);
+  return r === 'connection lost' || r === NET_REASONS.ECONNRESET;
+}
+
 /**
  * KEDA's way of giving a parameter: inline (`password`) or through an environment variable named by
  * `passwordFromEnv`. Secrets must come from env: pass `secret: true` to refuse inline values.
@@ -93,8 +135,7 @@ export async function httpGet(who: string, url: string, opts: { headers?: Record
   } catch (e) {
     const err = e as Error & { code?: string };
     const why = timeout.aborted ? `timed out after ${opts.timeoutMs ?? 3000}ms`
-      : err.code === 'ECONNREFUSED' ? 'connection refused (is it running?)'
-      : err.message || String(e);
+      : connectionFailure(e) ?? (err.message || String(e));
     throw new SourceError(who, `unreachable: ${why}`, { cause: e });
   }
 }

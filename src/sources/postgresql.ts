@@ -5,7 +5,7 @@
 
 import pg from 'pg';
 import type { MetricSource, SourceSample } from './types.ts';
-import { param, parseNumber, SourceError, withDeadline, type Env } from './common.ts';
+import { connectionFailure, isConnectionLoss, param, parseNumber, SourceError, withDeadline, type Env } from './common.ts';
 
 export interface PostgresOptions {
   connectionString?: string;
@@ -51,13 +51,22 @@ export class PostgreSQLSource implements MetricSource {
   async read(now: number, signal?: AbortSignal): Promise<SourceSample[]> {
     const pool = this.ensure();
     let res: pg.QueryResult;
+    const query = async () => {
+      try {
+        return await pool.query({ text: this.opts.query, rowMode: 'array' });
+      } catch (e) {
+        // an idle pooled connection the server dropped fails once ("Connection terminated"): the
+        // retry opens a new one, whose outcome is the real answer ("connection refused" in an outage)
+        if (!isConnectionLoss(e)) throw e;
+        return pool.query({ text: this.opts.query, rowMode: 'array' });
+      }
+    };
     try {
-      res = await withDeadline(this.who, this.opts.timeoutMs! + 500, pool.query({ text: this.opts.query, rowMode: 'array' }), signal);
+      res = await withDeadline(this.who, this.opts.timeoutMs! + 500, query(), signal);
     } catch (e) {
       if (e instanceof SourceError) throw e;
-      const err = e as Error & { code?: string };
-      const why = err.code === 'ECONNREFUSED' ? 'unreachable: connection refused (is it running?)' : err.message || String(e);
-      throw new SourceError(this.who, why, { cause: e });
+      const why = connectionFailure(e);
+      throw new SourceError(this.who, why ? `unreachable: ${why}` : (e as Error).message || String(e), { cause: e });
     }
     const row = res.rows[0] as unknown[] | undefined;
     if (!row || row.length === 0) throw new SourceError(this.who, 'query returned no rows');

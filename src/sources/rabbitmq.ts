@@ -8,7 +8,7 @@
 
 import * as amqp from 'amqplib';
 import type { MetricSource, SourceSample } from './types.ts';
-import { httpGet, param, parseBool, redactUrl, SourceError, withDeadline, type Env } from './common.ts';
+import { connectionFailure, httpGet, isConnectionLoss, param, parseBool, redactUrl, SourceError, withDeadline, type Env } from './common.ts';
 
 export type RabbitMode = 'QueueLength' | 'MessageRate';
 
@@ -45,40 +45,61 @@ export class RabbitMQSource implements MetricSource {
     return [{ value: v, timestamp: now }];
   }
 
+  private async connectAmqp(): Promise<amqp.ChannelModel> {
+    if (this.conn) return this.conn;
+    let c: amqp.ChannelModel;
+    try {
+      c = await amqp.connect(this.opts.host, { timeout: this.opts.timeoutMs });
+    } catch (e) {
+      throw new SourceError(this.who, `unreachable: ${connectionFailure(e) ?? (e as Error).message}`);
+    }
+    c.on('error', () => {});
+    c.on('close', () => { if (this.conn === c) this.conn = null; });
+    this.conn = c;
+    return c;
+  }
+
+  private dropConnection(): void {
+    const c = this.conn;
+    this.conn = null;
+    c?.close().catch(() => {});
+  }
+
   private async readAmqp(signal?: AbortSignal): Promise<number> {
-    const work = async () => {
-      if (!this.conn) {
-        let c: amqp.ChannelModel;
-        try {
-          c = await amqp.connect(this.opts.host, { timeout: this.opts.timeoutMs });
-        } catch (e) {
-          const err = e as Error & { code?: string };
-          throw new SourceError(this.who, `unreachable: ${err.code === 'ECONNREFUSED' ? 'connection refused (is it running?)' : err.message}`);
-        }
-        c.on('error', () => {});
-        c.on('close', () => { if (this.conn === c) this.conn = null; });
-        this.conn = c;
-      }
-      const ch = await this.conn.createChannel();
+    const once = async () => {
+      const conn = await this.connectAmqp();
+      const ch = await conn.createChannel();
       ch.on('error', () => {});
       try {
         const q = await ch.checkQueue(this.opts.queueName);
         return q.messageCount;
       } catch (e) {
+        if (isConnectionLoss(e)) throw e;
         throw new SourceError(this.who, `queue ${this.opts.queueName}: ${(e as Error).message}`);
       } finally {
         ch.close().catch(() => {});
+      }
+    };
+    const work = async () => {
+      const reused = this.conn !== null;
+      try {
+        return await once();
+      } catch (e) {
+        // a cached connection the broker dropped fails once ("Channel closed", "Connection closed"):
+        // reconnect, and report that attempt's outcome ("connection refused" in an outage)
+        if (!reused || e instanceof SourceError || !isConnectionLoss(e)) throw e;
+        this.dropConnection();
+        return once();
       }
     };
     try {
       return await withDeadline(this.who, this.opts.timeoutMs!, work(), signal);
     } catch (e) {
       // A half-dead connection is dropped so the next read reconnects.
-      const c = this.conn;
-      this.conn = null;
-      c?.close().catch(() => {});
+      this.dropConnection();
       if (e instanceof SourceError) throw e;
-      throw new SourceError(this.who, (e as Error).message, { cause: e });
+      const why = connectionFailure(e);
+      throw new SourceError(this.who, why ? `unreachable: ${why}` : (e as Error).message, { cause: e });
     }
   }
 

@@ -5,7 +5,7 @@
 
 import { Redis } from 'ioredis';
 import type { MetricSource, SourceSample } from './types.ts';
-import { param, parseBool, parseNumber, SourceError, withDeadline, type Env } from './common.ts';
+import { connectionFailure, isConnectionLoss, param, parseBool, parseNumber, SourceError, withDeadline, type Env } from './common.ts';
 
 export interface RedisConnectionOptions {
   host: string;
@@ -44,40 +44,61 @@ export class RedisConnection {
       connectTimeout: this.opts.timeoutMs,
       retryStrategy: (times: number) => Math.min(100 * times, 1000),
     });
-    c.on('error', (e: Error) => { this.lastError = e.message; });
+    c.on('error', (e: Error & { code?: string }) => { this.lastError = connectionFailure(e) ?? e.message; });
     this.client = c;
     return c;
   }
 
-  /** Run fn with a ready client, within the timeout. */
+  /**
+   * Wait until the client is ready (connecting it if needed). Rejects with the reason of the next
+   * failed connection attempt. `afterLoss`: the connection just broke under a command, so a client
+   * that still says "ready" is stale: wait for what the reconnect brings instead.
+   */
+  private ready(c: Redis, afterLoss: boolean): Promise<void> {
+    if (c.status === 'ready' && !afterLoss) return Promise.resolve();
+    if (c.status === 'wait' || c.status === 'end') c.connect().catch(() => { /* reported through the events below */ });
+    return new Promise<void>((resolve, reject) => {
+      const onReady = () => { cleanup(); resolve(); };
+      const onError = (e: Error & { code?: string }) => {
+        // the breaking connection's own reset is part of the loss: wait for the reconnect's outcome
+        if (afterLoss && isConnectionLoss(e)) return;
+        cleanup();
+        reject(new Error(`unreachable: ${connectionFailure(e) ?? e.message}`));
+      };
+      const onEnd = () => { cleanup(); reject(new Error('unreachable: connection closed')); };
+      const cleanup = () => { c.off('ready', onReady); c.off('error', onError); c.off('end', onEnd); };
+      c.on('ready', onReady);
+      c.on('error', onError);
+      c.once('end', onEnd);
+    });
+  }
+
+  /**
+   * Run fn with a ready client, within the timeout. A command that fails because the connection went
+   * away (ioredis says "Stream isn't writeable…", "Connection is closed." …) is retried once after the
+   * reconnect, so an outage is always reported as the reconnect's reason ("connection refused").
+   */
   async run<T>(fn: (c: Redis) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const c = this.ensure();
     const timeoutMs = this.opts.timeoutMs!;
     const work = async () => {
-      if (c.status !== 'ready') {
-        if (c.status === 'wait' || c.status === 'end') c.connect().catch(() => { /* reported through the events below */ });
-        await new Promise<void>((resolve, reject) => {
-          const onReady = () => { cleanup(); resolve(); };
-          const onError = (e: Error & { code?: string }) => {
-            cleanup();
-            reject(new Error(`unreachable: ${e.code === 'ECONNREFUSED' ? 'connection refused (is it running?)' : e.message}`));
-          };
-          const onEnd = () => { cleanup(); reject(new Error('unreachable: connection closed')); };
-          const cleanup = () => { c.off('ready', onReady); c.off('error', onError); c.off('end', onEnd); };
-          c.once('ready', onReady);
-          c.once('error', onError);
-          c.once('end', onEnd);
-        });
+      await this.ready(c, false);
+      try {
+        return await fn(c);
+      } catch (e) {
+        if (!isConnectionLoss(e)) throw e;
+        await this.ready(c, true);
+        return fn(c);
       }
-      return fn(c);
     };
     try {
       return await withDeadline(this.who, timeoutMs, work(), signal);
     } catch (e) {
       if (e instanceof SourceError) {
-        throw new SourceError(this.who, `${e.message.slice(this.who.length + 2)}${this.lastError ? ` (${this.lastError})` : ''}`);
+        throw new SourceError(this.who, `${e.message.slice(this.who.length + 2)}${this.lastError ? ` (last error: ${this.lastError})` : ''}`);
       }
-      throw new SourceError(this.who, (e as Error).message, { cause: e });
+      const why = connectionFailure(e);
+      throw new SourceError(this.who, why && !/^unreachable: /.test((e as Error).message) ? `unreachable: ${why}` : (e as Error).message, { cause: e });
     }
   }
 

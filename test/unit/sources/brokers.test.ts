@@ -55,7 +55,7 @@ test('nats-jetstream outage: error → fallback → restart → recovery (JetStr
   const before = (await src.read(0))[0].value;
   await outageScenario({
     type: 'nats-jetstream', source: src, service: nats, expected: before,
-    errorPattern: /^nats-jetstream 127\.0\.0\.1:\d+: unreachable: connection refused/,
+    errorPattern: /^nats-jetstream 127\.0\.0\.1:\d+: unreachable: connection refused \(is it running\?\)$/,
     // after a restart un-acked deliveries return to pending: the lag stays the same
   });
 });
@@ -84,7 +84,7 @@ test('postgresql outage: error → fallback → restart → recovery', { timeout
   if (!pgs) return t.skip('postgres not installed');
   const src = createTriggerSource('postgresql', { host: '127.0.0.1', port: String(pgs.port), userName: 'tide', dbName: 'postgres', query: "SELECT count(*) FROM jobs WHERE state = 'queued'" }, { env: {} });
   try {
-    await outageScenario({ type: 'postgresql', source: src, service: pgs, expected: 9, errorPattern: /^postgresql 127\.0\.0\.1:\d+\/postgres: / });
+    await outageScenario({ type: 'postgresql', source: src, service: pgs, expected: 9, errorPattern: /^postgresql 127\.0\.0\.1:\d+\/postgres: unreachable: connection refused \(is it running\?\)$/ });
   } finally { await src.close(); }
 });
 
@@ -127,6 +127,6 @@ test('rabbitmq outage: error → fallback → restart → recovery (durable queu
   const env = { AMQP_URL: `amqp://guest:guest@127.0.0.1:${rabbit.port}/` };
   const src = createTriggerSource('rabbitmq', { hostFromEnv: 'AMQP_URL', queueName: 'work' }, { env });
   try {
-    await outageScenario({ type: 'rabbitmq', source: src, service: rabbit, expected: 6, errorPattern: /^rabbitmq amqp:\/\/127\.0\.0\.1:\d+: / });
+    await outageScenario({ type: 'rabbitmq', source: src, service: rabbit, expected: 6, errorPattern: /^rabbitmq amqp:\/\/127\.0\.0\.1:\d+: unreachable: connection refused \(is it running\?\)$/ });
   } finally { await src.close(); }
 });

@@ -90,6 +90,37 @@ test('redis-streams: stream length, pending entries, consumer-group lag', { time
   assert.equal(triggerTargets('redis-streams', { stream: 'events', consumerGroup: 'g', lagCount: '3', activationLagCount: '1' }, 2).metricName, 's2-redis-streams-events');
 });
 
+test('a connection that breaks under a read (client still "ready") is retried after the reconnect, no raw ioredis text', { timeout: 20_000 }, async (t) => {
+  if (!svc) return t.skip('redis-server not installed');
+  await client.del('brk');
+  await client.rpush('brk', 'a', 'b');
+  const src = redisListFromKeda({ address: addr(), listName: 'brk' }, {});
+  try {
+    assert.equal((await src.read(0))[0].value, 2);
+    // what a server going away looks like in the instant before ioredis notices: the socket is no
+    // longer writable while the client's status is still "ready" (ioredis: "Stream isn't writeable
+    // and enableOfflineQueue options is false")
+    const c = (src.conn as unknown as { client: Redis & { stream: { end(): void } } }).client;
+    assert.equal(c.status, 'ready');
+    c.stream.end();
+    assert.equal((await src.read(0))[0].value, 2);
+  } finally {
+    await src.close();
+  }
+});
+
+test('every source names a refused connection the same way', { timeout: 20_000 }, async () => {
+  const { connectionFailure } = await import('../../../src/sources/common.ts');
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  assert.equal(connectionFailure(refused), 'connection refused (is it running?)');
+  assert.equal(connectionFailure(new AggregateError([refused, refused])), 'connection refused (is it running?)');
+  assert.equal(connectionFailure(Object.assign(new Error('fetch failed'), { cause: refused })), 'connection refused (is it running?)');
+  for (const m of ["Stream isn't writeable and enableOfflineQueue options is false", 'Connection is closed.', 'Connection terminated unexpectedly', 'Channel closed', 'socket hang up']) {
+    assert.equal(connectionFailure(new Error(m)), 'connection lost', m);
+  }
+  assert.equal(connectionFailure(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), undefined);
+});
+
 test('redis outage: error → no scale-down → fallback → restart → recovery', { timeout: 60_000 }, async (t) => {
   if (!svc) return t.skip('redis-server not installed');
   await client.del('q');
