@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { startDaemon } from '../../runtime/local/daemon.ts';
 import { defaultStateDir } from '../../runtime/local/client.ts';
+import { resolveReplicaLimits } from '../../runtime/local/limits.ts';
 import { parseDuration } from '../../runtime/local/workload.ts';
 import { kpaConfigFromMap } from '../../deciders/kpa/config.ts';
 
@@ -45,6 +46,8 @@ export function register(program: Command): void {
     .option('--probe-period <duration>', 'override every probe periodSeconds (sub-second allowed, for fast tests and cold starts)', dur('--probe-period', 10))
     .option('--queue-limit <n>', 'requests the proxy queues per Service before 503 + Retry-After', num('--queue-limit'), 1000)
     .option('--request-timeout <duration>', 'per-request timeout in the proxy (504 after)', dur('--request-timeout', 1), 300_000)
+    .option('--max-replicas <n>', 'cap on replicas per Deployment (manifests over it are refused, the scale API answers 422, autoscalers are clamped); default derived from cores, memory and ulimit -n', num('--max-replicas'))
+    .option('--max-total-replicas <n>', 'cap on replicas of all Deployments together; default as --max-replicas', num('--max-total-replicas'))
     .option('--kpa-config <key=value>', 'Knative config-autoscaler setting for Knative/KServe services, repeatable (e.g. scale-to-zero-grace-period=5s, stable-window=10s)', kpaKv, {})
     .action(async (files: string[], o: Record<string, any>) => {
       const hpa: Record<string, unknown> = {};
@@ -66,6 +69,7 @@ export function register(program: Command): void {
         queueLimit: o.queueLimit,
         requestTimeoutMs: o.requestTimeout,
         apiPort: o.apiPort,
+        limits: resolveReplicaLimits({ perDeployment: o.maxReplicas, total: o.maxTotalReplicas }),
         log,
       });
       const rt = daemon.runtime;

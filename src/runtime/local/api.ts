@@ -141,6 +141,7 @@ async function handle(rt: LocalRuntime, auth: ApiAuth, req: IncomingMessage, res
         pid: process.pid,
         startedAt: rt.startedAt,
         dryRun: !!rt.opts.dryRun,
+        replicaLimits: rt.opts.limits,
         syncPeriodMs: rt.opts.syncPeriodMs,
         files: rt.opts.files,
         stateDir: rt.opts.stateDir,
@@ -163,7 +164,7 @@ async function handle(rt: LocalRuntime, auth: ApiAuth, req: IncomingMessage, res
           return void send(res, 201, autoscalerView(rt, d.name));
         } catch (e) {
           const m = (e as Error).message;
-          throw new HttpError(/already exists/.test(m) ? 409 : /not found/.test(m) ? 404 : 400, m);
+          throw new HttpError(/already exists/.test(m) ? 409 : /not found/.test(m) ? 404 : /replica cap/.test(m) ? 422 : 400, m);
         }
       }
       if (parts.length === 3 && method === 'GET') {
@@ -225,6 +226,8 @@ async function handle(rt: LocalRuntime, auth: ApiAuth, req: IncomingMessage, res
         const n = Number(body.replicas);
         if (!Number.isInteger(n) || n < 0) throw new HttpError(400, 'replicas must be an integer >= 0');
         if (!rt.supervisors.has(parts[2])) throw new HttpError(404, `deployments.apps ${JSON.stringify(parts[2])} not found`);
+        const over = rt.replicaCapProblem(parts[2], n);
+        if (over) throw new HttpError(422, `Deployment.apps ${JSON.stringify(parts[2])} is invalid: spec.replicas: ${over}`);
         rt.scaleDeployment(parts[2], n);
         return void send(res, 200, { name: parts[2], replicas: n });
       }

@@ -10,6 +10,7 @@ import type { NormalizedDeployment } from '../../manifests/types.ts';
 import type { HpaPolicy, HpaScalingRules, MetricSpec, MetricTarget } from '../../deciders/hpa/types.ts';
 import { isKnativeObject, knativeLocalFromDoc } from './drivers/kpa.ts';
 import { predictivePolicyForDoc } from '../../policies/from-manifest.ts';
+import { overLimit, type ReplicaLimits } from './limits.ts';
 import { deploymentFromNormalized, deploymentFromObject, quantityToMilli, selectorMatches, serviceFromNormalized, serviceFromObject, type LocalDeployment, type LocalService } from './workload.ts';
 
 export interface AutoscalerItem {
@@ -118,7 +119,7 @@ export function hpaFromObject(obj: Record<string, any>, file?: string): HpaPolic
 /** Hook for the spec loader: when set, used to validate + normalize before linking. */
 export type DocValidator = (docs: RawDoc[]) => void;
 
-export function loadBundle(files: string[]): LocalBundle {
+export function loadBundle(files: string[], opts: { limits?: ReplicaLimits } = {}): LocalBundle {
   // Validation, defaults and positions come from src/spec; ManifestError reads file:line:col: path: problem.
   // dangling scaleTargetRefs are reported by scaleTargetOf below (autoscalers without one, e.g.
   // Knative/KServe objects, carry their own workload)
@@ -128,10 +129,21 @@ export function loadBundle(files: string[]): LocalBundle {
   const autoscalers: AutoscalerItem[] = [];
   const warnings: string[] = m.warnings.map((w) => formatDiagnostic(w));
   const at = (d: ManifestDoc) => `${d.file}:${d.line}:${d.col}`;
+  let totalReplicas = 0;
   for (const w of m.workloads) {
     if (isKnativeObject(w.object)) continue; // below, with its autoscaler
     const n = w.normalized as NormalizedDeployment;
     if (!Array.isArray(n?.containers) || !n.podLabels) { warnings.push(`${at(w)}: ${w.kind} ${w.name} is not run by the local runtime (ignored)`); continue; }
+    if (opts.limits) {
+      // the replica cap (limits.ts): refuse before a single process is started
+      const replicas = Number((w.object as { spec?: { replicas?: unknown } })?.spec?.replicas ?? 1);
+      const why = Number.isFinite(replicas) ? overLimit(opts.limits, replicas, totalReplicas) : undefined;
+      if (why) {
+        const pos = w.source.locate(['spec', 'replicas']);
+        throw new UserError(`${w.file}:${pos.line}:${pos.col}: spec.replicas: ${why}`);
+      }
+      totalReplicas += Number.isFinite(replicas) ? replicas : 0;
+    }
     try { deployments.push(deploymentFromNormalized({ ...n, name: w.name }, w.file, w.line)); } catch (e) {
       throw new UserError(`${at(w)}: spec.template.spec.containers[0]: ${(e as Error).message}`);
     }
@@ -153,6 +165,10 @@ export function loadBundle(files: string[]): LocalBundle {
     if (!kind) { warnings.push(`${at(a)}: ${a.kind} ${a.name} has no decider (ignored)`); continue; }
     const target = m.scaleTargetOf(a);
     autoscalers.push(tideOr(a, { kind, name: a.name, target: target.name, policy: a.normalized, source: { file: a.file, line: a.line } }, deployments.find((d) => d.name === target.name)));
+    const max = Number((a.normalized as { maxReplicas?: unknown; maxReplicaCount?: unknown })?.maxReplicas ?? (a.normalized as { maxReplicaCount?: unknown })?.maxReplicaCount);
+    if (opts.limits && Number.isFinite(max) && max > opts.limits.perDeployment) {
+      warnings.push(`${at(a)}: ${a.kind} ${a.name}: its maximum of ${max} replicas is above the cap of ${opts.limits.perDeployment} per Deployment; Tide will not scale ${target.name} beyond ${opts.limits.perDeployment} (${opts.limits.basis})`);
+    }
   }
   for (const d of m.documents) {
     if (d.dialect.role === 'other') warnings.push(`${at(d)}: ${d.kind} ${d.name} is not run by the local runtime (ignored)`);

@@ -13,6 +13,7 @@ import { autoscalerFactory, createAutoscaler } from '../../autoscalers/factory.t
 import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
 import { LocalClusterPort, type LocalCluster } from './port.ts';
 import { RuntimeMetrics } from './metrics.ts';
+import { overLimit, resolveReplicaLimits, type ReplicaLimits } from './limits.ts';
 import { exhaustionCode, describeExhaustion, type ExhaustionOp } from './exhaustion.ts';
 import type { ProbeTimeOptions } from './probes.ts';
 import { createProxy } from './proxy.ts';
@@ -40,6 +41,8 @@ export interface RuntimeOptions {
   log?: (msg: string) => void;
   /** Pre-loaded bundle (tests); otherwise loaded from files. */
   bundle?: LocalBundle;
+  /** Replica caps (per Deployment, total); default derived from the machine (limits.ts). */
+  limits?: ReplicaLimits;
 }
 
 export interface ServiceEntry {
@@ -75,7 +78,7 @@ function legacyAutoscaler(a: AutoscalerItem, d: AutoscalerDriver): Autoscaler {
 }
 
 export class LocalRuntime implements LocalCluster {
-  readonly opts: Required<Pick<RuntimeOptions, 'stateDir' | 'syncPeriodMs' | 'metricResolutionMs' | 'queueLimit' | 'requestTimeoutMs'>> & RuntimeOptions;
+  readonly opts: Required<Pick<RuntimeOptions, 'stateDir' | 'syncPeriodMs' | 'metricResolutionMs' | 'queueLimit' | 'requestTimeoutMs' | 'limits'>> & RuntimeOptions;
   readonly supervisors = new Map<string, Supervisor>();
   readonly services = new Map<string, ServiceEntry>();
   /** Running autoscalers by name (built by the shared factory, src/autoscalers/factory.ts). */
@@ -105,6 +108,7 @@ export class LocalRuntime implements LocalCluster {
       metricResolutionMs: opts.metricResolutionMs ?? Math.min(15_000, sync),
       queueLimit: opts.queueLimit ?? 1000,
       requestTimeoutMs: opts.requestTimeoutMs ?? 300_000,
+      limits: opts.limits ?? resolveReplicaLimits(),
     };
     this.ctx = this.makeContext();
     this.port = new LocalClusterPort(this);
@@ -145,7 +149,7 @@ export class LocalRuntime implements LocalCluster {
 
   async start(): Promise<void> {
     mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
-    this.bundle = this.opts.bundle ?? loadBundle(this.opts.files);
+    this.bundle = this.opts.bundle ?? loadBundle(this.opts.files, { limits: this.opts.limits });
     for (const w of this.bundle.warnings) this.log(`warning: ${w}`);
     for (const d of this.bundle.deployments) this.addDeployment(d);
     for (const s of this.bundle.services) await this.addService(s);
@@ -246,9 +250,29 @@ export class LocalRuntime implements LocalCluster {
     for (const d of this.drivers.values()) if (d.target === deployment) d.poke(now);
   }
 
+  /** Why `replicas` for Deployment `name` is over the replica cap, or undefined. */
+  replicaCapProblem(name: string, replicas: number): string | undefined {
+    let others = 0;
+    for (const [n, s] of this.supervisors) if (n !== name) others += s.desired;
+    return overLimit(this.opts.limits, replicas, others);
+  }
+
+  /** The most replicas Deployment `name` may have now (per-Deployment cap and what the others leave). */
+  replicaCap(name: string): number {
+    let others = 0;
+    for (const [n, s] of this.supervisors) if (n !== name) others += s.desired;
+    return Math.max(0, Math.min(this.opts.limits.perDeployment, this.opts.limits.total - others));
+  }
+
   scaleDeployment(name: string, replicas: number): void {
     const sup = this.supervisors.get(name);
     if (!sup) throw new Error(`deployments.apps ${JSON.stringify(name)} not found`);
+    const cap = this.replicaCap(name);
+    if (replicas > cap) {
+      // autoscalers are clamped (the API refuses with 422 before it gets here)
+      this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'ReplicaCapReached', object: `deployment/${name}`, message: `wanted ${replicas} replicas, capped at ${cap}: ${this.replicaCapProblem(name, replicas)}` });
+      replicas = cap;
+    }
     if (sup.desired !== replicas) {
       this.pushEvent({ time: Date.now(), type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${name}`, message: `Scaled ${replicas > sup.desired ? 'up' : 'down'} replica set ${name}-${sup.deployment.templateHash} from ${sup.desired} to ${replicas}` });
     }
@@ -403,6 +427,7 @@ export class LocalRuntime implements LocalCluster {
     if (!Number.isInteger(opts.max) || opts.max < 1) throw new Error('--max is required and must be >= 1');
     const min = opts.min ?? 1;
     if (min > opts.max) throw new Error(`--max=${opts.max} must be larger or equal to --min=${min}`);
+    if (opts.max > this.opts.limits.perDeployment) throw new Error(`--max=${opts.max} is above the replica cap of ${this.opts.limits.perDeployment} per Deployment (${this.opts.limits.basis}; raise it with --max-replicas)`);
     const policy: HpaPolicy = {
       name,
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment },
