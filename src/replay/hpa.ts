@@ -53,7 +53,7 @@ function createRunner(setup: ScenarioSetup): ScenarioRunner {
       throw new UserError(`the scenario's deployment is "${setup.bundle.deployments[0].name}" but the policy scales ${policy.scaleTargetRef.kind} "${policy.scaleTargetRef.name}"`);
     }
   }
-  const config = (sc.config ?? {}) as Partial<HpaControllerConfig>;
+  const config = { ...(sc.config ?? {}), ...(sc.featureGates ? { featureGates: { ...sc.featureGates } } : {}) } as Partial<HpaControllerConfig>;
   const actuate = sc.actuate ?? true;
   const targetName = policy.scaleTargetRef.name;
   const defaults = sc.podDefaults ?? {};

@@ -86,7 +86,7 @@ export function setupScenario(scenario: Scenario, opts: RunOptions = {}): { setu
   }
   const inputs = manifestInputs(scenario.policy, `${file} (policy)`, baseDir);
   if (scenario.deployment !== undefined) inputs.push(...manifestInputs(scenario.deployment, `${file} (deployment)`, baseDir));
-  const bundle = loadManifests(inputs, { env: opts.env ?? {} });
+  const bundle = loadManifests(inputs, { env: opts.env ?? {}, ...(scenario.featureGates ? { featureGates: scenario.featureGates } : {}) });
   const autoscalers = bundle.autoscalers.filter((a) => a.autoscaler && (!scenario.decider || a.autoscaler.decider === scenario.decider));
   if (autoscalers.length !== 1) {
     throw new UserError(`${file}: policy: expected exactly one autoscaler manifest${scenario.decider ? ` for decider ${scenario.decider}` : ''}, found ${autoscalers.length}${autoscalers.length ? ` (${autoscalers.map((a: ManifestDoc) => `${a.kind}/${a.name}`).join(', ')})` : ''}`);

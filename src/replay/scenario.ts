@@ -70,6 +70,7 @@ export const scenarioSchema = z.object({
   policy: manifestRefSchema.describe('the autoscaler: HorizontalPodAutoscaler (autoscaling/v1 or v2) as YAML text, object or path'),
   deployment: manifestRefSchema.optional().describe('the scaled Deployment (pod requests, initial replicas)'),
   config: z.record(z.string(), z.number()).optional().describe('controller settings (HPA: tolerance, cpuInitializationPeriodSeconds, initialReadinessDelaySeconds, downscaleStabilizationSeconds, syncPeriodSeconds)'),
+  featureGates: z.record(z.string(), z.boolean()).optional().describe('kube-controller-manager feature gates (HPA: HPAScaleToZero, HPAConfigurableTolerance); default: Kubernetes v1.37'),
   start: z.union([z.string(), z.number()]).optional().describe('time origin: ISO time or epoch ms; default 2026-01-01T00:00:00Z'),
   replicas: int().min(0).optional().describe('initial spec replicas; default the Deployment\'s, else minReplicas'),
   actuate: z.boolean().optional().describe('default true: each step starts from the previous decision'),

@@ -299,6 +299,25 @@ func sortStrings(s []string) {
 
 // ---------------------------------------------------------------- one scenario
 
+// The HPA clientset only receives status writes; one for all scenarios (building a fake
+// clientset is the most expensive part of a scenario otherwise).
+var (
+	hpaClientOnce *fake.Clientset
+	written       *autoscalingv2.HorizontalPodAutoscaler
+)
+
+func sharedHPAClient() *fake.Clientset {
+	if hpaClientOnce == nil {
+		hpaClientOnce = fake.NewClientset()
+		hpaClientOnce.PrependReactor("update", "horizontalpodautoscalers", func(action core.Action) (bool, runtime.Object, error) {
+			written = action.(core.UpdateAction).GetObject().(*autoscalingv2.HorizontalPodAutoscaler).DeepCopy()
+			return true, written, nil
+		})
+	}
+	hpaClientOnce.ClearActions()
+	return hpaClientOnce
+}
+
 func runScenario(sc *hScenario) hOut {
 	out := hOut{ID: sc.ID, Steps: []hStepOut{}}
 	gate, err := gateFor(sc.Controller)
@@ -345,12 +364,7 @@ func runScenario(sc *hScenario) hOut {
 	}
 
 	key := hpa.Namespace + "/" + hpa.Name
-	hpaClient := fake.NewClientset()
-	var written *autoscalingv2.HorizontalPodAutoscaler
-	hpaClient.PrependReactor("update", "horizontalpodautoscalers", func(action core.Action) (bool, runtime.Object, error) {
-		written = action.(core.UpdateAction).GetObject().(*autoscalingv2.HorizontalPodAutoscaler).DeepCopy()
-		return true, written, nil
-	})
+	hpaClient := sharedHPAClient()
 
 	var scaleSpec, scaleStatus int32
 	var selector = "app=web"

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseFeatureGates } from '../../deciders/hpa/feature-gates.ts';
 import { UserError } from '../../core/errors.ts';
 import { loadKubeConfig, makeApis, apiMessage } from '../../runtime/kubernetes/client.ts';
 import { KubernetesController, type Mode } from '../../runtime/kubernetes/controller.ts';
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option('--downscale-stabilization <duration>', '--horizontal-pod-autoscaler-downscale-stabilization (HPAs without behavior)', dur('--downscale-stabilization'))
     .option('--cpu-init-period <duration>', '--horizontal-pod-autoscaler-cpu-initialization-period', dur('--cpu-init-period'))
     .option('--readiness-delay <duration>', '--horizontal-pod-autoscaler-initial-readiness-delay', dur('--readiness-delay'))
+    .option('--feature-gates <gates>', 'kube-controller-manager --feature-gates for HPAs (HPAScaleToZero, HPAConfigurableTolerance; default: v1.37; docs/hpa.md)', (v: string) => parseFeatureGates(v))
     .option('--metrics-mapping <file>', 'PromQL mapping for Pods/Object/External metrics when the cluster has no custom/external metrics API (tide-metrics.yaml format)')
     .option('--metrics-mapping-configmap <ns/name>', 'the same mapping from a ConfigMap (key tide-metrics.yaml)')
     .option('--decisions <file>', 'append every decision record to this JSONL file (replay: tide decide FILE --verify)')
@@ -65,11 +67,12 @@ export function register(program: Command): void {
           throw new UserError(`--metrics-mapping-configmap ${ns}/${name}: ${apiMessage(e)}`);
         }
       }
-      const hpaConfig: Record<string, number> = {};
+      const hpaConfig: Record<string, unknown> = {};
       if (o.hpaTolerance !== undefined) hpaConfig.tolerance = o.hpaTolerance;
       if (o.downscaleStabilization !== undefined) hpaConfig.downscaleStabilizationSeconds = o.downscaleStabilization / 1000;
       if (o.cpuInitPeriod !== undefined) hpaConfig.cpuInitializationPeriodSeconds = o.cpuInitPeriod / 1000;
       if (o.readinessDelay !== undefined) hpaConfig.initialReadinessDelaySeconds = o.readinessDelay / 1000;
+      if (o.featureGates !== undefined) hpaConfig.featureGates = o.featureGates;
       const ctl = new KubernetesController({
         apis,
         namespace: o.namespace,

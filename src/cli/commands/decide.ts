@@ -5,8 +5,9 @@ import type { DecisionRecord } from '../../core/decision.ts';
 import { UserError } from '../../core/errors.ts';
 import { parseDecideInput, readDecideFile, replayRecords, runScenario } from '../../replay/run.ts';
 import { scenarioJsonSchema } from '../../replay/scenario.ts';
+import { parseFeatureGates } from '../../deciders/hpa/feature-gates.ts';
 
-interface Flags { output: string; verify?: boolean; actuate?: boolean; schema?: boolean }
+interface Flags { output: string; verify?: boolean; actuate?: boolean; schema?: boolean; featureGates?: Record<string, boolean> }
 
 function table(records: DecisionRecord[]): string {
   const rows = records.map((r) => [
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--verify', 'for recorded decisions: recompute each one and report those that do not reproduce (exit code 2)')
     .option('--no-actuate', 'scenario: keep each step\'s replicas instead of applying the previous decision')
     .option('--schema', 'print the JSON Schema of the scenario format and exit')
+    .option('--feature-gates <gates>', 'scenario: kube-controller-manager feature gates for HPAs, over the scenario\'s featureGates (e.g. HPAScaleToZero=false for Kubernetes ≤ 1.36; docs/hpa.md)', (v: string) => parseFeatureGates(v) as Record<string, boolean>)
     .addHelpText('after', '\nFormat: docs/decide.md. Examples: examples/scenarios/*.json')
     .action((file: string | undefined, flags: Flags) => {
       if (flags.schema) { process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`); return; }
@@ -47,7 +49,8 @@ export function register(program: Command): void {
       const input = parseDecideInput(readDecideFile(path), label);
       if (input.type === 'scenario') {
         if (flags.verify) throw new UserError('--verify applies to recorded DecisionRecords, and this input is a scenario');
-        const scenario = flags.actuate === false ? { ...input.scenario, actuate: false } : input.scenario;
+        let scenario = flags.actuate === false ? { ...input.scenario, actuate: false } : input.scenario;
+        if (flags.featureGates) scenario = { ...scenario, featureGates: { ...(scenario.featureGates ?? {}), ...flags.featureGates } };
         print(runScenario(scenario, { file: path === '-' ? undefined : path }), flags.output);
         return;
       }

@@ -5,6 +5,7 @@ import { defaultStateDir } from '../../runtime/local/client.ts';
 import { resolveReplicaLimits } from '../../runtime/local/limits.ts';
 import { parseDuration } from '../../runtime/local/workload.ts';
 import { kpaConfigFromMap } from '../../deciders/kpa/config.ts';
+import { parseFeatureGates } from '../../deciders/hpa/feature-gates.ts';
 
 const dur = (flag: string, minMs = 0) => (v: string) => {
   let ms: number;
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--downscale-stabilization <duration>', 'HPA downscale stabilization for HPAs without behavior (--horizontal-pod-autoscaler-downscale-stabilization)', dur('--downscale-stabilization'))
     .option('--cpu-init-period <duration>', 'HPA CPU initialization period (--horizontal-pod-autoscaler-cpu-initialization-period)', dur('--cpu-init-period'))
     .option('--readiness-delay <duration>', 'HPA initial readiness delay (--horizontal-pod-autoscaler-initial-readiness-delay)', dur('--readiness-delay'))
+    .option('--feature-gates <gates>', 'kube-controller-manager feature gates for HPAs, e.g. HPAScaleToZero=false to decide like Kubernetes ≤ 1.36 (docs/hpa.md); default: v1.37', (v: string) => parseFeatureGates(v))
     .option('--restart-backoff <duration>', 'first CrashLoopBackOff delay (doubles up to 30x, i.e. 10s → 5m)', dur('--restart-backoff', 100), 10_000)
     .option('--probe-period <duration>', 'override every probe periodSeconds (sub-second allowed, for fast tests and cold starts)', dur('--probe-period', 10))
     .option('--queue-limit <n>', 'requests the proxy queues per Service before 503 + Retry-After', num('--queue-limit'), 1000)
@@ -55,6 +57,7 @@ export function register(program: Command): void {
       if (o.downscaleStabilization !== undefined) hpa.downscaleStabilizationSeconds = o.downscaleStabilization / 1000;
       if (o.cpuInitPeriod !== undefined) hpa.cpuInitializationPeriodSeconds = o.cpuInitPeriod / 1000;
       if (o.readinessDelay !== undefined) hpa.initialReadinessDelaySeconds = o.readinessDelay / 1000;
+      if (o.featureGates !== undefined) hpa.featureGates = o.featureGates;
       const log = (m: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${m}`);
       const daemon = await startDaemon({
         files,

@@ -426,16 +426,44 @@ export function getObjectPerPodMetricReplicas(env: CalcEnv, statusReplicas: numb
   return perPod(env, statusReplicas, targetAverageUsage, usage);
 }
 
-/** Sum of the external series, capped at int64 max as upstream does. */
-function externalTotal(values: number[]): number {
+const MAX_INT64 = 9223372036854775807n;
+const MIN_INT64 = -9223372036854775808n;
+
+/**
+ * Sum of the external series as int64, with upstream's overflow handling: the Value path
+ * (GetExternalMetricReplicas) stops at int64 max before a positive overflow; the AverageValue path
+ * (GetExternalPerPodMetricReplicas) adds with wrap-around and answers int64 max once the running
+ * sum turns negative. Exact (BigInt) once a partial sum leaves the safe-integer range.
+ */
+export function externalTotal(values: number[], mode: 'cap' | 'wrap'): number {
   let s = 0;
-  for (const v of values) s += v;
-  return s;
+  let i = 0;
+  for (; i < values.length; i++) {
+    const next = s + values[i];
+    if (!Number.isSafeInteger(next)) break;
+    s = next;
+    if (mode === 'wrap' && s < 0) return Number(MAX_INT64);
+  }
+  if (i === values.length) return s;
+  let b = BigInt(s);
+  for (; i < values.length; i++) {
+    const v = BigInt(Math.trunc(values[i]));
+    if (mode === 'cap') {
+      if (v > 0n && b > MAX_INT64 - v) return Number(MAX_INT64);
+      b += v;
+    } else {
+      b += v;
+      if (b > MAX_INT64) b -= 1n << 64n; // int64 wrap-around
+      else if (b < MIN_INT64) b += 1n << 64n;
+      if (b < 0n) return Number(MAX_INT64);
+    }
+  }
+  return Number(b);
 }
 
 /** External metric, Value target (upstream GetExternalMetricReplicas). */
 export function getExternalMetricReplicas(env: CalcEnv, currentReplicas: number, targetUsage: number, values: number[]): CalcResult {
-  const usage = externalTotal(values);
+  const usage = externalTotal(values, 'cap');
   const r = getUsageRatioReplicaCount(env, currentReplicas, usage / targetUsage);
   if (!r.ok) return r;
   return { ...r, usage };
@@ -443,5 +471,5 @@ export function getExternalMetricReplicas(env: CalcEnv, currentReplicas: number,
 
 /** External metric, AverageValue target (upstream GetExternalPerPodMetricReplicas). */
 export function getExternalPerPodMetricReplicas(env: CalcEnv, statusReplicas: number, targetUsagePerPod: number, values: number[]): CalcResult {
-  return perPod(env, statusReplicas, targetUsagePerPod, externalTotal(values));
+  return perPod(env, statusReplicas, targetUsagePerPod, externalTotal(values, 'wrap'));
 }

@@ -119,11 +119,11 @@ export function hpaFromObject(obj: Record<string, any>, file?: string): HpaPolic
 /** Hook for the spec loader: when set, used to validate + normalize before linking. */
 export type DocValidator = (docs: RawDoc[]) => void;
 
-export function loadBundle(files: string[], opts: { limits?: ReplicaLimits } = {}): LocalBundle {
+export function loadBundle(files: string[], opts: { limits?: ReplicaLimits; featureGates?: Record<string, boolean> } = {}): LocalBundle {
   // Validation, defaults and positions come from src/spec; ManifestError reads file:line:col: path: problem.
   // dangling scaleTargetRefs are reported by scaleTargetOf below (autoscalers without one, e.g.
   // Knative/KServe objects, carry their own workload)
-  const m = loadManifests(files);
+  const m = loadManifests(files, opts.featureGates ? { featureGates: opts.featureGates } : {});
   const deployments: LocalDeployment[] = [];
   const services: LocalService[] = [];
   const autoscalers: AutoscalerItem[] = [];

@@ -149,7 +149,7 @@ export class LocalRuntime implements LocalCluster {
 
   async start(): Promise<void> {
     mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
-    this.bundle = this.opts.bundle ?? loadBundle(this.opts.files, { limits: this.opts.limits });
+    this.bundle = this.opts.bundle ?? loadBundle(this.opts.files, { limits: this.opts.limits, featureGates: this.opts.overrides?.hpa?.featureGates as Record<string, boolean> | undefined });
     for (const w of this.bundle.warnings) this.log(`warning: ${w}`);
     for (const d of this.bundle.deployments) this.addDeployment(d);
     for (const s of this.bundle.services) await this.addService(s);

@@ -354,7 +354,11 @@ export function generateScenario(r: Rng, id: string): Scenario {
         const n = r.weighted([[70, 1], [25, 2], [5, 0]] as const);
         if (n === 0) tags.add('external-empty');
         const perPod = m.kind === 'external-avg' ? Math.max(1, spec < 0 ? 1 : spec) : 1;
-        obs.push({ kind: 'external', values: Array.from({ length: n }, () => Math.round((m.target * ratio * perPod * (0.5 + r.next())) / n)), at: at - 5 * S });
+        const values = Array.from({ length: n }, () => Math.round((m.target * ratio * perPod * (0.5 + r.next())) / n));
+        // int64 edges: series that overflow the sum (2^62 is exact in a double), negative series
+        if (n > 0 && r.chance(0.03)) { values.push(2 ** 62, 2 ** 62); tags.add('external-int64-overflow'); }
+        else if (n > 0 && r.chance(0.02)) { values[0] = -values[0] - 1000; tags.add('external-negative'); }
+        obs.push({ kind: 'external', values, at: at - 5 * S });
         continue;
       }
       obs.push(podSamples(r, m, pods, at, ratio, tags));
@@ -391,4 +395,9 @@ function podSamples(r: Rng, m: GenMetric, pods: ScenarioPod[], now: number, rati
 export function generateScenarios(seed: number, count: number): Scenario[] {
   const r = new Rng(seed);
   return Array.from({ length: count }, (_, i) => generateScenario(r, `${seed}-${i}`));
+}
+
+/** JSON with integers beyond 2^53 written exactly (JSON.stringify would print 4611686018427388000 for 2^62). */
+export function scenarioJson(s: Scenario): string {
+  return JSON.stringify(s, (_k, v) => (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? `__INT__${BigInt(v)}` : v)).replace(/"__INT__(-?\d+)"/g, '$1');
 }
