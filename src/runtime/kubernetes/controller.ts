@@ -15,15 +15,18 @@ import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { decideHpa, emptyHpaState } from '../../deciders/hpa/decide.ts';
-import type { HpaControllerConfig, HpaDecisionRecord, HpaObservation, HpaState, MetricObservation } from '../../deciders/hpa/types.ts';
+import { emptyHpaState } from '../../deciders/hpa/decide.ts';
+import { createAutoscaler } from '../../autoscalers/factory.ts';
+import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
+import { KubernetesClusterPort } from './port.ts';
+import type { HpaControllerConfig, HpaDecisionRecord, HpaPolicy } from '../../deciders/hpa/types.ts';
 import { type MetricMapping, mergeMappings, mappingFromAnnotations } from '../../sources/metric-mapping.ts';
 import type { Apis } from './client.ts';
 import { apiCode, apiMessage } from './client.ts';
 import { policyOf } from './hpa-policy.ts';
 import { Watched } from './informer.ts';
-import { ResourceMetrics, observeCustom, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
-import { getScale, updateScale, ScaleError, type ScaleInfo } from './scale.ts';
+import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
+import { getScale, ScaleError, type ScaleInfo } from './scale.ts';
 import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
 
 export const MODE_ANNOTATION = 'tide.dev/mode';
@@ -57,7 +60,10 @@ export interface HpaEntry {
   name: string;
   uid: string;
   mode: Mode;
-  state: HpaState;
+  port: KubernetesClusterPort;
+  autoscaler?: Autoscaler;
+  autoscalerGeneration?: number;
+  autoscalerActive?: boolean;
   last?: HpaDecisionRecord;
   /** Why this object is not acted on (conflict with another writer, invalid spec). */
   halted?: string;
@@ -183,7 +189,7 @@ export class KubernetesController {
     const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
     if (verb === 'delete') {
       const e = this.entries.get(key);
-      if (e) { this.entries.delete(key); this.events.forget(e.uid); }
+      if (e) { this.entries.delete(key); this.events.forget(e.uid); e.autoscaler?.close(); }
       this.log('info', 'HPA deleted: forgetting its state', { hpa: key });
     }
   }
@@ -231,12 +237,9 @@ export class KubernetesController {
     const key = `${ns}/${name}`;
     let e = this.entries.get(key);
     if (!e || e.uid !== hpa.metadata?.uid) {
-      e = { namespace: ns, name, uid: hpa.metadata?.uid ?? '', mode: this.opts.defaultMode, state: emptyHpaState(), agreements: 0, disagreements: 0, syncs: 0 };
-      // keep condition transition times across controller restarts (they live in the status)
-      const conds = conditionsFromK8s(hpa.status);
-      if (conds) e.state.conditions = conds;
-      const lst = hpa.status?.lastScaleTime;
-      if (lst) e.state.lastScaleTime = new Date(lst as unknown as string).getTime();
+      e?.autoscaler?.close();
+      const port = new KubernetesClusterPort(this.apis, this.resourceMetrics, () => this.served, this.fieldManager);
+      e = { namespace: ns, name, uid: hpa.metadata?.uid ?? '', mode: this.opts.defaultMode, port, agreements: 0, disagreements: 0, syncs: 0 };
       this.entries.set(key, e);
     }
     return e;
@@ -319,85 +322,86 @@ export class KubernetesController {
       }
     }
 
-    // 4. observe like upstream
+    if (active && ent.halted) {
+      this.m.syncs.inc({ ...labels, mode, result: 'halted' });
+      return;
+    }
+
+    // 4. the shared HPA autoscaler (src/autoscalers/hpa.ts) observes through this shell's port
     const ns = ent.namespace;
     const selector = scale.selector;
-    const podObjs = selector ? podsFor(this.pods.list(ns), selector) : [];
-    const metrics: MetricObservation[] = [];
-    if (selector) {
-      const mapping = mergeMappings(this.opts.mapping, mappingFromAnnotations(hpa.metadata?.annotations));
-      for (const spec of policy.metrics) {
-        if (spec.type === 'Resource') metrics.push(await this.resourceMetrics.observe(ns, selector, spec.resource.name));
-        else if (spec.type === 'ContainerResource') metrics.push(await this.resourceMetrics.observe(ns, selector, spec.containerResource.name, spec.containerResource.container));
-        else metrics.push(await observeCustom(this.apis, this.served, ns, selector, spec, mapping, now));
-      }
-    }
-    const obs: HpaObservation = {
-      now,
-      target: { specReplicas: scale.specReplicas, statusReplicas: scale.statusReplicas, ...(selector ? { selector } : {}) },
-      pods: podObjs.map(podInfoOf),
-      metrics,
-    };
-
-    // 5. decide (the same pure decider as `tide up` and the simulator)
-    const config = { syncPeriodSeconds: this.opts.syncPeriodMs / 1000, ...this.opts.hpaConfig };
-    const { record, state } = decideHpa({ ...policy, namespace: ns }, obs, ent.state, config);
-    const prevState = ent.state;
-    ent.state = state;
+    const podInfos = selector ? podsFor(this.pods.list(ns), selector).map(podInfoOf) : [];
+    const mapping = mergeMappings(this.opts.mapping, mappingFromAnnotations(hpa.metadata?.annotations));
+    const autoscaler = this.autoscalerFor(ent, hpa, policy, active, now);
+    ent.port.begin({ now, namespace: ns, scale, pods: podInfos, mapping });
+    const record = (await autoscaler.sync(now)) as HpaDecisionRecord | null;
+    if (!record) return;
     ent.last = record;
     ent.lastError = undefined;
     this.m.desired.set(labels, record.desiredReplicas);
-    this.appendRecord(record);
+    for (const r of ent.port.records) this.appendRecord(r as HpaDecisionRecord);
 
     if (!active) {
       await this.shadow(hpa, ent, record);
       this.m.syncs.inc({ ...labels, mode, result: 'shadow' });
       return;
     }
-    if (ent.halted) {
-      this.m.syncs.inc({ ...labels, mode, result: 'halted' });
-      return;
-    }
 
-    // 6. actuate through /scale, then status + events as upstream
-    let rescaled = false;
-    let status: HpaStatus;
-    if (record.rescale) {
-      try {
-        const ok = await updateScale(this.apis, ns, policy.scaleTargetRef, scale, record.desiredReplicas, this.fieldManager);
-        if (!ok) {
-          // someone changed the replicas between our read and write: do not override them this round
-          ent.state = prevState;
-          this.log('warn', 'scale changed by another writer during the update; not overriding', { hpa: key });
-          this.m.syncs.inc({ ...labels, mode, result: 'scale-changed' });
-          return;
-        }
-        rescaled = true;
-        ent.lastScaleWrite = { replicas: record.desiredReplicas, at: now };
-        this.m.rescales.inc(labels);
-        this.log('info', `rescaled ${record.currentReplicas} -> ${record.desiredReplicas}: ${record.explanation}`, { hpa: key, from: record.currentReplicas, to: record.desiredReplicas });
-      } catch (e) {
-        const err = apiMessage(e);
-        ent.state = prevState;
-        const reason = record.events.find((x) => x.reason === 'SuccessfulRescale')?.message.replace(/^New size: \d+; reason: /, '') ?? '';
-        await this.emit(hpa, { type: 'Warning', reason: 'FailedRescale', message: `New size: ${record.desiredReplicas}; reason: ${reason}; error: ${err}` });
-        status = statusFromRecord(hpa, record, false);
-        status = setCondition(status, { type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `the HPA controller was unable to update the target scale: ${err}` }, new Date(now));
-        await this.writeStatusLogged(hpa, ent, status);
-        this.m.syncs.inc({ ...labels, mode, result: 'failed-rescale' });
-        return;
-      }
+    // 5. what kube-controller-manager writes at the end of a reconcile: events, then the status
+    const rescaled = ent.port.rescaledTo !== undefined;
+    if (rescaled) {
+      ent.lastScaleWrite = { replicas: record.desiredReplicas, at: now };
+      this.m.rescales.inc(labels);
+      this.log('info', `rescaled ${record.currentReplicas} -> ${record.desiredReplicas}: ${record.explanation}`, { hpa: key, from: record.currentReplicas, to: record.desiredReplicas });
     } else if (ent.lastScaleWrite === undefined) {
-      // adopt the current count as "ours" so a later foreign change is noticed
+      // adopt the current count as "ours" so that a later foreign change is noticed
       ent.lastScaleWrite = { replicas: scale.specReplicas, at: now };
     }
-    for (const e of record.events) {
-      if (e.reason === 'SuccessfulRescale' && !rescaled) continue;
-      await this.emit(hpa, e);
+    if (record.rescale && !rescaled) {
+      const err = ent.port.events.find((e) => e.reason === 'FailedRescale')?.message.replace(/^.*; error: /, '') ?? 'unknown error';
+      await this.emit(hpa, { type: 'Warning', reason: 'FailedRescale', message: `New size: ${record.desiredReplicas}; reason: ${record.details.rescaleReason}; error: ${err}` });
+      let status = statusFromRecord(hpa, record, false);
+      status = setCondition(status, { type: 'AbleToScale', status: 'False', reason: 'FailedUpdateScale', message: `the HPA controller was unable to update the target scale: ${err}` }, new Date(now));
+      await this.writeStatusLogged(hpa, ent, status);
+      this.m.syncs.inc({ ...labels, mode, result: 'failed-rescale' });
+      this.log('warn', `rescale failed: ${err}`, { hpa: key });
+      return;
     }
-    status = statusFromRecord(hpa, record, rescaled);
-    await this.writeStatusLogged(hpa, ent, status);
+    for (const e of record.events) await this.emit(hpa, e);
+    for (const e of ent.port.events) if (e.reason !== 'FailedRescale') await this.emit(hpa, e);
+    await this.writeStatusLogged(hpa, ent, statusFromRecord(hpa, record, rescaled));
     this.m.syncs.inc({ ...labels, mode, result: rescaled ? 'rescaled' : 'ok' });
+  }
+
+  /** The entry's autoscaler, (re)built from the factory when the spec or the mode changed; its memory carries over. */
+  private autoscalerFor(ent: HpaEntry, hpa: HpaObject, policy: HpaPolicy, active: boolean, now: number): Autoscaler {
+    const gen = hpa.metadata?.generation ?? 0;
+    if (ent.autoscaler && ent.autoscalerGeneration === gen && ent.autoscalerActive === active) return ent.autoscaler;
+    const spec: AutoscalerSpec = {
+      kind: 'hpa',
+      name: ent.name,
+      namespace: ent.namespace,
+      target: { ...policy.scaleTargetRef, namespace: ent.namespace },
+      policy: { ...policy, namespace: ent.namespace },
+      ...(hpa.metadata?.annotations ? { annotations: hpa.metadata.annotations } : {}),
+    };
+    const a = createAutoscaler(spec, ent.port, { syncPeriodMs: this.opts.syncPeriodMs, dryRun: !active, ...(this.opts.hpaConfig ? { config: this.opts.hpaConfig as Record<string, unknown> } : {}) });
+    if (ent.autoscaler) {
+      a.restore(ent.autoscaler.snapshot());
+      ent.autoscaler.close();
+    } else {
+      // a fresh controller: keep the conditions' transition times and lastScaleTime the status already has
+      const state = emptyHpaState();
+      const conds = conditionsFromK8s(hpa.status);
+      if (conds) state.conditions = conds;
+      const lst = hpa.status?.lastScaleTime ? new Date(hpa.status.lastScaleTime as unknown as string).getTime() : undefined;
+      if (lst !== undefined) state.lastScaleTime = lst;
+      a.restore({ v: 1, kind: 'hpa', name: ent.name, at: now, state, ...(lst !== undefined ? { lastScaleTime: lst } : {}) });
+    }
+    ent.autoscaler = a;
+    ent.autoscalerGeneration = gen;
+    ent.autoscalerActive = active;
+    return a;
   }
 
   private async writeStatusLogged(hpa: HpaObject, ent: HpaEntry, status: HpaStatus): Promise<void> {

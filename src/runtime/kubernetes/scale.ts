@@ -43,7 +43,9 @@ export async function resolveScaleResource(apis: Apis, ref: ScaleRef): Promise<{
     count(apis, 'discovery');
     res = await apis.discovery.lookup(apiVersion, ref.kind);
   } catch (e) {
-    throw new ScaleError(`unable to determine resource for scale target reference: no matches for kind "${ref.kind}" in group "${group}": ${apiMessage(e)}`, apiCode(e));
+    const code = apiCode(e);
+    const why = code === 404 ? '' : `: ${apiMessage(e)}`;
+    throw new ScaleError(`unable to determine resource for scale target reference: no matches for kind "${ref.kind}" in group "${group}"${why}`, code);
   }
   if (!res) throw new ScaleError(`unable to determine resource for scale target reference: no matches for kind "${ref.kind}" in group "${group}"`, 404);
   const plural = res.name.split('/')[0];
