@@ -14,6 +14,7 @@ import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
 import { LocalClusterPort, type LocalCluster } from './port.ts';
 import { RuntimeMetrics } from './metrics.ts';
 import { overLimit, resolveReplicaLimits, type ReplicaLimits } from './limits.ts';
+import { clearState, loadState, saveState, type RuntimeHpaSpec, type SavedState } from './state.ts';
 import { exhaustionCode, describeExhaustion, type ExhaustionOp } from './exhaustion.ts';
 import type { ProbeTimeOptions } from './probes.ts';
 import { createProxy } from './proxy.ts';
@@ -43,6 +44,8 @@ export interface RuntimeOptions {
   bundle?: LocalBundle;
   /** Replica caps (per Deployment, total); default derived from the machine (limits.ts). */
   limits?: ReplicaLimits;
+  /** Resume from <stateDir>/state.json left by a daemon that crashed (default true). */
+  restoreState?: boolean;
 }
 
 export interface ServiceEntry {
@@ -147,14 +150,68 @@ export class LocalRuntime implements LocalCluster {
     this.pushEvent({ time: now, type: 'Warning', reason: 'ResourceExhausted', object, message });
   }
 
+  /** HPAs created at runtime (`tide autoscale`), persisted in state.json. */
+  readonly runtimeHpas: RuntimeHpaSpec[] = [];
+  private saveQueued = false;
+
+  /** Persist scale, runtime HPAs and autoscaler memory (coalesced to one write per tick). */
+  scheduleSave(): void {
+    if (this.saveQueued || this.stopped) return;
+    this.saveQueued = true;
+    setImmediate(() => {
+      this.saveQueued = false;
+      if (this.stopped) return;
+      try { saveState(this.opts.stateDir, this.collectState()); } catch (e) {
+        this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedToSaveState', object: 'daemon/tide', message: `cannot write state.json: ${(e as Error).message}` });
+      }
+    });
+  }
+
+  collectState(): SavedState {
+    const autoscalers: SavedState['autoscalers'] = {};
+    for (const [name, a] of this.drivers) { try { autoscalers[name] = a.snapshot(); } catch { /* kind without snapshots */ } }
+    const deployments: SavedState['deployments'] = {};
+    for (const [name, s] of this.supervisors) deployments[name] = { replicas: s.desired };
+    return { v: 1, savedAt: Date.now(), pid: process.pid, deployments, runtimeHpas: [...this.runtimeHpas], autoscalers };
+  }
+
+  private restoreSnapshot(saved: SavedState | undefined, name: string): void {
+    const snap = saved?.autoscalers[name];
+    const a = this.drivers.get(name);
+    if (!snap || !a) return;
+    try {
+      a.restore(snap);
+      this.pushEvent({ time: Date.now(), type: 'Normal', reason: 'Restored', object: `${a.kind === 'hpa' ? 'horizontalpodautoscaler' : a.kind}/${name}`, message: `recommendation history and scale events restored from state.json (saved ${new Date(snap.at).toISOString()})` });
+    } catch (e) {
+      this.log(`warning: ${a.kind}/${name}: saved autoscaler state not restored: ${(e as Error).message}`);
+    }
+  }
+
   async start(): Promise<void> {
     mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
     this.bundle = this.opts.bundle ?? loadBundle(this.opts.files, { limits: this.opts.limits, featureGates: this.opts.overrides?.hpa?.featureGates as Record<string, boolean> | undefined });
     for (const w of this.bundle.warnings) this.log(`warning: ${w}`);
+    // a daemon that crashed left state.json: resume its scale and autoscaler memory
+    const { state: saved, problem } = this.opts.restoreState === false ? {} : loadState(this.opts.stateDir);
+    if (problem) this.log(`warning: ${problem}`);
     for (const d of this.bundle.deployments) this.addDeployment(d);
     for (const s of this.bundle.services) await this.addService(s);
-    for (const d of this.bundle.deployments) void this.supervisors.get(d.name)!.scale(d.replicas);
-    for (const a of this.bundle.autoscalers) this.addAutoscaler(a);
+    for (const d of this.bundle.deployments) {
+      const want = saved?.deployments[d.name]?.replicas;
+      let n = d.replicas;
+      if (typeof want === 'number' && Number.isInteger(want) && want >= 0) {
+        n = Math.min(want, this.replicaCap(d.name));
+        if (n !== d.replicas) this.pushEvent({ time: Date.now(), type: 'Normal', reason: 'Restored', object: `deployment/${d.name}`, message: `replicas ${n} restored from state.json (the previous daemon stopped without cleaning up; the manifest says ${d.replicas})` });
+      }
+      void this.supervisors.get(d.name)!.scale(n);
+    }
+    for (const a of this.bundle.autoscalers) { this.addAutoscaler(a); this.restoreSnapshot(saved, a.name); }
+    for (const h of saved?.runtimeHpas ?? []) {
+      if (this.drivers.has(h.name) || !this.supervisors.has(h.deployment)) continue;
+      try { this.createHpa(h.deployment, h); this.restoreSnapshot(saved, h.name); } catch (e) { this.log(`warning: runtime HPA ${h.name} not restored: ${(e as Error).message}`); }
+    }
+    if (saved) this.log(`resumed from ${join(this.opts.stateDir, 'state.json')} (saved ${new Date(saved.savedAt).toISOString()} by pid ${saved.pid})`);
+    this.scheduleSave();
     const sample = setInterval(() => this.sampleStats(), this.opts.metricResolutionMs);
     sample.unref?.();
     this.timers.push(sample);
@@ -234,6 +291,7 @@ export class LocalRuntime implements LocalCluster {
       new Promise((resolve) => resolve(scaler.sync(Date.now()))).catch(failed)
         .finally(() => {
           if (this.stopped || this.drivers.get(a.name) !== scaler) return;
+          this.scheduleSave();
           const t = setTimeout(run, scaler.syncPeriodMs);
           this.driverTimers.set(a.name, t);
         });
@@ -273,6 +331,7 @@ export class LocalRuntime implements LocalCluster {
       this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'ReplicaCapReached', object: `deployment/${name}`, message: `wanted ${replicas} replicas, capped at ${cap}: ${this.replicaCapProblem(name, replicas)}` });
       replicas = cap;
     }
+    this.scheduleSave();
     if (sup.desired !== replicas) {
       this.pushEvent({ time: Date.now(), type: 'Normal', reason: 'ScalingReplicaSet', object: `deployment/${name}`, message: `Scaled ${replicas > sup.desired ? 'up' : 'down'} replica set ${name}-${sup.deployment.templateHash} from ${sup.desired} to ${replicas}` });
     }
@@ -438,6 +497,8 @@ export class LocalRuntime implements LocalCluster {
     };
     const d = this.addAutoscaler({ kind: 'hpa', name, target: deployment, policy });
     this.bundle.autoscalers.push({ kind: 'hpa', name, target: deployment, policy });
+    this.runtimeHpas.push({ deployment, name, min, max: opts.max, ...(opts.cpuPercent !== undefined ? { cpuPercent: opts.cpuPercent } : {}) });
+    this.scheduleSave();
     return d;
   }
 
@@ -450,6 +511,8 @@ export class LocalRuntime implements LocalCluster {
     this.port.close();
     await Promise.all([...this.supervisors.values()].map((s) => s.close(5000)));
     await Promise.all([...this.services.values()].map((s) => s.proxy?.close().catch(() => {})));
+    // a clean stop: the next `tide up` starts from the manifests again
+    try { clearState(this.opts.stateDir); } catch { /* already gone */ }
   }
 
   /** Synchronous last resort (process 'exit'): SIGKILL every replica's process group. */

@@ -1,6 +1,8 @@
 // `tide up` as a library: start the runtime and its control API, publish <stateDir>/daemon.json,
 // and stop everything (no orphan processes) on SIGINT/SIGTERM or when the daemon exits.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
@@ -44,6 +46,7 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
   }
   const reaped = reapLeftovers(stateDir);
   if (reaped) opts.log?.(`killed ${reaped} leftover replica process(es) of a previous daemon for ${stateDir} that did not stop cleanly`);
+  const watchdog = startWatchdog(stateDir, opts.log);
   const runtime = new LocalRuntime({ ...opts, stateDir });
   const onExit = () => runtime.killAll();
   process.on('exit', onExit);
@@ -65,6 +68,7 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
     await runtime.stop().catch(() => {});
     process.off('exit', onExit);
     offSafetyNet();
+    await stopWatchdog(watchdog);
     throw e;
   }
   let api: Server | undefined;
@@ -77,6 +81,7 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
     await runtime.stop();
     process.off('exit', onExit);
     offSafetyNet();
+    await stopWatchdog(watchdog);
     throw e;
   }
   const port = (api.address() as { port: number }).port;
@@ -101,8 +106,39 @@ export async function startDaemon(opts: RuntimeOptions & { apiPort?: number }): 
         } catch { /* already gone */ }
         process.off('exit', onExit);
         offSafetyNet();
+        await stopWatchdog(watchdog);
       })();
       return stopping;
     },
   };
+}
+
+/**
+ * The watchdog (reaper.ts): kills this state folder's replicas when the daemon dies without cleaning
+ * up. Its stdin is the daemon's end of a pipe; nothing else holds it (Node opens it close-on-exec).
+ */
+function startWatchdog(stateDir: string, log?: (m: string) => void): ChildProcess | undefined {
+  try {
+    const script = fileURLToPath(new URL('./reaper.ts', import.meta.url));
+    const env = { ...process.env };
+    delete env.TIDE_REPLICA_OF;
+    const child = spawn(process.execPath, [script, stateDir], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+    child.on('error', (e) => log?.(`warning: replica watchdog not started (${e.message}): replicas outlive a crashed daemon until the next \`tide up\``));
+    child.stdin?.on('error', () => {});
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return child;
+  } catch (e) {
+    log?.(`warning: replica watchdog not started (${(e as Error).message})`);
+    return undefined;
+  }
+}
+
+async function stopWatchdog(w: ChildProcess | undefined): Promise<void> {
+  if (!w || w.exitCode !== null || w.signalCode !== null) return;
+  const exited = new Promise<void>((r) => w.once('exit', () => r()));
+  w.stdin?.end();
+  const t = setTimeout(() => { try { w.kill('SIGKILL'); } catch { /* gone */ } }, 3000);
+  await exited;
+  clearTimeout(t);
 }

@@ -148,7 +148,9 @@ export async function tideUp(manifest: string, flags: string[] = [], opts: { wai
   let exited = false;
   proc.on('exit', () => { exited = true; });
   const deadline = Date.now() + 15_000;
-  while (!existsSync(join(stateDir, 'daemon.json'))) {
+  // (a daemon.json left by a daemon killed earlier in the same folder does not count)
+  const ours = () => { try { return JSON.parse(readFileSync(join(stateDir, 'daemon.json'), 'utf8')).pid === proc.pid; } catch { return false; } };
+  while (!ours()) {
     if (exited) break;
     if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`tide up did not start:\n${out}`); }
     await sleep(50);
