@@ -11,6 +11,7 @@ pkgs=(
   nats-server         # nats-jetstream source (2.9 has JetStream + monitoring endpoint)
   postgresql          # postgresql source (initdb/pg_ctl/postgres under /usr/lib/postgresql/*/bin)
   chromium            # headless browser for the dashboard e2e tests (/usr/bin/chromium, driven by playwright-core)
+  nginx               # reverse proxy the proxy benchmark compares with (bench/proxy.ts)
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

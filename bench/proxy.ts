@@ -5,11 +5,15 @@
 //
 //   npx node bench/proxy.ts [--seconds 5] [--rate 1000] [--users 64] [--rounds 2] [--nginx-workers 1] [--no-nginx] [--json]
 //                           [--engine raw|node-http] [--proxy-node-flags "--single-threaded-gc"]
+//                           [--sweep 1,10,100,1000] [--sweep-seconds 3] [--only sweep|main]
 //
 // Upstream, proxy and nginx each run in their own process (as in `tide up`); the load generator is
 // Tide's own (`src/load`, undici) in this process. Latencies at the fixed rate are measured from the
 // actual send (not the intended instant) so timer jitter of the generator does not count.
 // Goals (issue 3): added p50 <= 0.5 ms, added p99 <= 2 ms at 1k req/s; throughput >= 0.5x nginx.
+// Goals (issue 9): >= 0.8x nginx's throughput at 10 to 1,000 connections and with one keep-alive
+// connection (the connection-count sweep: closed loop, one request in flight per connection),
+// <= 0.2 ms added p50 at 1k req/s.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
@@ -162,6 +166,15 @@ async function measure(t: Target, seconds: number, rate: number, users: number):
   };
 }
 
+/** Max throughput with `conns` keep-alive connections, one request in flight on each (closed loop). */
+async function sweepPoint(t: Target, conns: number, seconds: number): Promise<{ rps: number; p50: number; errors: number }> {
+  const { runLoad } = await import('../src/load/runner.ts');
+  const base = { host: `http://127.0.0.1:${t.port}`, path: '/', method: 'GET', headers: {}, timeoutMs: 10_000 };
+  await runLoad({ ...base, runTimeMs: 500, mode: { kind: 'users', users: conns, spawnRate: 0 } });
+  const r = await runLoad({ ...base, runTimeMs: seconds * 1000, mode: { kind: 'users', users: conns, spawnRate: 0 } });
+  return { rps: r.rps, p50: r.latencyMs.p50, errors: r.errors.total };
+}
+
 /**
  * Activator release: N requests held at zero replicas, then the replica is marked ready; time from
  * setReady to the first and the last response, against a warm request's latency (same proxy).
@@ -211,6 +224,9 @@ async function main(): Promise<void> {
   const rounds = Number(arg('rounds', '2'));
   const nginxWorkers = Number(arg('nginx-workers', '1'));
   const json = process.argv.includes('--json');
+  const only = arg('only', '');
+  const sweepConns = arg('sweep', '1,10,100,1000').split(',').filter(Boolean).map(Number);
+  const sweepSeconds = Number(arg('sweep-seconds', '3'));
   const children: ChildProcess[] = [];
   let nginxDir: string | null = null;
   try {
@@ -230,6 +246,33 @@ async function main(): Promise<void> {
       children.push(ng.child);
       nginxDir = ng.dir;
       targets.push({ name: 'nginx', port: ng.port });
+    }
+    const sweep: Array<{ conns: number; rps: Record<string, number>; p50: Record<string, number>; tideVsNginx: number | null }> = [];
+    if (only !== 'main') {
+      for (const conns of sweepConns) {
+        const point = { conns, rps: {} as Record<string, number>, p50: {} as Record<string, number>, tideVsNginx: null as number | null };
+        for (let r = 0; r < rounds; r++) {
+          for (const t of targets) {
+            const res = await sweepPoint(t, conns, sweepSeconds);
+            // best of the rounds: on a shared machine the lower numbers are other processes' noise
+            point.rps[t.name] = Math.max(point.rps[t.name] ?? 0, res.rps);
+            point.p50[t.name] = Math.min(point.p50[t.name] ?? Infinity, res.p50);
+            if (!json) console.error(`sweep ${String(conns).padStart(4)} conns round ${r + 1} ${t.name.padEnd(6)} ${res.rps.toFixed(0)} req/s p50 ${res.p50.toFixed(3)} ms errors ${res.errors}`);
+          }
+        }
+        if (point.rps.nginx) point.tideVsNginx = point.rps.tide / point.rps.nginx;
+        sweep.push(point);
+      }
+    }
+    if (only === 'sweep') {
+      const load = (await import('node:os')).loadavg();
+      if (json) console.log(JSON.stringify({ sweep, loadavg: load }, null, 2));
+      else {
+        console.log(`connection sweep (closed loop, best of ${rounds} rounds of ${sweepSeconds}s; load average ${load.map((x) => x.toFixed(2)).join(' ')})`);
+        for (const p of sweep)
+          console.log(`${String(p.conns).padStart(5)} conns: ${targets.map((t) => `${t.name} ${p.rps[t.name].toFixed(0)} req/s`).join(', ')}${p.tideVsNginx === null ? '' : `  tide/nginx ${p.tideVsNginx.toFixed(2)}`}`);
+      }
+      return;
     }
     const act = [await activator(up.port, 1, 15), await activator(up.port, 200, 7)];
     const results: RoundResult[] = [];
@@ -260,6 +303,8 @@ async function main(): Promise<void> {
       nginx: nginx && { ...nginx, addedP50: nginx.p50 - direct.p50, addedP99: nginx.p99 - direct.p99, throughputVsDirect: nginx.maxRps / direct.maxRps },
       tideThroughputVsNginx: nginx ? tide.maxRps / nginx.maxRps : null,
       activator: act,
+      sweep,
+      loadavg: (await import('node:os')).loadavg(),
       goals: {
         addedP50: tide.p50 - direct.p50 <= 0.5,
         addedP99: tide.p99 - direct.p99 <= 2,
@@ -277,6 +322,9 @@ async function main(): Promise<void> {
       console.log(row('tide', tide, true));
       if (nginx) console.log(row(`nginx(${nginxWorkers}w)`, nginx, true));
       if (nginx) console.log(`tide throughput / nginx throughput = ${(tide.maxRps / nginx.maxRps).toFixed(2)}`);
+      for (const p of sweep)
+        console.log(`sweep ${String(p.conns).padStart(5)} conns: ${targets.map((t) => `${t.name} ${p.rps[t.name].toFixed(0)} req/s`).join(', ')}${p.tideVsNginx === null ? '' : `  tide/nginx ${p.tideVsNginx.toFixed(2)}`}`);
+      console.log(`load average ${summary.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
       for (const a of act)
         console.log(`activator: ${a.held} held at zero (cc 10), setReady -> first response p50 ${f(a.firstP50)} ms, -> all ${f(a.allP50)} ms (a warm request: ${f(a.warmP50)} ms)`);
       console.log(`goals: added p50 <= 0.5 ms: ${summary.goals.addedP50 ? 'met' : 'MISSED'}; added p99 <= 2 ms: ${summary.goals.addedP99 ? 'met' : 'MISSED'}; throughput >= 0.5x nginx: ${summary.goals.throughputVsNginx === null ? 'n/a' : summary.goals.throughputVsNginx ? 'met' : 'MISSED'}`);
