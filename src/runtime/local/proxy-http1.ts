@@ -10,8 +10,26 @@ export const HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
   'te', 'trailer', 'transfer-encoding', 'upgrade',
 ]);
-const SPECIAL = new Set([...HOP, 'x-forwarded-for', 'content-length', 'host']);
+/**
+ * Headers a `Connection` token can never remove: the message framing and Host (removing them would
+ * change how the next hop splits the byte stream into messages: request smuggling).
+ */
+export const PROTECTED = new Set(['content-length', 'transfer-encoding', 'host']);
+const SPECIAL = new Set([...HOP, 'x-forwarded-for', 'content-length', 'host', 'expect']);
 const SPECIAL_LEN = new Set([...SPECIAL].map((h) => h.length));
+
+/**
+ * Request methods forwarded: those Node's own parser (llhttp) knows, minus CONNECT (answered 405).
+ * Anything else is answered 400 (llhttp rejects unknown methods too).
+ */
+export const METHODS = new Set([
+  'ACL', 'BIND', 'CHECKOUT', 'COPY', 'DELETE', 'GET', 'HEAD', 'LINK', 'LOCK', 'M-SEARCH', 'MERGE', 'MKACTIVITY',
+  'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PROPPATCH', 'PURGE', 'PUT',
+  'QUERY', 'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'TRACE', 'UNBIND', 'UNLINK', 'UNLOCK', 'UNSUBSCRIBE',
+]);
+
+/** Longest Content-Length accepted (digits): 15 digits stay exact in a double (< 2^53). */
+const MAX_CL_DIGITS = 15;
 
 export interface RequestHead {
   method: string;
@@ -63,8 +81,27 @@ interface Common {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * One header line: a token name, a colon, then field-content: visible ASCII, SP, HTAB and obs-text
+ * (RFC 9110 §5.5). No CTL (NUL, VT, bare CR or LF …), no whitespace before the colon.
+ */
+const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*$/;
+const DIGITS = /^[0-9]+$/;
+/** Visible ASCII only (request target). */
+const TARGET = /^[\x21-\x7e]+$/;
+const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Trim optional whitespace (SP and HTAB only: NBSP, VT and friends are not whitespace in HTTP). */
+export function trimOWS(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === v.length ? v : v.slice(a, b);
+}
 
 function parseFields(rows: string[], isRequest: boolean): Common {
+  const bad = isRequest ? 400 : 502;
   const lines: string[] = [];
   let contentLength = -1;
   let chunked = false;
@@ -78,46 +115,47 @@ function parseFields(rows: string[], isRequest: boolean): Common {
   let connTokens: string[] | null = null;
   for (let i = 1; i < rows.length; i++) {
     const line = rows[i];
-    if (line.includes('\n') || line.includes('\r')) throw new HttpError(isRequest ? 400 : 502, 'bare CR or LF in header line');
+    if (!FIELD_LINE.test(line)) {
+      const c0 = line.charCodeAt(0);
+      throw new HttpError(bad, c0 === 32 || c0 === 9 ? 'obsolete header folding' : 'malformed header line');
+    }
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpError(400, 'malformed header line');
-    const c0 = line.charCodeAt(0);
-    if (c0 === 32 || c0 === 9) throw new HttpError(400, 'obsolete header folding');
-    const name = line.slice(0, colon);
-    if (!SPECIAL_LEN.has(name.length) && name.length !== 6) {
-      if (name.includes(' ') || name.includes('\t')) throw new HttpError(400, 'whitespace in header name');
+    if (!SPECIAL_LEN.has(colon)) {
       lines.push(line);
       continue;
     }
-    const lower = name.toLowerCase();
-    if (!SPECIAL.has(lower) && lower !== 'expect') {
-      if (!TOKEN.test(name)) throw new HttpError(400, 'bad header name');
+    const lower = line.slice(0, colon).toLowerCase();
+    if (!SPECIAL.has(lower)) {
       lines.push(line);
       continue;
     }
-    const value = line.slice(colon + 1).trim();
+    const value = trimOWS(line.slice(colon + 1));
     switch (lower) {
       case 'content-length': {
-        if (!/^\d+$/.test(value)) throw new HttpError(400, 'bad content-length');
+        if (!DIGITS.test(value)) throw new HttpError(bad, 'bad content-length');
+        if (value.length > MAX_CL_DIGITS) throw new HttpError(isRequest ? 413 : 502, 'content-length too large');
         const n = Number(value);
-        if (contentLength !== -1 && contentLength !== n) throw new HttpError(400, 'conflicting content-length');
+        if (contentLength !== -1) throw new HttpError(bad, 'duplicate content-length');
         contentLength = n;
         lines.push(line);
         break;
       }
       case 'transfer-encoding': {
+        // exactly one Transfer-Encoding: chunked (the only coding a proxy must understand)
+        if (sawTE) throw new HttpError(bad, 'duplicate transfer-encoding');
         sawTE = true;
-        const codings = value.toLowerCase().split(',').map((s) => s.trim()).filter(Boolean);
-        if (codings.length !== 1 || codings[0] !== 'chunked') throw new HttpError(isRequest ? 501 : 502, `unsupported transfer-encoding "${value}"`);
+        if (value.length !== 7 || value.toLowerCase() !== 'chunked') {
+          throw new HttpError(isRequest ? 501 : 502, `unsupported transfer-encoding ${JSON.stringify(value)}`);
+        }
         chunked = true;
         break;
       }
       case 'connection':
         for (const t of value.toLowerCase().split(',')) {
-          const tok = t.trim();
+          const tok = trimOWS(t);
           if (tok === 'close') connClose = true;
           else if (tok === 'keep-alive') connKeepAlive = true;
-          else if (tok !== '') (connTokens ??= []).push(tok);
+          else if (tok !== '' && !PROTECTED.has(tok)) (connTokens ??= []).push(tok);
         }
         break;
       case 'keep-alive': {
@@ -146,10 +184,8 @@ function parseFields(rows: string[], isRequest: boolean): Common {
     }
   }
   if (sawTE && contentLength !== -1) {
-    if (isRequest) throw new HttpError(400, 'both transfer-encoding and content-length');
-    // a response with both: transfer-encoding wins (RFC 9112 §6.3); drop the length
-    contentLength = -1;
-    for (let i = lines.length - 1; i >= 0; i--) if (lines[i].slice(0, 15).toLowerCase() === 'content-length:') lines.splice(i, 1);
+    // RFC 9112 §6.3: a request with both is a smuggling attempt; a response with both is broken
+    throw new HttpError(bad, 'both transfer-encoding and content-length');
   }
   if (connTokens !== null) {
     const drop = new Set(connTokens);
@@ -176,8 +212,14 @@ export function parseRequestHead(head: string): RequestHead {
   if (sp1 <= 0 || sp2 <= sp1) throw new HttpError(400, 'malformed request line');
   const method = first.slice(0, sp1);
   const target = first.slice(sp1 + 1, sp2);
-  if (!TOKEN.test(method) || target === '' || /[\s\x00-\x1f\x7f]/.test(target)) throw new HttpError(400, 'malformed request line');
+  if (!TOKEN.test(method) || !TARGET.test(target)) throw new HttpError(400, 'malformed request line');
   if (method === 'CONNECT') throw new HttpError(405, 'CONNECT is not supported');
+  if (!METHODS.has(method)) throw new HttpError(400, `unknown method ${JSON.stringify(method)}`);
+  const t0 = target.charCodeAt(0);
+  // origin-form, asterisk-form (OPTIONS only) or absolute-form
+  if (t0 !== 47 /* / */ && !(target === '*' && method === 'OPTIONS') && !/^https?:\/\/[^/?#]/i.test(target)) {
+    throw new HttpError(400, 'malformed request target');
+  }
   const version = parseVersion(first.slice(sp2 + 1));
   const f = parseFields(rows, true);
   if (version === 11 && f.host === undefined) throw new HttpError(400, 'missing host header');
@@ -199,8 +241,8 @@ export function parseRequestHead(head: string): RequestHead {
 export function parseResponseHead(head: string): ResponseHead {
   const rows = head.split('\r\n');
   const first = rows[0];
-  const m = /^(HTTP\/1\.[01]) (\d{3})(?: (.*))?$/.exec(first);
-  if (!m) throw new HttpError(502, 'malformed status line from the replica');
+  const m = /^(HTTP\/1\.[01]) ([1-9]\d\d)(?: (.*))?$/.exec(first);
+  if (!m || (m[3] !== undefined && !REASON.test(m[3]))) throw new HttpError(502, 'malformed status line from the replica');
   const version = m[1] === 'HTTP/1.1' ? 11 : 10;
   const f = parseFields(rows, false);
   return {
@@ -220,14 +262,28 @@ const LF = 10;
 
 const S_SIZE = 0;
 const S_EXT = 1;
-const S_DATA = 2;
-const S_DATA_END = 3;
-const S_TRAILER = 4;
-const S_DONE = 5;
+const S_SIZE_LF = 2;
+const S_DATA = 3;
+const S_DATA_CR = 4;
+const S_DATA_LF = 5;
+const S_TRAILER = 6;
+const S_TRAILER_LF = 7;
+const S_DONE = 8;
+
+/** Longest chunk-size line (size digits plus extensions) and largest chunk accepted. */
+const MAX_CHUNK_LINE = 4096;
+const MAX_CHUNK_SIZE = 2 ** 48;
+
+/**
+ * Chunk extensions (RFC 9112 §7.1.1): `;name` or `;name=value`, value a token or a quoted-string,
+ * no whitespace (llhttp accepts no more than that either).
+ */
+const CHUNK_EXT = /^(?:;[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
 
 /**
  * Scans a chunked body to find where it ends, optionally handing out the payload (for de-chunking to
- * HTTP/1.0 clients). Framing errors throw.
+ * HTTP/1.0 clients). Strict: every line ends in CRLF, chunk sizes are hex (leading zeros allowed),
+ * extensions and trailer fields are validated; framing errors throw HttpError(400).
  */
 export class ChunkedScanner {
   private state = S_SIZE;
@@ -235,7 +291,8 @@ export class ChunkedScanner {
   private digits = 0;
   private remaining = 0;
   private lineLen = 0;
-  private total = 0;
+  private line = '';
+  private trailerBytes = 0;
   get done(): boolean {
     return this.state === S_DONE;
   }
@@ -253,30 +310,35 @@ export class ChunkedScanner {
           const c = buf[i++];
           const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
           if (v >= 0) {
-            if (++this.digits > 12) throw new HttpError(400, 'chunk size too large');
             this.size = this.size * 16 + v;
-          } else if (c === LF) {
-            if (this.digits === 0) throw new HttpError(400, 'bad chunk size');
-            this.startChunk();
-          } else if (c === CR) {
-            // wait for LF
-          } else if (c === 59 /* ; */ || c === 32 || c === 9) {
-            if (this.digits === 0) throw new HttpError(400, 'bad chunk size');
+            if (++this.digits > MAX_CHUNK_LINE || this.size > MAX_CHUNK_SIZE) throw new HttpError(400, 'chunk size too large');
+          } else if (this.digits === 0) throw new HttpError(400, 'bad chunk size');
+          else if (c === CR) this.state = S_SIZE_LF;
+          else if (c === 59 /* ; */) {
             this.state = S_EXT;
+            this.line = ';';
+            this.lineLen = this.digits + 1;
           } else throw new HttpError(400, 'bad chunk size');
           break;
         }
         case S_EXT: {
-          const lf = buf.indexOf(LF, i);
-          if (lf < 0) {
-            this.lineLen += n - i;
-            if (this.lineLen > 4096) throw new HttpError(400, 'chunk extension too long');
-            i = n;
-          } else {
-            i = lf + 1;
-            this.lineLen = 0;
-            this.startChunk();
+          const cr = buf.indexOf(CR, i);
+          const end = cr < 0 ? n : cr;
+          this.lineLen += end - i;
+          if (this.lineLen > MAX_CHUNK_LINE) throw new HttpError(400, 'chunk extension too long');
+          this.line += buf.toString('latin1', i, end);
+          i = end;
+          if (cr >= 0) {
+            if (!CHUNK_EXT.test(this.line)) throw new HttpError(400, 'bad chunk extension');
+            this.line = '';
+            i++;
+            this.state = S_SIZE_LF;
           }
+          break;
+        }
+        case S_SIZE_LF: {
+          if (buf[i++] !== LF) throw new HttpError(400, 'bad chunk size line');
+          this.startChunk();
           break;
         }
         case S_DATA: {
@@ -284,29 +346,44 @@ export class ChunkedScanner {
           if (onPayload) onPayload(buf.subarray(i, i + take));
           i += take;
           this.remaining -= take;
-          if (this.remaining === 0) this.state = S_DATA_END;
+          if (this.remaining === 0) this.state = S_DATA_CR;
           break;
         }
-        case S_DATA_END: {
-          const c = buf[i++];
-          if (c === LF) {
-            this.state = S_SIZE;
-            this.size = 0;
-            this.digits = 0;
-          } else if (c !== CR) throw new HttpError(400, 'missing CRLF after chunk data');
+        case S_DATA_CR: {
+          if (buf[i++] !== CR) throw new HttpError(400, 'missing CRLF after chunk data');
+          this.state = S_DATA_LF;
+          break;
+        }
+        case S_DATA_LF: {
+          if (buf[i++] !== LF) throw new HttpError(400, 'missing CRLF after chunk data');
+          this.state = S_SIZE;
+          this.size = 0;
+          this.digits = 0;
           break;
         }
         case S_TRAILER: {
-          const c = buf[i++];
-          if (c === LF) {
-            if (this.lineLen === 0) {
-              this.state = S_DONE;
-              return i;
-            }
-            this.lineLen = 0;
-          } else if (c !== CR) {
-            if (++this.lineLen > MAX_HEAD) throw new HttpError(400, 'trailer too long');
+          const cr = buf.indexOf(CR, i);
+          const end = cr < 0 ? n : cr;
+          this.trailerBytes += end - i + 2;
+          if (this.trailerBytes > MAX_HEAD) throw new HttpError(400, 'trailer section too long');
+          this.line += buf.toString('latin1', i, end);
+          i = end;
+          if (cr >= 0) {
+            i++;
+            this.state = S_TRAILER_LF;
           }
+          break;
+        }
+        case S_TRAILER_LF: {
+          if (buf[i++] !== LF) throw new HttpError(400, 'bad trailer line');
+          const line = this.line;
+          this.line = '';
+          if (line === '') {
+            this.state = S_DONE;
+            return i;
+          }
+          if (!FIELD_LINE.test(line)) throw new HttpError(400, 'bad trailer field');
+          this.state = S_TRAILER;
           break;
         }
         default:
@@ -319,10 +396,9 @@ export class ChunkedScanner {
   private startChunk(): void {
     if (this.size === 0) {
       this.state = S_TRAILER;
-      this.lineLen = 0;
+      this.line = '';
       return;
     }
-    this.total += this.size;
     this.remaining = this.size;
     this.state = S_DATA;
   }

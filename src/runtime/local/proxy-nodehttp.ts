@@ -18,8 +18,10 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse, ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
-import { COLD_START_HEADER, DONE, ProxyRouter, RoutedExchange, RoutedReplica, STREAMING, UPSTREAM } from './proxy-router.ts';
+import type { CloseOptions, ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import { PROXY_TIMEOUT_DEFAULTS } from './proxy-types.ts';
+import { COLD_START_HEADER, DONE, ProxyRouter, QUEUED, RoutedExchange, RoutedReplica, STREAMING, UPSTREAM } from './proxy-router.ts';
+import { PROTECTED } from './proxy-http1.ts';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones) never forwarded in either direction.
 const HOP = new Set([
@@ -44,6 +46,8 @@ class Exchange extends RoutedExchange<Replica> {
   readonly res: ServerResponse;
   upReq: ClientRequest | null = null;
   headers: string[] | null = null;
+  /** Body-read or write-stall timer (one at a time). */
+  ioTimer: NodeJS.Timeout | null = null;
 
   constructor(req: IncomingMessage, res: ServerResponse, t0: number) {
     const h = req.headers;
@@ -56,11 +60,25 @@ class Exchange extends RoutedExchange<Replica> {
 
 class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   protected readonly server: http.Server;
+  private readonly bodyTimeoutMs: number;
+  private readonly writeTimeoutMs: number;
+  private closeDone: Promise<void> | null = null;
 
   constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
     super(opts, observer);
-    this.server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) =>
-      this.onRequest(req, res),
+    const t = (v: number | undefined, d: number) => (v !== undefined && v > 0 ? v : d);
+    const headersTimeout = t(opts.headersTimeoutMs, PROXY_TIMEOUT_DEFAULTS.headersTimeoutMs);
+    this.bodyTimeoutMs = t(opts.bodyTimeoutMs, PROXY_TIMEOUT_DEFAULTS.bodyTimeoutMs);
+    this.writeTimeoutMs = t(opts.writeTimeoutMs, PROXY_TIMEOUT_DEFAULTS.writeTimeoutMs);
+    this.server = http.createServer(
+      {
+        keepAliveTimeout: t(opts.idleTimeoutMs, PROXY_TIMEOUT_DEFAULTS.idleTimeoutMs),
+        requestTimeout: 0,
+        headersTimeout,
+        // node:http checks the head timeout on this period (default 30 s)
+        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => this.onRequest(req, res),
     );
   }
 
@@ -75,14 +93,23 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     r.agent.destroy();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(opts: CloseOptions = {}): Promise<void> {
+    return (this.closeDone ??= this.shutdown(opts.graceMs ?? 0));
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    // stop accepting (node:http also closes the idle keep-alive connections)
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    if (graceMs > 0) await this.settle(graceMs);
     this.closed = true;
     this.flushQueue();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    // give the answers a moment to be read, then cut whatever is left
+    const cut = setTimeout(() => this.server.closeAllConnections(), 1000);
+    this.server.closeIdleConnections();
+    await closed;
+    clearTimeout(cut);
     for (const r of this.list) r.agent.destroy();
   }
 
@@ -91,7 +118,52 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const x = new Exchange(req, res, performance.now());
     res.on('close', () => this.onClientClose(x));
+    if (this.closing) res.shouldKeepAlive = false;
+    if (x.hasBody) {
+      // body timeout: the longest pause between two reads of the body (not while paused by us)
+      x.ioTimer = setTimeout(onBodyTimeout, this.bodyTimeoutMs, this, x);
+      req.on('data', () => x.ioTimer?.refresh());
+      req.on('end', () => this.clearIo(x));
+    }
+    if (this.closed) {
+      this.respondLocal(x, 503, 'proxy shutting down\n', true);
+      return;
+    }
     this.admit(x);
+  }
+
+  clearIo(x: Exchange): void {
+    if (x.ioTimer !== null) {
+      clearTimeout(x.ioTimer);
+      x.ioTimer = null;
+    }
+  }
+
+  /** The request body stalled for bodyTimeoutMs. */
+  bodyTimeout(x: Exchange): void {
+    x.ioTimer = null;
+    if (x.req.complete) return;
+    if (x.req.isPaused() && x.state !== DONE) {
+      // held back by the proxy (replica not reading): not the client's fault
+      x.ioTimer = setTimeout(onBodyTimeout, this.bodyTimeoutMs, this, x);
+      return;
+    }
+    if (x.state === QUEUED) this.unqueue(x);
+    if (x.state === QUEUED || x.state === UPSTREAM || x.state === DONE) {
+      if (x.holding) this.abortUpstream(x);
+      if (!x.res.headersSent) {
+        x.res.shouldKeepAlive = false;
+        this.respondLocal(x, 408, 'request body timeout\n', false);
+        return;
+      }
+    }
+    x.res.destroy();
+  }
+
+  /** The client read nothing of the response for writeTimeoutMs: abort, free the slot. */
+  writeTimeout(x: Exchange): void {
+    x.ioTimer = null;
+    x.res.destroy();
   }
 
   protected send(x: Exchange, r: Replica): void {
@@ -134,8 +206,12 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     this.responseStarted(x, status);
     const headers = responseHeaders(upRes.rawHeaders);
     if (x.cold) headers.push(COLD_START_HEADER, String(Math.round(x.dispatchedAt - x.t0)));
+    if (this.closing) res.shouldKeepAlive = false;
     res.writeHead(status, upRes.statusMessage, headers);
-    upRes.on('end', () => this.release(x, r, false));
+    upRes.on('end', () => {
+      this.release(x, r, false);
+      res.end();
+    });
     upRes.on('close', () => {
       if (!upRes.complete) {
         // The replica died mid-body: count it, free the slot, and cut the client (no silent truncation).
@@ -143,7 +219,18 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
         res.destroy();
       }
     });
-    upRes.pipe(res);
+    // pipe by hand: on back-pressure the replica is paused and the write timeout runs until the
+    // client reads again
+    upRes.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) {
+        upRes.pause();
+        if (x.ioTimer === null) x.ioTimer = setTimeout(onWriteTimeout, this.writeTimeoutMs, this, x);
+      }
+    });
+    res.on('drain', () => {
+      if (x.ioTimer !== null && x.req.complete) this.clearIo(x);
+      upRes.resume();
+    });
   }
 
   private onUpstreamError(x: Exchange, r: Replica, up: ClientRequest, _err: Error): void {
@@ -187,6 +274,7 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
       res.destroy();
       return;
     }
+    if (this.closing) res.shouldKeepAlive = false;
     const h: Record<string, string | number> = { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) };
     if (retryAfter) h['retry-after'] = this.retryAfter;
     res.writeHead(status, h);
@@ -196,6 +284,7 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
 
   /** Every exchange ends here exactly once: the client response closed (finished or cut). */
   private onClientClose(x: Exchange): void {
+    this.clearIo(x);
     this.clientGone(x, x.res.writableFinished);
   }
 }
@@ -253,7 +342,8 @@ export function responseHeaders(raw: string[]): string[] {
 function connectionTokens(value: string, acc: Set<string> | null): Set<string> | null {
   for (const t of value.split(',')) {
     const tok = t.trim().toLowerCase();
-    if (tok === '' || tok === 'close' || tok === 'keep-alive') continue;
+    // framing headers and Host are never removed by a Connection token (request smuggling)
+    if (tok === '' || tok === 'close' || tok === 'keep-alive' || PROTECTED.has(tok)) continue;
     (acc ??= new Set()).add(tok);
   }
   return acc;
@@ -267,6 +357,14 @@ function filterNamed(headers: string[], names: Set<string>): void {
     headers[w++] = headers[i + 1];
   }
   headers.length = w;
+}
+
+function onBodyTimeout(p: NodeHttpProxy, x: Exchange): void {
+  p.bodyTimeout(x);
+}
+
+function onWriteTimeout(p: NodeHttpProxy, x: Exchange): void {
+  p.writeTimeout(x);
 }
 
 /** Start the node:http proxy engine listening on `options.host:options.port`. */

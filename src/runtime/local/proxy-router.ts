@@ -21,7 +21,7 @@
 // Timers are started with module-level callbacks (no per-request closures), as on the hot path.
 import type { AddressInfo, Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ProxyOptions, ProxyStats, ReplicaLoad, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import type { CloseOptions, ProxyOptions, ProxyStats, ReplicaLoad, ReplicaProxy, RequestObserver } from './proxy-types.ts';
 
 /** Response header telling the client how long its request waited for a cold start (ms). */
 export const COLD_START_HEADER = 'X-Tide-Cold-Start';
@@ -95,6 +95,8 @@ export abstract class ProxyRouter<R extends RoutedReplica, X extends RoutedExcha
   private inFlightTotal = 0;
   private requestsTotal = 0;
   protected closed = false;
+  /** close() was called: responses carry `Connection: close` from now on. */
+  protected closing = false;
 
   constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
     this.opts = opts;
@@ -199,7 +201,18 @@ export abstract class ProxyRouter<R extends RoutedReplica, X extends RoutedExcha
     return { now: Date.now(), queued: this.queuedCount, inFlight: this.inFlightTotal, requestsTotal: this.requestsTotal, replicas };
   }
 
-  abstract close(): Promise<void>;
+  abstract close(opts?: CloseOptions): Promise<void>;
+
+  /** Requests in the queue or in flight (graceful close waits for 0). */
+  protected get busy(): number {
+    return this.queuedCount + this.inFlightTotal;
+  }
+
+  /** Resolves when nothing is queued or in flight, or after `ms` (polled: shutdown only). */
+  protected async settle(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (this.busy > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, Math.min(10, Math.max(1, until - performance.now()))));
+  }
 
   /** On close: answer every queued request 503 and empty the queue. */
   protected flushQueue(): void {
@@ -265,7 +278,8 @@ export abstract class ProxyRouter<R extends RoutedReplica, X extends RoutedExcha
         }
       }
     }
-    if (!front && this.queuedCount >= this.opts.queueLimit) {
+    // retries go to the front, but never past the limit either
+    if (this.queuedCount >= this.opts.queueLimit) {
       this.respondLocal(x, 503, 'no capacity: proxy queue is full\n', true);
       return;
     }

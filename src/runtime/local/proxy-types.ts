@@ -21,6 +21,44 @@ export interface ProxyOptions {
    * response instead of waiting on (default status 503 + Retry-After). Off when undefined.
    */
   coldPlaceholder?: { afterMs: number; status?: number; contentType?: string; body?: string };
+  /**
+   * Connection timeouts (ms; defaults in PROXY_TIMEOUT_DEFAULTS, documented in docs/proxy.md):
+   * - headersTimeoutMs: the whole request head, from its first byte (empty lines included) to the
+   *   final CRLF; trickling bytes does not extend it. 408 and close after.
+   * - idleTimeoutMs: a keep-alive client connection with no request in progress is closed after this.
+   * - bodyTimeoutMs: the longest pause between two reads of a request body (while the proxy is not
+   *   itself holding the client back); 408 (or a cut, once the response has started) after.
+   * - writeTimeoutMs: the longest a response may wait for a client that reads nothing of it (send
+   *   buffer full, no progress); the exchange is aborted, the client connection closed and the
+   *   replica's slot freed.
+   */
+  headersTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  /**
+   * For tests: the raw engine's monotonic clock (ms) for the connection timeouts above, and how often
+   * it checks them (0 = never by itself: call `sweep()` on the proxy). Defaults: performance.now, 1000.
+   */
+  clock?: () => number;
+  sweepIntervalMs?: number;
+}
+
+/** Defaults of the connection timeouts (ms), as nginx's (client_header/body_timeout, send_timeout). */
+export const PROXY_TIMEOUT_DEFAULTS = {
+  headersTimeoutMs: 60_000,
+  idleTimeoutMs: 65_000,
+  bodyTimeoutMs: 60_000,
+  writeTimeoutMs: 60_000,
+} as const;
+
+export interface CloseOptions {
+  /**
+   * Graceful shutdown: stop accepting at once, let in-flight and queued requests finish for up to
+   * graceMs (responses carry `Connection: close`, idle keep-alive connections are closed), then
+   * answer what is still queued 503 and cut what is still in flight. Default 0.
+   */
+  graceMs?: number;
 }
 
 export interface ReplicaLoad {
@@ -56,5 +94,5 @@ export interface ReplicaProxy {
   drain(id: string, graceMs: number): Promise<{ drained: boolean; abandoned: number }>;
   removeReplica(id: string): void;
   stats(): ProxyStats;
-  close(): Promise<void>;
+  close(opts?: CloseOptions): Promise<void>;
 }

@@ -19,12 +19,20 @@
 // - Failures: a replica failing before its response headers gives 502, except bodiless GET/HEAD/OPTIONS,
 //   retried once on another replica; a reused keep-alive connection found closed is retried once on a
 //   fresh connection. A replica dying mid-body cuts the client connection (no silent truncation).
-// - Hop-by-hop headers dropped both ways (plus those named in Connection); X-Forwarded-For appended.
+// - Hop-by-hop headers dropped both ways (plus those named in Connection, except the framing headers
+//   and Host, which no Connection token can remove); X-Forwarded-For appended.
+// - Strict framing (./proxy-http1.ts): whatever Node's own parser (llhttp) rejects is rejected here
+//   too, before a byte reaches a replica (test/unit/proxy/differential.test.ts proves it on a corpus).
+// - Connection timeouts (head, idle, body, write; docs/proxy.md) are checked by one sweeper per proxy
+//   against an injectable clock; a slow reader or a stalled body frees its replica slot.
+// - A local answer (503 queue full, 408, 504) keeps the connection when the rest of the request body
+//   can be read and discarded within DISCARD_LIMIT; close({ graceMs }) drains gracefully.
 // - Activator responses carry `X-Tide-Cold-Start: <ms waited>` and report `coldStart: true`.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { STATUS_CODES } from 'node:http';
-import type { ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import type { CloseOptions, ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
+import { PROXY_TIMEOUT_DEFAULTS } from './proxy-types.ts';
 import { COLD_START_HEADER, DONE, ProxyRouter, QUEUED, RoutedExchange, RoutedReplica, STREAMING, UPSTREAM } from './proxy-router.ts';
 import { ChunkedScanner, HttpError, MAX_HEAD, parseRequestHead, parseResponseHead } from './proxy-http1.ts';
 import type { RequestHead, ResponseHead } from './proxy-http1.ts';
@@ -37,11 +45,24 @@ export { COLD_START_HEADER } from './proxy-router.ts';
 /** Which implementation serves the port; both behave the same (the tests run against both). */
 export type ProxyEngine = 'raw' | 'node-http';
 
-const CLIENT_IDLE_MS = 65_000;
-const HEADERS_TIMEOUT_MS = 60_000;
 const UPSTREAM_IDLE_MS = 4_000;
-const MAX_PENDING_BODY = 1 << 20;
+/** Request body buffered while queued before the client is paused (back-pressure). */
+export const MAX_PENDING_BODY = 1 << 20;
+/** Request body bytes read and thrown away after a local answer so the connection can be kept. */
+export const DISCARD_LIMIT = 1 << 20;
+/** After close() has answered what it could: how long clients get to read it before being cut. */
+const LINGER_MS = 1000;
 const CRLF2 = Buffer.from('\r\n\r\n');
+
+/** Index of the first LF not preceded by CR in buf[from..], or -1. */
+function bareLF(buf: Buffer, from: number): number {
+  let i = buf.indexOf(10, from);
+  while (i >= 0) {
+    if (i === 0 || buf[i - 1] !== 13) return i;
+    i = buf.indexOf(10, i + 1);
+  }
+  return -1;
+}
 
 // Client connection states
 const C_HEAD = 0;
@@ -104,7 +125,15 @@ class ClientConn {
   /** The client closed its side. */
   ended = false;
   lastActive = 0;
+  /** When the current head's first byte arrived (0 = none yet): the head timeout runs from here. */
   headSince = 0;
+  /** How far buf was already searched for the end of the head / bare LFs. */
+  scanned = 0;
+  /** Request body bytes thrown away after a local answer. */
+  discarded = 0;
+  /** Write-timeout bookkeeping: when the client last made progress reading, and the backlog then. */
+  stallSince = 0;
+  stallPending = 0;
   paused = false;
   scheduled = false;
   readonly remote: string;
@@ -118,20 +147,18 @@ class ClientConn {
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
-    this.lastActive = proxy.clock;
+    this.lastActive = proxy.now();
   }
 
   onData(d: Buffer): void {
-    this.lastActive = this.proxy.clock;
+    const now = (this.lastActive = this.proxy.now());
     if (this.state === C_BODY) {
       this.consumeBody(d);
       return;
     }
     if (this.state === C_CLOSED) return;
-    if (this.buf === null) {
-      this.buf = d;
-      if (this.state === C_HEAD) this.headSince = this.lastActive;
-    } else this.buf = Buffer.concat([this.buf, d]);
+    if (this.state === C_HEAD && this.headSince === 0) this.headSince = now;
+    this.buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
     if (this.state === C_HEAD) this.parse();
     else if (this.buf.length > MAX_HEAD && !this.paused) {
       // pipelined requests piling up behind the current one: stop reading
@@ -144,19 +171,34 @@ class ClientConn {
     this.scheduled = false;
     while (this.state === C_HEAD && this.buf !== null) {
       let buf = this.buf;
-      // tolerate empty lines before a request line (RFC 9112 §2.2)
+      // tolerate empty lines before a request line (RFC 9112 §2.2); they count against the head
+      // timeout, which started with the first of them
       let s = 0;
       while (s + 1 < buf.length && buf[s] === 13 && buf[s + 1] === 10) s += 2;
       if (s > 0) {
         buf = s < buf.length ? buf.subarray(s) : Buffer.alloc(0);
         this.buf = buf.length ? buf : null;
+        this.scanned = 0;
         if (this.buf === null) return;
       }
-      const idx = buf.indexOf(CRLF2);
-      if (idx < 0) {
-        if (buf.length > MAX_HEAD) this.fatal(431, 'request head too large');
+      const from = this.scanned > 3 ? this.scanned - 3 : 0;
+      const idx = buf.indexOf(CRLF2, from);
+      if (idx > MAX_HEAD || (idx < 0 && buf.length > MAX_HEAD)) {
+        this.fatal(431, 'request head too large');
         return;
       }
+      // a bare LF can end no line here: answer at once instead of waiting for a CRLF CRLF
+      const lf = bareLF(buf, from > 0 ? from : 0);
+      if (lf >= 0 && (idx < 0 || lf < idx)) {
+        this.fatal(400, 'bare LF in request head');
+        return;
+      }
+      if (idx < 0) {
+        this.scanned = buf.length;
+        return;
+      }
+      this.scanned = 0;
+      this.headSince = 0;
       let head: RequestHead;
       try {
         head = parseRequestHead(buf.toString('latin1', 0, idx));
@@ -166,7 +208,8 @@ class ClientConn {
       }
       const rest = idx + 4 < buf.length ? buf.subarray(idx + 4) : null;
       this.buf = null;
-      this.keepAlive = head.keepAlive;
+      this.keepAlive = head.keepAlive && !this.proxy.isClosing;
+      this.discarded = 0;
       const x = new Exchange(this, head, performance.now());
       this.x = x;
       if (head.chunked) {
@@ -233,7 +276,17 @@ class ClientConn {
         up.socket.once('drain', () => this.resume());
       }
     }
-    // else: the exchange already ended (early response or failure): discard
+    else if (x.state === DONE) {
+      // answered locally before the body ended: read and throw away up to DISCARD_LIMIT, then close
+      this.discarded += part.length;
+      if (this.discarded > DISCARD_LIMIT && !done) {
+        this.x = null;
+        this.state = C_CLOSED;
+        this.buf = null;
+        this.socket.end();
+        return;
+      }
+    }
     if (done && x.state === DONE) {
       // response already sent before the body ended: the connection was marked to close
       this.afterExchange();
@@ -263,7 +316,12 @@ class ClientConn {
       return;
     }
     if (!x.bodyDone) {
-      // answered before the request body arrived: it cannot be skipped reliably, so close after it
+      // answered before the request body arrived: the rest is read and discarded (consumeBody), and
+      // the connection goes on if that stays within DISCARD_LIMIT; otherwise it closes after this
+      if (this.canDiscard()) {
+        this.resume();
+        return;
+      }
       this.x = null;
       this.state = C_CLOSED;
       this.socket.end();
@@ -272,13 +330,22 @@ class ClientConn {
     this.afterExchange();
   }
 
+  /** The rest of the current request body can be read and thrown away within DISCARD_LIMIT. */
+  canDiscard(): boolean {
+    if (this.state !== C_BODY || this.ended) return false;
+    return this.scanner !== null ? this.discarded <= DISCARD_LIMIT : this.bodyLeft <= DISCARD_LIMIT - this.discarded;
+  }
+
   private afterExchange(): void {
     const x = this.x;
     if (x !== null && x.state !== DONE) return;
     this.x = null;
     if (this.state === C_CLOSED) return;
     this.state = C_HEAD;
-    this.headSince = this.proxy.clock;
+    const now = this.proxy.now();
+    this.lastActive = now;
+    this.headSince = this.buf !== null ? now : 0;
+    this.scanned = 0;
     this.resume();
     if (this.buf !== null && !this.scheduled) {
       this.scheduled = true;
@@ -294,6 +361,16 @@ class ClientConn {
     this.socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+  }
+
+  /** Cut the connection now, aborting the current exchange (its replica slot is freed at once). */
+  abort(): void {
+    const x = this.x;
+    this.x = null;
+    this.state = C_CLOSED;
+    this.buf = null;
+    if (x !== null) this.proxy.onClientGone(x);
+    this.socket.destroy();
   }
 
   onEnd(): void {
@@ -390,11 +467,16 @@ class UpConn {
       let buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
       for (;;) {
         const idx = buf.indexOf(CRLF2);
+        if (idx > MAX_HEAD || (idx < 0 && buf.length > MAX_HEAD)) {
+          this.fail(x, 'response head too large');
+          return;
+        }
+        const lf = bareLF(buf, 0);
+        if (lf >= 0 && (idx < 0 || lf < idx)) {
+          this.fail(x, 'bare LF in response head');
+          return;
+        }
         if (idx < 0) {
-          if (buf.length > MAX_HEAD) {
-            this.fail(x, 'response head too large');
-            return;
-          }
           this.buf = buf;
           return;
         }
@@ -410,8 +492,13 @@ class UpConn {
             this.fail(x, 'protocol upgrade is not supported');
             return;
           }
-          // interim response (100 Continue, 103 Early Hints): pass on to HTTP/1.1 clients
-          if (x.head.version === 11) x.conn.socket.write(buf.subarray(0, idx + 4));
+          // interim response (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients, rebuilt
+          // from its parsed head (hop-by-hop fields dropped as for any response)
+          if (x.head.version === 11) {
+            let h = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+            for (const l of head.lines) h += `${l}\r\n`;
+            x.conn.socket.write(`${h}\r\n`, 'latin1');
+          }
           buf = buf.subarray(idx + 4);
           if (buf.length === 0) {
             this.buf = null;
@@ -436,7 +523,7 @@ class UpConn {
         this.mode = M_LENGTH;
         this.left = head.contentLength;
       } else this.mode = M_CLOSE;
-      const closeClient = this.mode === M_CLOSE || this.dechunk || !x.conn.keepAlive || x.conn.ended || !x.bodyDone;
+      const closeClient = this.mode === M_CLOSE || this.dechunk || !x.conn.keepAlive || x.conn.ended || !x.bodyDone || x.conn.proxy.isClosing;
       x.conn.proxy.onResponseHead(x, this.replica, this, head, closeClient, this.mode === M_CHUNKED && !this.dechunk);
       if (x.state !== STREAMING) return;
       if (this.mode === M_NONE) {
@@ -500,7 +587,7 @@ class UpConn {
     this.scanner = null;
     if (reusable) {
       if (head.keepAliveTimeoutS > 0) this.idleLimit = Math.max(500, Math.min(UPSTREAM_IDLE_MS, head.keepAliveTimeoutS * 1000 - 1000));
-      this.idleSince = x.conn.proxy.clock;
+      this.idleSince = x.conn.proxy.now();
       if (this.waitingDrain) this.socket.resume();
       this.replica.idle.push(this);
     } else this.destroy();
@@ -542,13 +629,27 @@ class UpConn {
 
 class RawProxy extends ProxyRouter<Replica, Exchange> {
   protected readonly server: net.Server;
-  private sweeper: NodeJS.Timeout;
+  private sweeper: NodeJS.Timeout | null = null;
   readonly clients = new Set<ClientConn>();
-  /** Coarse clock (ms) for idle bookkeeping, refreshed by the sweeper and on requests. */
-  clock = performance.now();
+  /** Monotonic clock (ms) of the connection timeouts (injectable for tests). */
+  readonly now: () => number;
+  /** Coarse clock (ms) for the upstream pool, refreshed on requests and by the sweeper. */
+  clock: number;
+  private readonly headersTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  private readonly bodyTimeoutMs: number;
+  private readonly writeTimeoutMs: number;
+  private closeDone: Promise<void> | null = null;
 
   constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
     super(opts, observer);
+    this.now = opts.clock ?? (() => performance.now());
+    this.clock = this.now();
+    const t = (v: number | undefined, d: number) => (v !== undefined && v > 0 ? v : d);
+    this.headersTimeoutMs = t(opts.headersTimeoutMs, PROXY_TIMEOUT_DEFAULTS.headersTimeoutMs);
+    this.idleTimeoutMs = t(opts.idleTimeoutMs, PROXY_TIMEOUT_DEFAULTS.idleTimeoutMs);
+    this.bodyTimeoutMs = t(opts.bodyTimeoutMs, PROXY_TIMEOUT_DEFAULTS.bodyTimeoutMs);
+    this.writeTimeoutMs = t(opts.writeTimeoutMs, PROXY_TIMEOUT_DEFAULTS.writeTimeoutMs);
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       if (this.closed) {
         socket.destroy();
@@ -556,16 +657,42 @@ class RawProxy extends ProxyRouter<Replica, Exchange> {
       }
       this.clients.add(new ClientConn(socket, this));
     });
-    this.sweeper = setInterval(() => this.sweep(), 1000);
-    this.sweeper.unref();
+    const every = opts.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(Math.min(this.headersTimeoutMs, this.idleTimeoutMs, this.bodyTimeoutMs, this.writeTimeoutMs) / 4)));
+    if (every > 0) {
+      this.sweeper = setInterval(() => this.sweep(), every);
+      this.sweeper.unref();
+    }
   }
 
-  private sweep(): void {
-    const now = (this.clock = performance.now());
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Check every connection's timeouts against the clock (the sweeper calls this; tests may too). */
+  sweep(): void {
+    const now = (this.clock = this.now());
     for (const c of this.clients) {
-      if (c.x !== null) continue;
-      if (now - c.lastActive > CLIENT_IDLE_MS) c.socket.destroy();
-      else if (c.state === C_HEAD && c.buf !== null && now - c.headSince > HEADERS_TIMEOUT_MS) c.fatal(408, 'request head timeout');
+      const sock = c.socket;
+      // write timeout: a client that reads nothing of a response while its send buffer is full
+      if (sock.writableNeedDrain) {
+        const pending = sock.writableLength;
+        if (c.stallSince === 0 || pending < c.stallPending) {
+          c.stallSince = now;
+          c.stallPending = pending;
+        } else if (now - c.stallSince >= this.writeTimeoutMs) {
+          c.abort();
+          continue;
+        }
+      } else c.stallSince = 0;
+      if (c.state === C_HEAD && c.x === null) {
+        if (c.headSince !== 0) {
+          if (now - c.headSince >= this.headersTimeoutMs) c.fatal(408, 'request head timeout');
+        } else if (now - c.lastActive >= this.idleTimeoutMs) c.abort();
+      } else if (c.state === C_BODY && !c.paused && now - c.lastActive >= this.bodyTimeoutMs) {
+        const x = c.x;
+        if (x !== null && (x.state === QUEUED || x.state === UPSTREAM)) this.failClientBody(x, 408, 'request body timeout\n');
+        else c.abort();
+      }
     }
     for (const r of this.list) {
       const idle = r.idle;
@@ -585,21 +712,47 @@ class RawProxy extends ProxyRouter<Replica, Exchange> {
     r.idle = [];
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(opts: CloseOptions = {}): Promise<void> {
+    return (this.closeDone ??= this.shutdown(opts.graceMs ?? 0));
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    // stop accepting; idle keep-alive connections are closed now, the others after their response
+    const listening = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const endIdle = () => {
+      for (const c of this.clients) {
+        if (c.x === null && c.state === C_HEAD && c.buf === null) {
+          c.state = C_CLOSED;
+          c.socket.end();
+        }
+      }
+    };
+    endIdle();
+    if (graceMs > 0) await this.settle(graceMs);
     this.closed = true;
-    clearInterval(this.sweeper);
     this.flushQueue();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const c of this.clients) {
+      if (c.x !== null && c.x.state !== DONE) c.abort();
+    }
+    endIdle();
+    // what was answered gets LINGER_MS to be read, then everything left is cut
+    const until = performance.now() + LINGER_MS;
+    while (this.clients.size > 0 && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
     for (const c of this.clients) c.socket.destroy();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
     for (const r of this.list) for (const c of [...r.conns]) c.socket.destroy();
-    await closed;
+    await listening;
   }
 
   // ---------------------------------------------------------------- traffic side
 
   onRequest(x: Exchange): void {
     this.clock = x.t0;
+    if (this.closed) {
+      this.respondLocal(x, 503, 'proxy shutting down\n', true);
+      return;
+    }
     this.admit(x);
   }
 
@@ -664,12 +817,13 @@ class RawProxy extends ProxyRouter<Replica, Exchange> {
     this.failedBeforeHead(x, r, x.head.method);
   }
 
-  /** The client sent a broken body: answer 400 (nothing was answered yet) and stop the exchange. */
-  failClientBody(x: Exchange, status: number): void {
+  /** The client sent a broken (or stalled) body: answer (nothing was answered yet), stop the exchange, close. */
+  failClientBody(x: Exchange, status: number, body = 'bad request body\n'): void {
     if (x.state === QUEUED) this.unqueue(x);
     else if (x.state === UPSTREAM) this.abortUpstream(x);
     x.conn.keepAlive = false;
-    this.respondLocal(x, status, 'bad request body\n', false);
+    x.pending = null;
+    this.respondLocal(x, status, body, false);
   }
 
   protected respondPlaceholder(x: Exchange, status: number, body: string, contentType: string | undefined): void {
@@ -687,7 +841,10 @@ class RawProxy extends ProxyRouter<Replica, Exchange> {
       conn.socket.destroy();
       return;
     }
-    const close = !x.bodyDone || !conn.keepAlive || conn.ended;
+    x.pending = null;
+    x.pendingBytes = 0;
+    const close = (!x.bodyDone && !conn.canDiscard()) || !conn.keepAlive || conn.ended || this.closing;
+    if (close) conn.keepAlive = false;
     let h = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${contentType ?? 'text/plain; charset=utf-8'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
     if (retryAfter) h += `Retry-After: ${this.retryAfter}\r\n`;
     h += extra;

@@ -60,9 +60,8 @@ test('response head: status, framing, close and keep-alive hint', () => {
   assert.equal(r.close, false);
   assert.equal(r.keepAliveTimeoutS, 5);
   assert.deepEqual(r.lines, ['Content-Type: text/plain']);
-  const both = parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked');
-  assert.equal(both.contentLength, -1, 'transfer-encoding wins over content-length');
-  assert.deepEqual(both.lines, []);
+  // both framings in a response: handled as an error (RFC 9112 §6.3; llhttp rejects it too)
+  assert.throws(() => parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked'), HttpError);
   assert.equal(parseResponseHead('HTTP/1.0 200 OK').close, true);
   assert.equal(parseResponseHead('HTTP/1.1 204 No Content\r\nConnection: close').close, true);
   assert.equal(parseResponseHead('HTTP/1.1 404').reason, '');
