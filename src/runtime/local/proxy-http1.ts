@@ -280,6 +280,17 @@ const MAX_CHUNK_SIZE = 2 ** 48;
  */
 const CHUNK_EXT = /^(?:;[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
 
+/** Index of the CR ending a line at or after i (-1: none yet); a bare LF before it throws. */
+function lineEnd(buf: Buffer, i: number): number {
+  const n = buf.length;
+  for (let k = i; k < n; k++) {
+    const c = buf[k];
+    if (c === CR) return k;
+    if (c === LF) throw new HttpError(400, 'bare LF in chunked framing');
+  }
+  return -1;
+}
+
 /**
  * Scans a chunked body to find where it ends, optionally handing out the payload (for de-chunking to
  * HTTP/1.0 clients). Strict: every line ends in CRLF, chunk sizes are hex (leading zeros allowed),
@@ -322,7 +333,7 @@ export class ChunkedScanner {
           break;
         }
         case S_EXT: {
-          const cr = buf.indexOf(CR, i);
+          const cr = lineEnd(buf, i);
           const end = cr < 0 ? n : cr;
           this.lineLen += end - i;
           if (this.lineLen > MAX_CHUNK_LINE) throw new HttpError(400, 'chunk extension too long');
@@ -362,7 +373,7 @@ export class ChunkedScanner {
           break;
         }
         case S_TRAILER: {
-          const cr = buf.indexOf(CR, i);
+          const cr = lineEnd(buf, i);
           const end = cr < 0 ? n : cr;
           this.trailerBytes += end - i + 2;
           if (this.trailerBytes > MAX_HEAD) throw new HttpError(400, 'trailer section too long');

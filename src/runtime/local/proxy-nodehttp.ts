@@ -31,6 +31,11 @@ const HOP = new Set([
 // Lengths of the names above and of x-forwarded-for: the raw-header filter lowercases only these.
 const CHECK_LEN = new Set([...HOP, 'x-forwarded-for'].map((h) => h.length));
 
+/** Responses still owed per client connection. */
+const active = new WeakMap<object, number>();
+/** Client connections to close once their owed responses are written (a malformed request followed). */
+const closeAfter = new WeakSet<object>();
+
 class Replica extends RoutedReplica {
   readonly agent: http.Agent;
 
@@ -75,11 +80,36 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
         keepAliveTimeout: t(opts.idleTimeoutMs, PROXY_TIMEOUT_DEFAULTS.idleTimeoutMs),
         requestTimeout: 0,
         headersTimeout,
+        // checked in onRequest, so that the requests pipelined behind one without Host are not forwarded
+        requireHostHeader: false,
         // node:http checks the head timeout on this period (default 30 s)
         connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(headersTimeout / 4))),
       },
       (req, res) => this.onRequest(req, res),
     );
+    // node:http answers a malformed pipelined request at once, ahead of the responses still owed on
+    // that connection (the client would take it for the answer to an earlier request): cut such a
+    // connection instead, answer the others as node:http would
+    // CONNECT is not proxied (405, as the raw engine); node:http would otherwise drop the connection
+    // with the responses still owed on it
+    this.server.on('connect', (_req: IncomingMessage, socket: import('node:stream').Duplex) => {
+      socket.on('error', () => {});
+      if ((active.get(socket) ?? 0) > 0) closeAfter.add(socket);
+      else socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      if ((active.get(socket) ?? 0) > 0) {
+        // finish the responses owed, then close without answering the malformed request
+        closeAfter.add(socket);
+        return;
+      }
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+    });
   }
 
   // ---------------------------------------------------------------- controller side
@@ -117,8 +147,29 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const x = new Exchange(req, res, performance.now());
-    res.on('close', () => this.onClientClose(x));
+    const sock = req.socket;
+    active.set(sock, (active.get(sock) ?? 0) + 1);
+    res.on('close', () => {
+      const n = (active.get(sock) ?? 1) - 1;
+      active.set(sock, n);
+      if (n === 0 && closeAfter.has(sock)) sock.end();
+      this.onClientClose(x);
+    });
     if (this.closing) res.shouldKeepAlive = false;
+    if (closeAfter.has(sock)) {
+      // pipelined behind a request that was refused: never forwarded, the connection closes
+      x.state = DONE;
+      res.shouldKeepAlive = false;
+      req.resume();
+      return;
+    }
+    if (req.httpVersionMinor === 1 && req.headers.host === undefined) {
+      closeAfter.add(sock);
+      res.shouldKeepAlive = false;
+      req.resume();
+      this.respondLocal(x, 400, 'missing host header\n', false);
+      return;
+    }
     if (x.hasBody) {
       // body timeout: the longest pause between two reads of the body (not while paused by us)
       x.ioTimer = setTimeout(onBodyTimeout, this.bodyTimeoutMs, this, x);
@@ -182,6 +233,13 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     });
     x.upReq = up;
     up.on('response', (upRes) => this.onUpstreamResponse(x, r, up, upRes));
+    // 101 Switching Protocols is not proxied: the replica failed to answer this request
+    up.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      if (x.upReq !== up || x.state !== UPSTREAM) return;
+      x.upReq = null;
+      this.failedBeforeHead(x, r, req.method);
+    });
     up.on('error', (err) => this.onUpstreamError(x, r, up, err));
     if (x.hasBody) req.pipe(up);
     else up.end();
@@ -207,7 +265,18 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     const headers = responseHeaders(upRes.rawHeaders);
     if (x.cold) headers.push(COLD_START_HEADER, String(Math.round(x.dispatchedAt - x.t0)));
     if (this.closing) res.shouldKeepAlive = false;
-    res.writeHead(status, upRes.statusMessage, headers);
+    try {
+      res.writeHead(status, upRes.statusMessage, headers);
+    } catch {
+      // a status line or header node:http refuses to write (e.g. a CTL in the reason): 502, never a crash
+      upRes.destroy();
+      x.upReq = null;
+      up.destroy();
+      this.release(x, r, true);
+      res.statusMessage = '';
+      this.respondLocal(x, 502, 'bad gateway: malformed response from the replica\n', false);
+      return;
+    }
     upRes.on('end', () => {
       this.release(x, r, false);
       res.end();

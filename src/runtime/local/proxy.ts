@@ -477,6 +477,12 @@ class UpConn {
           return;
         }
         if (idx < 0) {
+          // not even the start of a status line: fail now rather than at the request timeout
+          const n = Math.min(buf.length, 7);
+          if (buf.toString('latin1', 0, n) !== 'HTTP/1.'.slice(0, n)) {
+            this.fail(x, 'not an HTTP/1.x response');
+            return;
+          }
           this.buf = buf;
           return;
         }
@@ -526,7 +532,8 @@ class UpConn {
       const closeClient = this.mode === M_CLOSE || this.dechunk || !x.conn.keepAlive || x.conn.ended || !x.bodyDone || x.conn.proxy.isClosing;
       x.conn.proxy.onResponseHead(x, this.replica, this, head, closeClient, this.mode === M_CHUNKED && !this.dechunk);
       if (x.state !== STREAMING) return;
-      if (this.mode === M_NONE) {
+      // no body, or an empty one (Content-Length: 0): done with the head
+      if (this.mode === M_NONE || (this.mode === M_LENGTH && this.left === 0)) {
         this.complete(x, start < d.length);
         return;
       }
