@@ -141,18 +141,55 @@ test('property: no change when every metric ratio is within tolerance', () => {
 });
 
 test('property: a scale-down never goes below the highest recommendation in the stabilization window', () => {
+  // Generated so that the window matters: every pod is far below target (the metrics propose a
+  // scale-down) and the history holds a higher recommendation inside the window.
+  let held = 0;
+  let runs = 0;
   fc.assert(
-    fc.property(policyArb, fc.integer({ min: 1, max: 40 }), fc.array(podStateArb, { maxLength: 12 }), historyArb, eventsArb, eventsArb, (p, current, ps, h, up, down) => {
-      const state = stateOf(h, up, down);
-      const { record } = decideHpa(p, build(p, current, ps, false), state);
-      if (!record.rescale || record.desiredReplicas >= current) return;
-      if (current > p.maxReplicas) return; // straight-to-max branch bypasses normalization
-      const windowS = p.behavior ? (p.behavior.scaleDown.stabilizationWindowSeconds ?? 300) : 300;
-      const inWindow = state.recommendations.filter((r) => (p.behavior ? r.timestamp > T0 - windowS * S : r.timestamp >= T0 - windowS * S));
-      for (const r of inWindow) assert.ok(record.desiredReplicas >= Math.min(r.recommendation, current), `scaled to ${record.desiredReplicas} below ${r.recommendation}`);
-    }),
+    fc.property(
+      fc.integer({ min: 2, max: 30 }), // current
+      fc.boolean(), // behavior or legacy
+      fc.integer({ min: 30, max: 600 }), // window (s)
+      fc.integer({ min: 0, max: 100 }), // where in the window the high recommendation sits (%)
+      fc.integer({ min: 1, max: 40 }), // its value above the proposal
+      fc.array(fc.record({ ago: fc.integer({ min: 0, max: 900 }), r: fc.integer({ min: 0, max: 40 }) }), { maxLength: 8 }),
+      (current, withBehavior, windowS, where, above, noise) => {
+        const p: HpaPolicy = {
+          name: 'p',
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'p' },
+          minReplicas: 1,
+          maxReplicas: 60,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+          ...(withBehavior
+            ? { behavior: { scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max' as const, policies: [{ type: 'Percent' as const, value: 100, periodSeconds: 15 }] }, scaleDown: { stabilizationWindowSeconds: windowS, selectPolicy: 'Max' as const, policies: [{ type: 'Percent' as const, value: 100, periodSeconds: 15 }] } } }
+            : {}),
+        };
+        const list = Array.from({ length: current }, (_, i) => pod(`p${i}`));
+        const obs = { now: T0, target: { specReplicas: current, statusReplicas: current }, pods: list, metrics: [{ kind: 'pods' as const, samples: list.map((x) => ({ pod: x.name, value: 50, timestamp: T0 - 5 * S, windowSeconds: 30 })) }] };
+        // 5% of request vs 50% target: the metrics propose ceil(0.1 × current)
+        const proposal = Math.ceil(0.1 * current);
+        const agoS = Math.max(1, Math.floor(((windowS - 1) * where) / 100)); // strictly inside the window
+        const high = { timestamp: T0 - agoS * S, recommendation: proposal + above };
+        const recs = [...noise.map((h) => ({ timestamp: T0 - h.ago * S, recommendation: h.r })), high];
+        const state: HpaState = { recommendations: recs, scaleUpEvents: [], scaleDownEvents: [] };
+        const { record } = decideHpa(p, obs, state, { downscaleStabilizationSeconds: windowS });
+        runs++;
+        assert.equal(record.details.metricDesiredReplicas, proposal);
+        const inWindow = recs.filter((r) => (withBehavior ? r.timestamp > T0 - windowS * S : r.timestamp >= T0 - windowS * S));
+        const highest = Math.max(...inWindow.map((r) => r.recommendation));
+        // behavior bounds the stabilized count by the current one; the legacy path takes the window's
+        // maximum as is (it can even scale up), within max(2 × current, 4) and maxReplicas
+        const stabilized = Math.max(highest, proposal);
+        const expected = withBehavior ? Math.min(stabilized, current) : Math.min(stabilized, Math.max(2 * current, 4), 60);
+        assert.equal(record.desiredReplicas, expected, `window ${windowS}s, highest ${highest}`);
+        assert.ok(record.desiredReplicas >= Math.min(highest, current));
+        if (record.desiredReplicas > proposal) held++;
+      },
+    ),
     { numRuns: RUNS },
   );
+  // the interesting branch was reached: the window, not the metrics, set the count in most runs
+  assert.ok(held >= runs / 2, `the window held the count in only ${held} of ${runs} runs`);
 });
 
 test('property: deterministic and replayable (same inputs → deep-equal record), inputs untouched', () => {

@@ -230,3 +230,56 @@ test('external average value: ceil(total / target per pod), tolerance against st
   assert.equal(r.usage, 1900);
   assert.equal(ok(getExternalPerPodMetricReplicas(env([]), 10, 1000, [10400])).replicas, 10);
 });
+
+// ---- situations whose numbers tell the rules apart (each fails if the rule it names changes)
+
+test('missing pods at a usage ratio of exactly 1.0 count neither as 100% nor as 0%', () => {
+  const r = ok(cpuUtil(pods(3), 3, 50, [500, 500, undefined]));
+  assert.equal(r.info.usageRatio, 1);
+  assert.equal(r.info.rebalancedUsageRatio, 1); // left out: still exactly at target
+  assert.equal(r.replicas, 3); // as 100% (scale-down rule): 2000/3000 = 66% → 4; as 0%: 33% → 2
+});
+
+test('missing pods count as 0% on a scale-up above 2× (not left out)', () => {
+  // 2 pods at 40.9% of request, target 10%: ratio 4; the missing third counted as 0: 27% → 2.7 × 3 → 9
+  const r = ok(cpuUtil(pods(3), 3, 10, [409, 409, undefined]));
+  assert.equal(r.info.usageRatio, 4);
+  assert.equal(r.replicas, 9); // leaving it out would give ceil(4 × 2) = 8
+});
+
+test('pods metric: a scale-down drops the samples of pending pods (they do not count as 0)', () => {
+  const list = [pod('p0'), pod('p1'), pod('p2', { phase: 'Pending' })];
+  const r = ok(getPlainMetricReplicas(env(list), 3, 1000, '', [sample('p0', 973), sample('p1', 973), sample('p2', 0)]));
+  assert.equal(r.info.unreadyPods, 1);
+  assert.equal(r.replicas, 3); // 0.973: within tolerance; with the pending pod at 0: 0.649 × 3 → 2
+});
+
+test('pods metric: the direction-flip guard holds when the rebalanced count moves the wrong way', () => {
+  // 2 of 3 pods report 0.8× target; the missing pod at the target: (800+800+1000)/3 = 866 → 0.866 × 3 = 2.6 → 3
+  const r = ok(getPlainMetricReplicas(env(pods(3)), 2, 1000, '', vals([800, 800, undefined])));
+  assert.equal(r.replicas, 2); // 3 > current 2 on a ratio below 1: refused, stays at 2
+  assert.equal(r.info.directionFlipPrevented, true);
+});
+
+test('object and external Value targets: within tolerance keeps the count, all pods ready', () => {
+  // 1.04 × 4 ready pods would be 5 without the tolerance check
+  assert.equal(ok(getObjectMetricReplicas(env(pods(4)), 4, 5000, 5200)).replicas, 4);
+  assert.equal(ok(getExternalMetricReplicas(env(pods(4)), 4, 5000, [2600, 2600])).replicas, 4);
+  assert.equal(ok(getObjectMetricReplicas(env(pods(4)), 4, 5000, 5600)).replicas, 5); // 1.12: outside
+});
+
+test('object Value target: only Running and Ready pods multiply the ratio', () => {
+  const list = [pod('p0'), pod('p1'), pod('p2', { ready: 'False' }), pod('p3', { phase: 'Pending', ready: 'True' }), pod('p4', { ready: 'Unknown' })];
+  assert.equal(ok(getObjectMetricReplicas(env(list), 5, 2000, 5000)).replicas, 5); // 2.5 × 2 ready
+  assert.equal(ok(getExternalMetricReplicas(env(list), 5, 2000, [5000])).replicas, 5);
+});
+
+test('external totals: int64 overflow is capped (Value) or turns into int64 max (AverageValue), as upstream', () => {
+  const big = 2 ** 62;
+  const capped = ok(getExternalMetricReplicas(env(pods(1)), 0, 1000, [big, big, 5]));
+  assert.equal(capped.usage, 9223372036854775807);
+  const wrapped = ok(getExternalPerPodMetricReplicas(env([]), 2, 1000, [big, big]));
+  assert.equal(wrapped.usage, Math.ceil(9223372036854775807 / 2));
+  // upstream's AverageValue sum also answers int64 max for a negative running sum
+  assert.equal(ok(getExternalPerPodMetricReplicas(env([]), 2, 1000, [-5000])).replicas, 2147483647);
+});
