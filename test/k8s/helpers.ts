@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plane } from '../support/k8s-plane.ts';
 import { until } from '../support/k8s-plane.ts';
+import { installTide, type TideCredentials } from '../support/k8s-rbac.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SEED = join(ROOT, 'examples/manifests/seed');
@@ -22,17 +23,31 @@ export interface RunningController {
   stop(): Promise<number | null>;
 }
 
-export async function startController(plane: Plane, args: string[]): Promise<RunningController> {
+const credentials = new Map<string, Promise<TideCredentials>>();
+/** deploy/kubernetes/ applied once per plane, and the tide-controller ServiceAccount's token-only kubeconfig. */
+export function controllerCredentials(plane: Plane): Promise<TideCredentials> {
+  let c = credentials.get(plane.state);
+  if (!c) { c = installTide(plane); credentials.set(plane.state, c); }
+  return c;
+}
+
+/**
+ * `tide controller` as a child process. It runs with ONLY the tide-controller ServiceAccount token
+ * of deploy/kubernetes (so every e2e test also proves the RBAC is sufficient), unless `kubeconfig`
+ * says otherwise.
+ */
+export async function startController(plane: Plane, args: string[], opts: { kubeconfig?: string; /** false: return at once (a controller that cannot sync never says "listening") */ waitListening?: boolean } = {}): Promise<RunningController> {
   const dir = mkdtempSync(join(tmpdir(), 'tide-ctl-'));
   const decisions = join(dir, 'decisions.jsonl');
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/tide.js'), 'controller', '--kubeconfig', plane.kubeconfig, '--listen', '127.0.0.1:0', '--decisions', decisions, '--log-format', 'text', ...args], {
-    cwd: ROOT, env: { ...process.env, KUBECONFIG: plane.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+  const kubeconfig = opts.kubeconfig ?? (await controllerCredentials(plane)).kubeconfig;
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/tide.js'), 'controller', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--decisions', decisions, '--log-format', 'text', ...args], {
+    cwd: ROOT, env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
   });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  const url = await until('controller listening', () => {
+  const url = opts.waitListening === false ? '' : await until('controller listening', () => {
     if (proc.exitCode !== null) throw new Error(`controller exited ${proc.exitCode}:\n${out}`);
     const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
     return m ? m[1] : undefined;

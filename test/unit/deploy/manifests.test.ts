@@ -57,3 +57,25 @@ test('Dockerfile: non-root user matching the Deployment, no dev dependencies', (
   assert.match(df, /^USER 65532:65532$/m);
   assert.match(df, /npm ci --omit=dev/);
 });
+
+test('deploy/kubernetes: every controller arg is a flag of `tide controller`, and the mapping file is the mounted ConfigMap', async () => {
+  const { Command } = await import('commander');
+  const { register } = await import('../../../src/cli/commands/controller.ts');
+  const { parseMetricMapping } = await import('../../../src/sources/metric-mapping.ts');
+  const program = new Command();
+  register(program);
+  const cmd = program.commands.find((c) => c.name() === 'controller')!;
+  const flags = new Set(cmd.options.map((o) => o.long));
+  const [d] = byKind('Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[]; volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; configMap?: { name: string } }[] } } } }[];
+  const c = d.spec.template.spec.containers[0];
+  for (const a of c.args.slice(1)) assert.ok(flags.has(a.split('=')[0]), `${a} is not a flag of tide controller`);
+  const mapping = c.args.find((a) => a.startsWith('--metrics-mapping='))!.split('=')[1];
+  const mount = c.volumeMounts.find((m) => mapping.startsWith(m.mountPath + '/'))!;
+  const vol = d.spec.template.spec.volumes.find((v) => v.name === mount.name)!;
+  const cm = byKind('ConfigMap').find((x) => x.metadata.name === vol.configMap!.name) as unknown as { data: Record<string, string> };
+  const key = mapping.slice(mount.mountPath.length + 1);
+  assert.ok(cm.data[key] !== undefined, `ConfigMap ${vol.configMap!.name} has key ${key}`);
+  assert.ok(parseMetricMapping(cm.data[key]));
+  const listen = c.args.find((a) => a.startsWith('--listen='))!;
+  assert.match(listen, /^--listen=0\.0\.0\.0:8080$/, 'probes reach the pod IP, not 127.0.0.1');
+});
