@@ -48,7 +48,7 @@ const load = { queueTotal: 240, gpu: 90 };
 let pods: string[] = [];
 
 async function podNames(): Promise<string[]> {
-  const out = await plane!.kubectl(['-n', NS, 'get', 'pods', '-l', 'app=inference-server', '-o', 'jsonpath={range .items[?(@.metadata.deletionTimestamp)]}{""}{end}{range .items[*]}{.metadata.name}{" "}{.metadata.deletionTimestamp}{"\\n"}{end}']);
+  const out = await plane!.kubectl(['-n', NS, 'get', 'pods', '-l', 'app=inference-server', '-o', 'jsonpath={range .items[*]}{.metadata.name}{" "}{.metadata.deletionTimestamp}{"\\n"}{end}']);
   return out.split('\n').map((l) => l.trim().split(' ')).filter((p) => p[0] && !p[1]).map((p) => p[0]);
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { apiJson, defaultStateDir } from '../../runtime/local/client.ts';
+import { addClusterFlags, clusterDescribeIfAsked, type ClusterCliFlags } from '../cluster/flags.ts';
 import { humanDuration, table } from '../../runtime/local/format.ts';
 import type { AutoscalerStatus } from '../../runtime/local/drivers/types.ts';
 import type { DecisionRecord } from '../../core/decision.ts';
@@ -80,14 +81,16 @@ export function describePod(p: ReplicaStatus & { events: RuntimeEvent[]; usage: 
 const AUTOSCALER_KINDS = new Set(['HorizontalPodAutoscaler', 'PodAutoscaler', 'ScaledObject']);
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('describe')
-    .description('show an hpa (metrics, conditions, events, last decision explained) or a pod in detail, like kubectl describe')
+    .description('show an hpa (metrics, conditions, events, last decision explained) or a pod in detail, like kubectl describe; of the running `tide up`, or of a cluster (--kubeconfig/--context/--cluster)')
     .argument('<kind>', 'hpa | pod')
     .argument('[name]')
     .option('-n, --namespace <ns>', 'namespace (local objects live in "default")')
-    .option('--state-dir <dir>', 'the daemon\'s state folder', defaultStateDir())
-    .action(async (kind: string, name: string | undefined, o: { stateDir: string; namespace?: string }) => {
+    .option('--state-dir <dir>', 'the daemon\'s state folder', defaultStateDir());
+  addClusterFlags(cmd)
+    .action(async (kind: string, name: string | undefined, o: { stateDir: string; namespace?: string } & ClusterCliFlags) => {
+      if (await clusterDescribeIfAsked(cmd, kind, name, o)) return;
       const now = Date.now();
       if (/^(hpa|horizontalpodautoscalers?)(\.autoscaling)?$/i.test(kind)) {
         const hpaKind = KINDS.hpa;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { defaultStateDir } from '../../runtime/local/client.ts';
+import { addClusterFlags, clusterGetIfAsked, type ClusterCliFlags } from '../cluster/flags.ts';
 import { columnWidths, GET_TABLE, printRows, printTable } from '../../views/kubectl/tabwriter.ts';
 import { HPA_COLUMNS, hpaRow } from '../../views/kubectl/hpa.ts';
 import { POD_COLUMNS, POD_WIDE_COLUMNS, podRow } from '../../views/kubectl/pods.ts';
@@ -138,17 +139,19 @@ function sig(row: string[]): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('get')
-    .description('list hpa, pods, deployments or svc of the running `tide up`, exactly like kubectl get (TYPE[,TYPE…] [NAME…] or TYPE/NAME…)')
+    .description('list hpa, pods, deployments or svc of the running `tide up`, or of a cluster (--kubeconfig/--context/--cluster), exactly like kubectl get (TYPE[,TYPE…] [NAME…] or TYPE/NAME…)')
     .argument('<resource...>', 'hpa | pods | deployments | svc, comma-separated, then names; or TYPE/NAME')
     .option('-w, --watch', 'after listing, print a row each time an object changes', false)
     .option('-o, --output <format>', 'json | yaml (the Kubernetes objects, HPA status included) | wide | name')
     .option('-l, --selector <selector>', 'label selector, e.g. app=mlp-server, tier!=db, env in (a,b)')
     .option('-n, --namespace <ns>', 'namespace (local objects live in "default")')
     .option('-A, --all-namespaces', 'list across namespaces (adds NAMESPACE)', false)
-    .option('--state-dir <dir>', 'the daemon\'s state folder', defaultStateDir())
-    .action(async (resource: string[], o: GetOptions) => {
+    .option('--state-dir <dir>', 'the daemon\'s state folder', defaultStateDir());
+  addClusterFlags(cmd)
+    .action(async (resource: string[], o: GetOptions & ClusterCliFlags) => {
+      if (await clusterGetIfAsked(cmd, resource, o)) return;
       process.exitCode = await runGet(resource, o);
     });
 }
