@@ -42,11 +42,11 @@ const STATUS = {
   },
 };
 
-function event(name: string, hpa: string, reason: string, message: string, component: string, count = 1): string {
+function event(name: string, hpa: string, uid: string, reason: string, message: string, component: string, count = 1): string {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   return JSON.stringify({
     apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: NS },
-    involvedObject: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: hpa, namespace: NS },
+    involvedObject: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: hpa, namespace: NS, uid },
     reason, message, type: 'Normal', count, firstTimestamp: now, lastTimestamp: now, source: { component },
   });
 }
@@ -61,8 +61,9 @@ before(async () => {
   const custom = (await import('node:fs')).readFileSync(join(SEED, 'inference-server-hpa-custom-metrics.yaml'), 'utf8').replace('namespace: ai-inference', `namespace: ${NS}`);
   await plane.kubectl(['apply', '-f', '-'], custom);
   await plane.kubectl(['-n', NS, 'patch', 'hpa', 'app-fastapi-advanced', '--subresource=status', '--type=merge', '-p', JSON.stringify(STATUS)]);
-  await plane.kubectl(['create', '-f', '-'], event('app-fastapi-advanced.tide1', 'app-fastapi-advanced', 'TideRecommendation', 'Tide (shadow) recommends 4 replicas; upstream desired 4: cpu resource utilization 93% of 70% on 3 pods -> 4', 'tide-controller', 3));
-  await plane.kubectl(['create', '-f', '-'], event('app-fastapi-advanced.up1', 'app-fastapi-advanced', 'SuccessfulRescale', 'New size: 4; reason: cpu resource utilization (percentage of request) above target', 'horizontal-pod-autoscaler'));
+  const uid = (await plane.kubectl(['-n', NS, 'get', 'hpa', 'app-fastapi-advanced', '-o', 'jsonpath={.metadata.uid}'])).trim();
+  await plane.kubectl(['create', '-f', '-'], event('app-fastapi-advanced.tide1', 'app-fastapi-advanced', uid, 'TideRecommendation', 'Tide (shadow) recommends 4 replicas; upstream desired 4: cpu resource utilization 93% of 70% on 3 pods -> 4', 'tide-controller', 3));
+  await plane.kubectl(['create', '-f', '-'], event('app-fastapi-advanced.up1', 'app-fastapi-advanced', uid, 'SuccessfulRescale', 'New size: 4; reason: cpu resource utilization (percentage of request) above target', 'horizontal-pod-autoscaler'));
 }, { timeout: 300_000 });
 
 after(async () => { await plane?.stop(); });

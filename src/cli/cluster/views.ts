@@ -58,9 +58,10 @@ async function hpaEvents(c: Cluster, namespace: string | undefined, hpaName?: st
   }
 }
 
+/** The events of one object, as kubectl describe selects them (name, namespace, kind and uid). */
 function eventsOf(events: Event[], o: Obj): Event[] {
   return events.filter((e) => e.involvedObject.name === o.metadata.name && (e.involvedObject.namespace ?? e.metadata.namespace) === o.metadata.namespace
-    && (!(e.involvedObject as { uid?: string }).uid || !o.metadata.uid || (e.involvedObject as { uid?: string }).uid === o.metadata.uid));
+    && (!o.metadata.uid || (e.involvedObject as { uid?: string }).uid === o.metadata.uid));
 }
 
 function rowFor(kind: ClusterKind, c: Cluster, o: Obj, events: Event[], now: number, wide: boolean): string[] {

@@ -13,9 +13,11 @@ function pct(n: number | undefined): string | undefined {
 }
 
 /**
- * The TARGETS column of current kubectl: "cpu: 2%/50%, inference_queue_depth: 0/4" — one
- * "name: current/target" per spec.metrics entry, "(avg)" after AverageValue targets of Object and
- * External metrics, at most two then " + N more..." unless wide; "<none>" without metrics.
+ * The TARGETS column of kubectl 1.37 (printers.go formatHPAMetrics): "cpu: 2%/50%, 0/4" — one
+ * "current/target" per spec.metrics entry, prefixed by the resource name only for Resource and
+ * ContainerResource metrics; "(avg)" after AverageValue targets of Object and External metrics; at
+ * most two then " + N more..." unless wide; "<none>" without metrics. (Checked against the real
+ * kubectl in test/k8s/views.test.ts.)
  */
 export function formatHpaTargets(hpa: HorizontalPodAutoscaler, wide = false): string {
   const specs = hpa.spec.metrics ?? [];
@@ -28,20 +30,20 @@ export function formatHpaTargets(hpa: HorizontalPodAutoscaler, wide = false): st
       case 'External': {
         const e = spec.external!;
         const cur = st?.external?.current;
-        if (e.target.averageValue !== undefined) list.push(`${e.metric.name}: ${cur?.averageValue ?? UNKNOWN}/${e.target.averageValue} (avg)`);
-        else list.push(`${e.metric.name}: ${cur?.value ?? UNKNOWN}/${e.target.value ?? UNKNOWN}`);
+        if (e.target.averageValue !== undefined) list.push(`${cur?.averageValue ?? UNKNOWN}/${e.target.averageValue} (avg)`);
+        else list.push(`${cur?.value ?? UNKNOWN}/${e.target.value ?? UNKNOWN}`);
         break;
       }
       case 'Pods': {
         const p = spec.pods!;
-        list.push(`${p.metric.name}: ${st?.pods?.current.averageValue ?? UNKNOWN}/${p.target.averageValue ?? UNKNOWN}`);
+        list.push(`${st?.pods?.current.averageValue ?? UNKNOWN}/${p.target.averageValue ?? UNKNOWN}`);
         break;
       }
       case 'Object': {
         const o = spec.object!;
         const cur = st?.object?.current;
-        if (o.target.averageValue !== undefined) list.push(`${o.metric.name}: ${cur?.averageValue ?? UNKNOWN}/${o.target.averageValue} (avg)`);
-        else list.push(`${o.metric.name}: ${cur?.value ?? UNKNOWN}/${o.target.value ?? UNKNOWN}`);
+        if (o.target.averageValue !== undefined) list.push(`${cur?.averageValue ?? UNKNOWN}/${o.target.averageValue} (avg)`);
+        else list.push(`${cur?.value ?? UNKNOWN}/${o.target.value ?? UNKNOWN}`);
         break;
       }
       case 'Resource':

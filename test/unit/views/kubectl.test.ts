@@ -43,22 +43,22 @@ test('tabwriter: columns align per block of lines that have the cell, as Go\'s t
 });
 
 test('get hpa TARGETS in current kubectl\'s form, with metric names, "+ N more..." and <unknown>', () => {
-  assert.equal(formatHpaTargets(hpa()), 'cpu: 73%/50%, inference_queue_depth: 0/4');
+  assert.equal(formatHpaTargets(hpa()), 'cpu: 73%/50%, 0/4');
   const none = hpa({ currentMetrics: null });
-  assert.equal(formatHpaTargets(none), 'cpu: <unknown>/50%, inference_queue_depth: <unknown>/4');
+  assert.equal(formatHpaTargets(none), 'cpu: <unknown>/50%, <unknown>/4');
   const three = hpa();
   three.spec.metrics!.push({ type: 'External', external: { metric: { name: 'queue_messages' }, target: { type: 'AverageValue', averageValue: '30' } } });
-  assert.equal(formatHpaTargets(three), 'cpu: 73%/50%, inference_queue_depth: 0/4 + 1 more...');
-  assert.equal(formatHpaTargets(three, true), 'cpu: 73%/50%, inference_queue_depth: 0/4, queue_messages: <unknown>/30 (avg)');
+  assert.equal(formatHpaTargets(three), 'cpu: 73%/50%, 0/4 + 1 more...');
+  assert.equal(formatHpaTargets(three, true), 'cpu: 73%/50%, 0/4, <unknown>/30 (avg)');
   const failed = hpa({ currentMetrics: [{ type: '' }, { type: 'Pods', pods: { metric: { name: 'inference_queue_depth' }, current: { averageValue: '2500m' } } }] });
-  assert.equal(formatHpaTargets(failed), 'cpu: <unknown>/50%, inference_queue_depth: 2500m/4');
+  assert.equal(formatHpaTargets(failed), 'cpu: <unknown>/50%, 2500m/4');
 });
 
 test('get hpa table: the seed guide\'s columns and kubectl\'s spacing', () => {
   const out = printTable(HPA_COLUMNS, [hpaRow(hpa(), NOW)]);
   assert.equal(out, [
-    'NAME         REFERENCE               TARGETS                                    MINPODS   MAXPODS   REPLICAS   AGE',
-    'mlp-server   Deployment/mlp-server   cpu: 73%/50%, inference_queue_depth: 0/4   1         10        2          3m5s',
+    'NAME         REFERENCE               TARGETS             MINPODS   MAXPODS   REPLICAS   AGE',
+    'mlp-server   Deployment/mlp-server   cpu: 73%/50%, 0/4   1         10        2          3m5s',
   ].join('\n'));
   // -w rows keep the first listing's widths
   const widths = columnWidths([HPA_COLUMNS, hpaRow(hpa(), NOW)], GET_TABLE);
