@@ -1,4 +1,8 @@
 // Public surface of the manifest layer.
+export { printManifestWarnings, reportManifestWarnings, MAX_MANIFEST_BYTES } from './load.ts';
+export { LOCAL_IMAGES_FILE, imageRepository, lookupImage, readLocalImages } from './local-images.ts';
+export { ambiguousAutoscalers, formatLabelSelector, type AmbiguousAutoscaler } from './checks.ts';
+export { nameProblems, isValidName, type NameRule } from './k8s/names.ts';
 export { loadManifests, loadManifestsLenient, ManifestBundle, zodIssuesToDiagnostics, resolveTargetPort, type ManifestDoc, type ManifestInput, type LoadOptions } from './load.ts';
 export { ManifestError, formatDiagnostic, type Diagnostic } from './diagnostics.ts';
 export { DIALECTS, registerDialect, findDialect, supportedKinds } from './registry.ts';

@@ -1,14 +1,17 @@
 // loadManifests(): YAML files → validated, normalized documents indexed by kind, with every problem
 // reported at once as `file:line:col: field.path: what is wrong (what is allowed)`.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
-import { ManifestError, formatPath, type Diagnostic } from './diagnostics.ts';
+import { ManifestError, formatDiagnostic, formatPath, type Diagnostic } from './diagnostics.ts';
 import type { Dialect, DialectIssue } from './dialects/types.ts';
 import { UNKNOWN_FIELD_MARK, selectorMatches } from './k8s/common.ts';
 import { nameProblems, quoteName } from './k8s/names.ts';
 import { DIALECTS, findDialect, supportedKinds } from './registry.ts';
-import type { NormalizedDeployment, NormalizedService } from './types.ts';
+import type { NormalizedContainer, NormalizedDeployment, NormalizedService } from './types.ts';
 import { parseYamlSource, type SourceDoc } from './yaml.ts';
+import { applyLocalImage, findLocalImages, missingImageHint, readLocalImages, type LocalImages } from './local-images.ts';
+import { crossChecks } from './checks.ts';
 
 export interface ManifestDoc<T = any, N = any> {
   apiVersion: string;
@@ -44,6 +47,13 @@ export interface LoadOptions {
   featureGates?: Record<string, boolean>;
   /** Largest file read, bytes (default MAX_MANIFEST_BYTES). */
   maxBytes?: number;
+  /**
+   * Image → local command mapping (tide-local.yaml): a path, or false for none. Default: the
+   * tide-local.yaml next to each manifest file, when there is one.
+   */
+  localImages?: string | false;
+  /** Also fail when a workload's first container has no command locally (what `tide up` runs). */
+  runnable?: boolean;
 }
 
 export class ManifestBundle {
@@ -217,6 +227,19 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
   const diagnostics: Diagnostic[] = [];
   const docs: ManifestDoc[] = [];
   const env = opts.env ?? process.env;
+  // tide-local.yaml per folder (or the one given), read once
+  const mappings = new Map<string, LocalImages | undefined>();
+  const mappingFor = (manifestFile: string): LocalImages | undefined => {
+    if (opts.localImages === false) return undefined;
+    const path = opts.localImages ?? findLocalImages(dirname(resolve(manifestFile)));
+    if (!path) return undefined;
+    if (!mappings.has(path)) {
+      const r = readLocalImages(path);
+      diagnostics.push(...r.diagnostics);
+      mappings.set(path, r.diagnostics.some((d) => d.severity === 'error') ? undefined : r.config);
+    }
+    return mappings.get(path);
+  };
   for (const input of list) {
     const read = readInput(input, opts.maxBytes ?? MAX_MANIFEST_BYTES);
     if ('severity' in read) { diagnostics.push(read); continue; }
@@ -227,7 +250,9 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
     }
     for (const src of parsed.docs) {
       const doc = loadOne(src, env, diagnostics, opts.featureGates);
-      if (doc) docs.push(doc);
+      if (!doc) continue;
+      docs.push(doc);
+      localCommands(doc, mappingFor(read.file), opts.runnable ?? false, diagnostics);
     }
   }
   // Duplicate objects (same kind, namespace and name).
@@ -238,13 +263,58 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
     if (first) diagnostics.push(diag(d.source, ['metadata', 'name'], `duplicate ${d.kind} "${d.name}"`, `first defined at ${first.file}:${first.line}:${first.col}`));
     else seen.set(key, d);
   }
+  diagnostics.push(...crossChecks(docs));
   const bundle = new ManifestBundle(docs, diagnostics.filter((x) => x.severity === 'warning'));
+  warningReporter?.(bundle.warnings);
   if (opts.requireTargets) {
     for (const a of bundle.autoscalers) {
       try { bundle.scaleTargetOf(a); } catch (e) { if (e instanceof ManifestError) diagnostics.push(...e.diagnostics); else throw e; }
     }
   }
   return { bundle, diagnostics, errors: diagnostics.filter((x) => x.severity === 'error') };
+}
+
+/** The containers a workload runs locally, and where they are written (Deployment, Knative Service, InferenceService). */
+function localContainers(doc: ManifestDoc): { containers: NormalizedContainer[]; path: (string | number)[] } | undefined {
+  if (doc.kind === 'Deployment') return { containers: (doc.normalized as NormalizedDeployment).containers, path: ['spec', 'template', 'spec', 'containers'] };
+  const n = doc.normalized as { deployment?: NormalizedDeployment; notRunnable?: string } | undefined;
+  if (!n?.deployment || n.notRunnable || !Array.isArray(n.deployment.containers)) return undefined;
+  return { containers: n.deployment.containers, path: doc.kind === 'InferenceService' ? ['spec', 'predictor', 'containers'] : ['spec', 'template', 'spec', 'containers'] };
+}
+
+/** Apply tide-local.yaml to the containers that leave their command to the image; report the first container if it still has none. */
+function localCommands(doc: ManifestDoc, cfg: LocalImages | undefined, runnable: boolean, out: Diagnostic[]): void {
+  const lc = localContainers(doc);
+  if (!lc) return;
+  lc.containers.forEach((c) => applyLocalImage(c, cfg));
+  const first = lc.containers[0];
+  if (!runnable || !first || (first.command?.length ?? 0) + (first.args?.length ?? 0) > 0) return;
+  const at = first.image ? [...lc.path, 0, 'image'] : [...lc.path, 0];
+  const what = first.image
+    ? `image "${first.image}" has no local command: Tide runs each replica as a local process, and this container leaves its command to the image`
+    : 'no command and no image: Tide runs each replica as a local process';
+  out.push(diag(doc.source, at, what, missingImageHint(first.image, doc.file, cfg)));
+}
+
+let warningReporter: ((warnings: Diagnostic[]) => void) | undefined;
+
+/**
+ * Where the warnings of every load go (CLI commands that do not print the bundle's warnings
+ * themselves, e.g. decide and simulate, set this to print them on stderr once).
+ */
+export function reportManifestWarnings(fn: ((warnings: Diagnostic[]) => void) | undefined): void {
+  warningReporter = fn;
+}
+
+/** For CLI commands: print each manifest warning once on stderr (`file:line:col: warning: …`). */
+export function printManifestWarnings(write: (s: string) => void = (s) => process.stderr.write(s)): void {
+  const seen = new Set<string>();
+  reportManifestWarnings((ws) => {
+    for (const w of ws) {
+      const line = formatDiagnostic(w);
+      if (!seen.has(line)) { seen.add(line); write(`${line}\n`); }
+    }
+  });
 }
 
 /**

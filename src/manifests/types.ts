@@ -44,6 +44,8 @@ export interface NormalizedContainer {
   livenessProbe?: NormalizedProbe;
   startupProbe?: NormalizedProbe;
   workingDir?: string;
+  /** Set when command/args/workingDir came from a tide-local.yaml image mapping: "FILE: images[\"IMAGE\"]". */
+  localCommandFrom?: string;
 }
 
 export interface NormalizedDeployment {

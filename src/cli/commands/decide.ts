@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import type { DecisionRecord } from '../../core/decision.ts';
 import { UserError } from '../../core/errors.ts';
+import { printManifestWarnings } from '../../manifests/load.ts';
 import { parseDecideInput, readDecideFile, replayRecords, runScenario } from '../../replay/run.ts';
 import { scenarioJsonSchema } from '../../replay/scenario.ts';
 import { parseFeatureGates } from '../../deciders/hpa/feature-gates.ts';
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .option('--feature-gates <gates>', 'scenario: kube-controller-manager feature gates for HPAs, over the scenario\'s featureGates (e.g. HPAScaleToZero=false for Kubernetes ≤ 1.36; docs/hpa.md)', (v: string) => parseFeatureGates(v) as Record<string, boolean>)
     .addHelpText('after', '\nFormat: docs/decide.md. Examples: examples/scenarios/*.json')
     .action((file: string | undefined, flags: Flags) => {
+      printManifestWarnings(); // KServe mapping warnings etc., as `tide up` shows them
       if (flags.schema) { process.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`); return; }
       if (!['jsonl', 'json', 'table'].includes(flags.output)) throw new UserError(`--output must be jsonl, json or table, got "${flags.output}"`);
       const path = file ?? '-';

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { UserError } from '../../core/errors.ts';
+import { printManifestWarnings } from '../../manifests/load.ts';
 import { defaultService, simulate, type ServiceModel, type SimOptions, type SimResult } from '../../sim/engine.ts';
 import { parseDist, type Dist } from '../../sim/dist.ts';
 import { generate, parseGenerator, traceDurationMs, traceRequestCount, type Trace } from '../../sim/workload.ts';
@@ -84,6 +85,7 @@ export function register(program: Command): void {
     .option('--json', 'print the summaries as JSON')
     .option('--progress', 'force the progress bar (default: on a terminal, for long runs)')
     .action(async (manifests: string[], o: Opts) => {
+      printManifestWarnings(); // KServe mapping warnings etc., as `tide up` shows them
       await runSimulate(manifests, o);
     });
 }

@@ -123,7 +123,8 @@ export function loadBundle(files: string[], opts: { limits?: ReplicaLimits; feat
   // Validation, defaults and positions come from src/spec; ManifestError reads file:line:col: path: problem.
   // dangling scaleTargetRefs are reported by scaleTargetOf below (autoscalers without one, e.g.
   // Knative/KServe objects, carry their own workload)
-  const m = loadManifests(files, opts.featureGates ? { featureGates: opts.featureGates } : {});
+  // runnable: an image without a local command is an error naming the tide-local.yaml to write
+  const m = loadManifests(files, { runnable: true, ...(opts.featureGates ? { featureGates: opts.featureGates } : {}) });
   const deployments: LocalDeployment[] = [];
   const services: LocalService[] = [];
   const autoscalers: AutoscalerItem[] = [];

@@ -156,7 +156,9 @@ test('seed manifests load and normalize (v1, v2 with behavior, v2 with Pods/Exte
   assert.equal(dep.replicas, 2);
   assert.deepEqual(dep.containers[0].requests, { cpu: 200 });
   assert.deepEqual(dep.containers[0].limits, { cpu: 500 });
-  assert.equal(b.warnings.length, 1); // WANDB_API_KEY from a Secret
+  // WANDB_API_KEY from a Secret, and the guide's two HPAs on app-fastapi: AmbiguousSelector on both
+  assert.equal(b.warnings.length, 3);
+  assert.match(formatDiagnostic(b.warnings[1]), /app-fastapi-hpa\.yaml:7:5: warning: spec\.scaleTargetRef: pods by selector app=app-fastapi are controlled by more than one HPA \(e\.g\. \[default\/app-fastapi default\/app-fastapi-advanced\]\): Kubernetes sets ScalingActive=False \(AmbiguousSelector\)/);
   const [v1, v2, inf] = b.autoscalers.map((a) => a.normalized as HpaPolicy);
   const custom = customDoc.normalized as HpaPolicy;
   assert.equal(v1.metrics[0].type === 'Resource' && v1.metrics[0].resource.target.averageUtilization, 50);

@@ -234,7 +234,7 @@ spec:
   assert.deepEqual(c.readinessProbe, { handler: { type: 'httpGet', path: '/', port: 8080, host: undefined, scheme: 'HTTP', headers: [] }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
   assert.equal(c.livenessProbe?.periodSeconds, 20);
   assert.equal(c.livenessProbe?.failureThreshold, 3);
-  assert.equal(b.warnings.length, 2); // the secret resolved locally, and failureThreshold 0 taking the default
+  assert.equal(b.warnings.length, 3); // the secret resolved locally, failureThreshold 0 taking the default, no Service
   assert.ok(b.warnings.some((w) => /livenessProbe\.failureThreshold: 0 is replaced by the default 3/.test(formatDiagnostic(w))));
   assert.match(formatDiagnostic(b.warnings.find((w) => w.path.includes('secretKeyRef'))!), /^d\.yaml:17:37: warning: spec\.template\.spec\.containers\[0\]\.env\[1\]\.valueFrom\.secretKeyRef: Secret creds key token is not available locally: using Tide's environment variable TOKEN/);
 });

@@ -20,7 +20,12 @@ ${extra}spec:
 ${podExtra}      containers:
       - name: web
         command: [node, server.js]
-${probe}`;
+${probe}---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+`;
 
 test('Deployment names: DNS-1123 subdomain (spaces, uppercase, 300 characters, ../ are refused)', () => {
   assert.deepEqual(errors(deployment('"my app"')), [
@@ -33,7 +38,7 @@ test('Deployment names: DNS-1123 subdomain (spaces, uppercase, 300 characters, .
   assert.match(errors(deployment('../../x'))[0], /"\.\.\/\.\.\/x" is not a valid Deployment name/);
   assert.deepEqual(errors(deployment('web.v2')), []); // dots are fine in a subdomain
   const bad = load(deployment('Bad'));
-  assert.equal(bad.bundle.documents.length, 0, 'an invalid name never reaches the runtime');
+  assert.equal(bad.bundle.deployments.length, 0, 'an invalid name never reaches the runtime');
 });
 
 test('namespaces are DNS-1123 labels; Services, Knative Services and InferenceServices DNS-1035 labels', () => {
