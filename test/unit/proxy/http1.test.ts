@@ -126,3 +126,50 @@ test('chunked scanner rejects broken framing', () => {
   assert.throws(() => new ChunkedScanner().feed(Buffer.from('fffffffffffff\r\n'), 0), HttpError);
   assert.equal(new ChunkedScanner().feed(Buffer.from('3\r\nabc\r\n'), 0), -1);
 });
+
+// Regressions from issue 9 (each accepted by the parser before the fix).
+test('issue 9: Connection tokens never remove framing headers or Host', () => {
+  const h = parseRequestHead('POST / HTTP/1.1\r\nHost: a\r\nConnection: content-length, host, transfer-encoding, x-hop\r\nContent-Length: 5\r\nX-Hop: 1');
+  assert.deepEqual(h.lines, ['Host: a', 'Content-Length: 5']);
+  assert.equal(h.contentLength, 5);
+  const r = parseResponseHead('HTTP/1.1 200 OK\r\nConnection: Content-Length\r\nContent-Length: 7');
+  assert.deepEqual(r.lines, ['Content-Length: 7']);
+});
+
+test('issue 9: CTLs, unknown methods, huge lengths and TE variants are refused', () => {
+  const status = (head: string) => {
+    try {
+      parseRequestHead(head);
+      return 0;
+    } catch (e) {
+      return (e as HttpError).status;
+    }
+  };
+  assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\x002'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nX-\x01A: 1'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nX-A: \x0b'), 400);
+  assert.equal(status('FOO / HTTP/1.1\r\nHost: a'), 400);
+  assert.equal(status('GET x HTTP/1.1\r\nHost: a'), 400);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9007199254740993'), 413);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5'), 400);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked'), 400);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,'), 501);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \xa0chunked'), 501);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\xa0'), 501);
+  assert.equal(status('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \x0bchunked'), 400);
+  assert.equal(status('GET / HTTP/1.1\r\nHost: a\r\nX-A: caf\xe9'), 0, 'obs-text stays allowed');
+  assert.equal(status('OPTIONS * HTTP/1.1\r\nHost: a'), 0);
+  assert.throws(() => parseResponseHead('HTTP/1.1 200 O\x00K'), HttpError);
+});
+
+test('issue 9: chunk sizes with leading zeros are fine, lines must end in CRLF', () => {
+  const sc = new ChunkedScanner();
+  const body = Buffer.from('0000000000000005\r\nhello\r\n0\r\n\r\n');
+  const out: Buffer[] = [];
+  assert.equal(sc.feed(body, 0, (p) => out.push(Buffer.from(p))), body.length);
+  assert.equal(Buffer.concat(out).toString(), 'hello');
+  for (const bad of ['5\nhello\r\n0\r\n\r\n', '5\r\nhello\n0\r\n\r\n', '5\r\nhello\r\r\n', '1\r0\r\n', '5 \r\n', '5;a=\x00\r\n', '0\r\nT: 1\n', '0\r\nT\x00: 1\r\n\r\n']) {
+    assert.throws(() => new ChunkedScanner().feed(Buffer.from(bad, 'latin1'), 0), HttpError, JSON.stringify(bad));
+  }
+  assert.equal(new ChunkedScanner().feed(Buffer.from('5;a=b;c="d e"\r\nhello\r\n0\r\nT: 1\r\n\r\n'), 0), 33);
+});
