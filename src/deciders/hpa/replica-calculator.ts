@@ -209,21 +209,21 @@ export function resourceUtilizationRatio(
     utilization = mulDiv(metricsTotal, 100, requestsTotal);
     raw = truncDiv(metricsTotal, n);
   } else {
+    // upstream's int64 arithmetic, wrap-around included: int64 sums, (total × 100) / requests
     let mt = 0n;
     let rt = 0n;
     for (const [pod, m] of metrics) {
       const r = requests.get(pod);
       if (r === undefined) continue;
-      mt += BigInt(m.value);
-      rt += BigInt(r);
+      mt = BigInt.asIntN(64, mt + BigInt(Math.trunc(m.value)));
+      rt = BigInt.asIntN(64, rt + BigInt(Math.trunc(r)));
     }
     if (rt === 0n) return { ok: false, error: 'no metrics returned matched known pods' };
-    utilization = Number((mt * 100n) / rt);
+    utilization = Number(BigInt.asIntN(64, mt * 100n) / rt);
     raw = Number(mt / BigInt(n));
   }
-  if (utilization < -MAX_INT32 - 1 || utilization > MAX_INT32) {
-    return { ok: false, error: `resource utilization ${utilization} is outside the int32 range` };
-  }
+  // int32(...) in upstream: a utilization beyond int32 wraps around (two's complement), no error
+  if (utilization < -MAX_INT32 - 1 || utilization > MAX_INT32) utilization = Number(BigInt.asIntN(32, BigInt(utilization)));
   return { ok: true, ratio: utilization / targetUtilization, utilization, raw };
 }
 

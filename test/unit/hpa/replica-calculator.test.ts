@@ -283,3 +283,16 @@ test('external totals: int64 overflow is capped (Value) or turns into int64 max 
   // upstream's AverageValue sum also answers int64 max for a negative running sum
   assert.equal(ok(getExternalPerPodMetricReplicas(env([]), 2, 1000, [-5000])).replicas, 2147483647);
 });
+
+test('resource utilization beyond int32 wraps around as upstream\'s int32(...) conversion does (no error)', () => {
+  // 1m requested, 42949673m used: 4294967300% → int32 → 4%
+  const list = [pod('p0', { requests: { cpu: 1 } }), pod('p1', { requests: { cpu: 1 } })];
+  const r = ok(getResourceReplicas(env(list), 2, 50, 'cpu', undefined, vals([42949673, 42949673])));
+  assert.equal(r.utilization, 4);
+  assert.equal(r.replicas, 1); // 4% of a 50% target: ceil(0.08 × 2)
+  // totals beyond 2^53 take the int64 path: (total × 100) wraps in int64 before the division
+  const big = [pod('p0', { requests: { cpu: 2 ** 40 } }), pod('p1', { requests: { cpu: 2 ** 40 } })];
+  const b = ok(getResourceReplicas(env(big), 2, 50, 'cpu', undefined, vals([2 ** 56, 2 ** 56])));
+  // 2^57 × 100 mod 2^64 (signed) / 2^41
+  assert.equal(b.utilization, Number(BigInt.asIntN(32, BigInt.asIntN(64, 2n ** 57n * 100n) / 2n ** 41n)));
+});
