@@ -162,6 +162,9 @@ export class LocalRuntime implements LocalCluster {
       this.saveQueued = false;
       if (this.stopped) return;
       try { saveState(this.opts.stateDir, this.collectState()); } catch (e) {
+        // (a full disk: counted too; the next change tries again)
+        const code = exhaustionCode(e);
+        if (code) this.metrics.exhaustion.inc({ operation: 'state', code });
         this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedToSaveState', object: 'daemon/tide', message: `cannot write state.json: ${(e as Error).message}` });
       }
     });

@@ -5,7 +5,8 @@
 // back-off; stdout/stderr go to a ring buffer and to <stateDir>/logs/<pod>.log; probes drive Ready.
 // Scale-down drains the least busy replica through the proxy before SIGTERM, then SIGKILL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { LogFile, type LogFileEvents } from './logfile.ts';
 import { createServer } from 'node:net';
 import { join, resolve as resolvePath } from 'node:path';
 import { DEFAULT_BACKOFF, initialBackoff, nextRestart, started, type BackoffConfig, type BackoffState } from './backoff.ts';
@@ -72,13 +73,10 @@ export class LogBuffer {
   private partial: Record<string, string> = {};
   private readonly max: number;
   private readonly followers = new Set<(line: string) => void>();
-  private readonly file?: WriteStream;
-  constructor(max: number, filePath?: string) {
+  readonly file?: LogFile;
+  constructor(max: number, filePath?: string, events?: LogFileEvents) {
     this.max = max;
-    if (filePath) {
-      this.file = createWriteStream(filePath, { flags: 'a' });
-      this.file.on('error', () => {});
-    }
+    if (filePath) this.file = new LogFile(filePath, events);
   }
   write(stream: string, chunk: string): void {
     const text = (this.partial[stream] ?? '') + chunk;
@@ -92,14 +90,14 @@ export class LogBuffer {
   push(line: string): void {
     this.lines.push(line);
     if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
-    this.file?.write(line + '\n');
+    this.file?.write(line);
     for (const f of this.followers) f(line);
   }
   follow(fn: (line: string) => void): () => void {
     this.followers.add(fn);
     return () => this.followers.delete(fn);
   }
-  close(): void { this.flush(); this.file?.end(); }
+  close(): void { this.flush(); void this.file?.close(); }
 }
 
 export async function freePort(host = HOST): Promise<number> {
@@ -152,7 +150,11 @@ export class Replica {
     this.created = Date.now();
     this.readyTransition = this.created;
     this.backoff = initialBackoff(this.created);
-    this.logs = new LogBuffer(opts.logLines ?? 1000, join(opts.stateDir, 'logs', `${name}.log`));
+    // a full disk stops the log file (event + metric), never the replica; it resumes by itself
+    this.logs = new LogBuffer(opts.logLines ?? 1000, join(opts.stateDir, 'logs', `${name}.log`), {
+      onFull: (code, message) => this.opts.onExhaustion?.('log', code, `pod/${name}`, message),
+      onResume: (dropped) => this.event('Normal', 'LogResumed', `writing ${name}.log again (${dropped} line(s) were not written while it failed)`),
+    });
   }
 
   get terminating(): boolean { return this.deletionTimestamp !== undefined; }
