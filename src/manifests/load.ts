@@ -11,7 +11,7 @@ import { DIALECTS, findDialect, supportedKinds } from './registry.ts';
 import type { NormalizedContainer, NormalizedDeployment, NormalizedService } from './types.ts';
 import { parseYamlSource, type SourceDoc } from './yaml.ts';
 import { applyLocalImage, findLocalImages, missingImageHint, readLocalImages, type LocalImages } from './local-images.ts';
-import { crossChecks } from './checks.ts';
+import { ambiguousAutoscalers, crossChecks } from './checks.ts';
 
 export interface ManifestDoc<T = any, N = any> {
   apiVersion: string;
@@ -264,6 +264,12 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
     else seen.set(key, d);
   }
   diagnostics.push(...crossChecks(docs));
+  // HPAs that control the same pods: each policy carries who else does, and the decider refuses
+  // to act on it as upstream does (AmbiguousSelector)
+  for (const amb of ambiguousAutoscalers(docs)) {
+    const n = amb.doc.normalized as { selectingHpas?: string[]; metrics?: unknown } | undefined;
+    if (amb.doc.kind === 'HorizontalPodAutoscaler' && n && typeof n === 'object') n.selectingHpas = amb.selectingHpas;
+  }
   const bundle = new ManifestBundle(docs, diagnostics.filter((x) => x.severity === 'warning'));
   warningReporter?.(bundle.warnings);
   if (opts.requireTargets) {

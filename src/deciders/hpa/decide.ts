@@ -212,6 +212,15 @@ export function decideHpa(
       invalidError = 'selector is required';
       failedHard = true;
       proposals = specs.map(unevaluatedProposal);
+    } else if ((policy.selectingHpas?.length ?? 0) > 1) {
+      // upstream validateAndParseSelector: pods under this selector are controlled by several HPAs
+      // (its selector store stops at the second match, so the message names at most two)
+      const msg = `pods by selector ${observation.target.selector ?? ''} are controlled by more than one HPA (e.g. [${policy.selectingHpas!.slice(0, 2).join(' ')}])`;
+      events.push(warning('AmbiguousSelector', msg));
+      conds.set(ScalingActive, 'False', 'AmbiguousSelector', msg);
+      invalidError = msg;
+      failedHard = true;
+      proposals = specs.map(unevaluatedProposal);
     } else {
       const ctx: MetricContext = {
         env: {

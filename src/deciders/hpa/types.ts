@@ -77,6 +77,12 @@ export interface HpaPolicy {
   behavior?: HpaBehavior;
   /** Where it came from, for messages. */
   source?: { file?: string; apiVersion: string };
+  /**
+   * namespace/name of every HPA whose selector matches this HPA's target pods (the controller's
+   * selector store; Tide knows it from the manifests loaded together, src/manifests/checks.ts).
+   * More than one: ScalingActive=False, AmbiguousSelector, and the HPA does not act. Omitted: only this one.
+   */
+  selectingHpas?: string[];
 }
 
 /**
