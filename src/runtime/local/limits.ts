@@ -25,7 +25,7 @@ export function openFileLimit(): number | undefined {
 
 /** Per replica the daemon holds ~8 fds (stdout/stderr pipes, log file, probe and proxy sockets). */
 const FDS_PER_REPLICA = 8;
-const FDS_RESERVED = 256;
+const FDS_RESERVED = 64;
 /** A small interpreter process (Node, Python) needs tens of MiB; assume 32 MiB. */
 const MEMORY_PER_REPLICA = 32 * 1024 * 1024;
 

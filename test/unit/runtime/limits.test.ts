@@ -6,7 +6,7 @@ test('the default replica cap comes from the scarcest of fds, memory and cores',
   const GiB = 1024 ** 3;
   assert.equal(defaultReplicaLimits({ cores: 2, memoryBytes: 64 * GiB, nofile: 1_000_000 }).total, 110);
   assert.equal(defaultReplicaLimits({ cores: 16, memoryBytes: 128 * GiB, nofile: 1_000_000 }).total, 800);
-  assert.equal(defaultReplicaLimits({ cores: 16, memoryBytes: 128 * GiB, nofile: 1024 }).total, 96);
+  assert.equal(defaultReplicaLimits({ cores: 16, memoryBytes: 128 * GiB, nofile: 1024 }).total, 120);
   assert.equal(defaultReplicaLimits({ cores: 16, memoryBytes: 1 * GiB, nofile: 1_000_000 }).total, 32);
   assert.equal(defaultReplicaLimits({ cores: 1, memoryBytes: 1, nofile: 10 }).total, 1);
   assert.match(defaultReplicaLimits({ cores: 2, memoryBytes: 8 * GiB, nofile: 4096 }).basis, /2 cores, 8\.0 GiB memory, ulimit -n 4096/);
