@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { startDaemon } from '../../runtime/local/daemon.ts';
+import { setProxyDefaults } from '../../runtime/local/proxy.ts';
 import { defaultStateDir } from '../../runtime/local/client.ts';
 import { resolveReplicaLimits } from '../../runtime/local/limits.ts';
 import { parseDuration } from '../../runtime/local/workload.ts';
@@ -48,6 +49,10 @@ export function register(program: Command): void {
     .option('--probe-period <duration>', 'override every probe periodSeconds (sub-second allowed, for fast tests and cold starts)', dur('--probe-period', 10))
     .option('--queue-limit <n>', 'requests the proxy queues per Service before 503 + Retry-After', num('--queue-limit'), 1000)
     .option('--request-timeout <duration>', 'per-request timeout in the proxy (504 after)', dur('--request-timeout', 1), 300_000)
+    .option('--proxy-headers-timeout <duration>', 'whole request head must arrive within this (408 after; docs/proxy.md)', dur('--proxy-headers-timeout', 1))
+    .option('--proxy-idle-timeout <duration>', 'idle keep-alive client connections are closed after this', dur('--proxy-idle-timeout', 1))
+    .option('--proxy-body-timeout <duration>', 'longest pause between two reads of a request body (408 after)', dur('--proxy-body-timeout', 1))
+    .option('--proxy-write-timeout <duration>', 'longest a response may wait for a client that reads nothing (cut, replica slot freed)', dur('--proxy-write-timeout', 1))
     .option('--max-replicas <n>', 'cap on replicas per Deployment (manifests over it are refused, the scale API answers 422, autoscalers are clamped); default derived from cores, memory and ulimit -n', num('--max-replicas'))
     .option('--max-total-replicas <n>', 'cap on replicas of all Deployments together; default as --max-replicas', num('--max-total-replicas'))
     .option('--kpa-config <key=value>', 'Knative config-autoscaler setting for Knative/KServe services, repeatable (e.g. scale-to-zero-grace-period=5s, stable-window=10s)', kpaKv, {})
@@ -58,6 +63,7 @@ export function register(program: Command): void {
       if (o.cpuInitPeriod !== undefined) hpa.cpuInitializationPeriodSeconds = o.cpuInitPeriod / 1000;
       if (o.readinessDelay !== undefined) hpa.initialReadinessDelaySeconds = o.readinessDelay / 1000;
       if (o.featureGates !== undefined) hpa.featureGates = o.featureGates;
+      setProxyDefaults({ headersTimeoutMs: o.proxyHeadersTimeout, idleTimeoutMs: o.proxyIdleTimeout, bodyTimeoutMs: o.proxyBodyTimeout, writeTimeoutMs: o.proxyWriteTimeout });
       const log = (m: string) => console.error(`${new Date().toISOString().slice(11, 19)} ${m}`);
       const daemon = await startDaemon({
         files,

@@ -881,11 +881,23 @@ function upstreamHead(x: Exchange, r: Replica): string {
   return s;
 }
 
+type TimeoutOptions = Pick<ProxyOptions, 'headersTimeoutMs' | 'idleTimeoutMs' | 'bodyTimeoutMs' | 'writeTimeoutMs'>;
+let processDefaults: TimeoutOptions = {};
+
+/**
+ * Process-wide values for the connection timeouts a createProxy caller leaves unset (the `tide up`
+ * --proxy-*-timeout flags); undefined entries keep PROXY_TIMEOUT_DEFAULTS.
+ */
+export function setProxyDefaults(d: TimeoutOptions): void {
+  processDefaults = Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined)) as TimeoutOptions;
+}
+
 /**
  * Start the proxy listening on `options.host:options.port` (port 0 = ephemeral; read `.port`).
  * `options.engine` picks the implementation: 'raw' (default) or 'node-http'.
  */
-export async function createProxy(options: ProxyOptions & { engine?: ProxyEngine }, observer?: RequestObserver): Promise<ReplicaProxy> {
+export async function createProxy(given: ProxyOptions & { engine?: ProxyEngine }, observer?: RequestObserver): Promise<ReplicaProxy> {
+  const options = { ...processDefaults, ...given };
   const engine = options.engine ?? (process.env.TIDE_PROXY_ENGINE as ProxyEngine | undefined) ?? 'raw';
   if (engine === 'node-http') return createNodeHttpProxy(options, observer);
   const p = new RawProxy(options, observer);
