@@ -129,7 +129,12 @@ function parseFields(rows: string[], isRequest: boolean): Common {
       lines.push(line);
       continue;
     }
-    const value = trimOWS(line.slice(colon + 1));
+    const raw = line.slice(colon + 1);
+    const value = trimOWS(raw);
+    // llhttp takes no HTAB after a framing value: neither do we
+    if ((lower === 'content-length' || lower === 'transfer-encoding') && raw.charCodeAt(raw.length - 1) === 9) {
+      throw new HttpError(bad, `bad ${lower}`);
+    }
     switch (lower) {
       case 'content-length': {
         if (!DIGITS.test(value)) throw new HttpError(bad, 'bad content-length');
