@@ -38,7 +38,7 @@ const SIZES = [0.5, 1, 2, 4];
   const t = cpuMs();
   let x = 0;
   for (let i = 0; i < 1e8; i++) x = (x + i) | 0;
-  console.log(`calibration: 1e8 integer adds in ${(cpuMs() - t).toFixed(0)} ms cpu (a quiet modern core: ~70-120 ms)${x === 42 ? '' : ''}\n`);
+  console.log(`calibration: 1e8 integer adds in ${(cpuMs() - t).toFixed(0)} ms cpu (a an idle core of this class: roughly a tenth of what a heavily loaded shared machine shows)${x === 42 ? '' : ''}\n`);
 }
 // warm up the JIT
 loadManifestsLenient([{ file: 'warm.yaml', text: manyDocs(200_000) }]);
