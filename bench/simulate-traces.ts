@@ -1,7 +1,8 @@
 // The shipped traces through every baseline, Tide's policy and the oracle; prints the markdown tables
 // of docs/benchmarks.md ("Simulator"). Deterministic (seed 1). Takes a few minutes (the oracle is a
 // bisection of full simulations).
-//   npx node bench/simulate-traces.ts [twitter|azure|alibaba ...] [--days 7]
+//   npx node bench/simulate-traces.ts [twitter|azure|alibaba ...] [--days 7] [--no-oracle]
+// --no-oracle skips the oracle's bisection (most of the run time): the "vs oracle" column shows "-".
 import { performance } from 'node:perf_hooks';
 import { simulate, defaultService, type SimOptions, type SimResult, type ServiceModel } from '../src/sim/engine.ts';
 import { readColdStarts, readTrace } from '../src/sim/traces/read.ts';
@@ -15,6 +16,7 @@ import { traceRequestCount } from '../src/sim/workload.ts';
 const shared = new URL('../../shared/traces/', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const days = args.includes('--days') ? Number(args[args.indexOf('--days') + 1]) : 7;
+const noOracle = args.includes('--no-oracle');
 const which = args.filter((a) => ['twitter', 'azure', 'alibaba'].includes(a));
 const run = which.length ? which : ['twitter', 'azure', 'alibaba'];
 const coldStarts: Dist = { kind: 'empirical', valuesMs: await readColdStarts(`${shared}alibaba-genai/basemodel_update_latency_anon.tar.gz`) };
@@ -63,10 +65,10 @@ async function scenario(name: string): Promise<Scenario> {
   };
 }
 
-function row(r: SimResult, oracle: SimResult, secs: number): string {
+function row(r: SimResult, oracle: SimResult | undefined, secs: number): string {
   const s = r.summary;
   const f = (ms: number) => (Number.isFinite(ms) ? (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`) : '∞');
-  return `| ${s.policy} | ${Math.round(s.replicaSeconds).toLocaleString('en-US')} | ${(s.replicaSeconds / oracle.summary.replicaSeconds).toFixed(2)}× | ${Math.round(s.idleReplicaSeconds).toLocaleString('en-US')} | ${s.coldStarts} | ${s.scalingActions} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${(s.sloAttainment * 100).toFixed(2)} % | ${secs.toFixed(1)} s |`;
+  return `| ${s.policy} | ${Math.round(s.replicaSeconds).toLocaleString('en-US')} | ${oracle ? `${(s.replicaSeconds / oracle.summary.replicaSeconds).toFixed(2)}×` : '-'} | ${Math.round(s.idleReplicaSeconds).toLocaleString('en-US')} | ${s.coldStarts} | ${s.scalingActions} | ${f(s.p50Ms)} | ${f(s.p99Ms)} | ${(s.sloAttainment * 100).toFixed(2)} % | ${secs.toFixed(1)} s |`;
 }
 
 for (const name of run) {
@@ -76,8 +78,8 @@ for (const name of run) {
   console.log('| policy | replica-s | vs oracle | idle replica-s | cold starts | actions | p50 | p99 | SLO attainment | sim time |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   let t0 = performance.now();
-  const oracle = runOracle(sc.base, 0.99, { iterations: 6 });
-  console.log(row(oracle, oracle, (performance.now() - t0) / 1000) + ` (${oracle.evaluations} runs)`);
+  const oracle = noOracle ? undefined : runOracle(sc.base, 0.99, { iterations: 6 });
+  if (oracle) console.log(row(oracle, oracle, (performance.now() - t0) / 1000) + ` (${oracle.evaluations} runs)`);
   for (const p of ['hpa-cpu-50', 'hpa-cpu-70', 'kpa-defaults', 'keda-queue']) {
     t0 = performance.now();
     const r = simulate(sc.base, builtinController(p, sc.ctx));

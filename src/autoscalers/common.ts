@@ -65,7 +65,7 @@ export class Core {
     this.port = port;
     this.ref = refOf(spec);
     this.dryRun = dryRun;
-    this.created = port.now();
+    this.created = spec.createdAt ?? port.now();
   }
 
   /** Write /scale when the record says so (not in shadow mode). */

@@ -4,6 +4,9 @@
 import type { ClusterPort } from './port.ts';
 import type { Autoscaler, AutoscalerFactory, AutoscalerOptions, AutoscalerSpec } from './types.ts';
 import { createHpaAutoscaler } from './hpa.ts';
+import { createKpaAutoscaler } from './kpa.ts';
+import { createKedaAutoscaler } from './keda.ts';
+import { createTideAutoscaler } from './tide.ts';
 
 const factories = new Map<string, AutoscalerFactory>();
 
@@ -32,3 +35,6 @@ export function createAutoscaler(spec: AutoscalerSpec, port: ClusterPort, opts: 
 }
 
 registerAutoscaler('hpa', createHpaAutoscaler);
+registerAutoscaler('kpa', createKpaAutoscaler);
+registerAutoscaler('keda', createKedaAutoscaler);
+registerAutoscaler('tide', createTideAutoscaler);

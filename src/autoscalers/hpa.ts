@@ -78,6 +78,7 @@ export function createHpaAutoscaler(spec: AutoscalerSpec, port: ClusterPort, opt
   const specs = policy.metrics.length ? policy.metrics : DEFAULT_METRICS;
   const names = policy.metrics.map(metricSpecName);
   const guard = new SyncGuard();
+  const resourcePipeline = port.openResourceMetrics?.(core.ref);
   let state: HpaState = emptyHpaState();
   let metric: MetricPoint | undefined;
 
@@ -116,7 +117,7 @@ export function createHpaAutoscaler(spec: AutoscalerSpec, port: ClusterPort, opt
     metric: () => metric,
     snapshot() { return core.snapshot('hpa', state); },
     restore(s: AutoscalerSnapshot) { state = core.restore<HpaState>('hpa', s); },
-    close() {},
+    close() { resourcePipeline?.close(); },
   };
 }
 

@@ -132,6 +132,12 @@ export interface ClusterPort {
    */
   scalerMetric?(ref: AutoscalerRef, trigger: KedaTrigger, index: number): Maybe<ScalerMetricResult>;
 
+  /**
+   * The autoscaler will read resource metrics of the target: a shell whose metrics pipeline must run
+   * ahead of the first read (the simulator's metrics-server scrapes) starts it now. Optional.
+   */
+  openResourceMetrics?(ref: AutoscalerRef): { close(): void };
+
   // ---- request statistics (the Service in front of the target) -------------------------------
   /** Start Knative-style per-second concurrency stats for the target (KPA). */
   openConcurrencyStats?(ref: AutoscalerRef, opts?: ConcurrencyStatsOptions): ConcurrencyStats;

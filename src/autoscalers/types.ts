@@ -14,6 +14,12 @@ export interface AutoscalerSpec {
   policy: unknown;
   annotations?: Record<string, string>;
   source?: { file?: string; line?: number };
+  /**
+   * metadata.creationTimestamp (epoch ms). KEDA's initialCooldownPeriod counts from it. Absent: KEDA
+   * takes its first decision's time (the simulator, whose objects have no creation time); status
+   * shows the autoscaler's start.
+   */
+  createdAt?: number;
 }
 
 /** Settings the shell passes to every autoscaler it creates. */

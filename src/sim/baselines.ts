@@ -3,6 +3,13 @@
 // defaults, and KEDA on queue length.
 import type { HpaBehavior, HpaPolicy } from '../deciders/hpa/types.ts';
 import type { KedaPolicy } from '../deciders/keda/types.ts';
+import type { KpaPolicy } from '../deciders/kpa/types.ts';
+import { makeKpaPolicy } from '../deciders/kpa/policy.ts';
+
+/** Knative defaults for a revision whose containerConcurrency is the replica's slot count. */
+export function kpaDefaultsBaseline(containerConcurrency: number): KpaPolicy {
+  return makeKpaPolicy({ name: 'kpa-defaults', target: 'Deployment/model', containerConcurrency });
+}
 
 /** autoscaling/v2 behavior as the API server defaults it. */
 export function defaultHpaBehavior(): HpaBehavior {

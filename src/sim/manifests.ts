@@ -1,19 +1,15 @@
-// Policies from users' manifests for the simulator, through the shared manifest loader (src/spec),
+// Policies from users' manifests for the simulator, through the shared manifest loader (src/manifests),
 // so the simulator reads exactly what `tide up` reads: HPA (autoscaling/v1, v2), Knative Service /
 // KServe InferenceService (KPA or HPA class), KEDA ScaledObject. An autoscaler annotated
 // `tide.dev/policy: predictive` runs Tide's predictive policy instead, with its min/max (and
 // containerConcurrency) taken from the manifest and the tide.dev/* annotations on top.
 import type { SimController } from './engine.ts';
 import type { PolicyContext } from './run.ts';
-import { hpaController, kedaController, predictiveController } from './controllers.ts';
-import { kpaController } from './kpa-controller.ts';
+import { autoscalerController } from './port.ts';
 import { loadManifests } from '../manifests/index.ts';
 import { UserError } from '../core/errors.ts';
 import { predictivePolicyForDoc } from '../policies/from-manifest.ts';
 import { quantile } from './dist.ts';
-import type { HpaPolicy } from '../deciders/hpa/types.ts';
-import type { KpaPolicy } from '../deciders/kpa/types.ts';
-import type { KedaPolicy } from '../deciders/keda/types.ts';
 
 export interface ManifestPolicy { label: string; make: () => SimController }
 
@@ -29,15 +25,14 @@ export async function loadPolicyControllers(files: string[], ctx: PolicyContext)
       defaultColdStart: `${Math.round(quantile(ctx.service.coldStart, 0.5))}ms`,
       defaultSlots: ctx.service.concurrency,
     });
+    // the same kinds and policies `tide up` builds (one factory, src/autoscalers/factory.ts)
+    const target = { apiVersion: 'apps/v1', kind: 'Deployment', name: doc.name };
     if (policy) {
-      out.push({ label: `${label} (tide predictive)`, make: () => predictiveController(policy, 2000, `${label} (tide predictive)`) });
+      const l = `${label} (tide predictive)`;
+      out.push({ label: l, make: () => autoscalerController({ kind: 'tide', name: doc.name, target, policy }, { label: l }) });
       continue;
     }
-    switch (a.decider) {
-      case 'hpa': out.push({ label, make: () => hpaController(a.policy as HpaPolicy, { label }) }); break;
-      case 'kpa': out.push({ label, make: () => kpaController(a.policy as KpaPolicy, { label }) }); break;
-      case 'keda': out.push({ label, make: () => kedaController(a.policy as KedaPolicy, { label }) }); break;
-    }
+    out.push({ label, make: () => autoscalerController({ kind: a.decider, name: doc.name, target, policy: a.policy }, { label }) });
   }
   if (out.length === 0) throw new UserError(`no autoscaler (HPA, Knative Service, InferenceService, ScaledObject) in ${files.join(', ')}`);
   return out;

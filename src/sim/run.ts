@@ -1,9 +1,8 @@
 // Glue for the CLI and benchmarks: named built-in policies, trace/generator resolution, comparisons.
 import { simulate, type ServiceModel, type SimController, type SimOptions, type SimResult } from './engine.ts';
 import { runOracle } from './oracle.ts';
-import { hpaController, kedaController, predictiveController, staticController } from './controllers.ts';
-import { hpaCpuBaseline, kedaQueueBaseline } from './baselines.ts';
-import { kpaController, kpaDefaultsBaseline } from './kpa-controller.ts';
+import { hpaController, kedaController, kpaController, predictiveController, staticController } from './controllers.ts';
+import { hpaCpuBaseline, kedaQueueBaseline, kpaDefaultsBaseline } from './baselines.ts';
 import { defaultPredictivePolicy } from '../policies/predictive.ts';
 import { quantile } from './dist.ts';
 

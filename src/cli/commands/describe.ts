@@ -3,7 +3,7 @@ import { UserError } from '../../core/errors.ts';
 import { apiJson, defaultStateDir } from '../../runtime/local/client.ts';
 import { addClusterFlags, clusterDescribeIfAsked, type ClusterCliFlags } from '../cluster/flags.ts';
 import { humanDuration, table } from '../../runtime/local/format.ts';
-import type { AutoscalerStatus } from '../../runtime/local/drivers/types.ts';
+import type { AutoscalerStatus } from '../../autoscalers/types.ts';
 import type { DecisionRecord } from '../../core/decision.ts';
 import type { RuntimeEvent, ReplicaStatus } from '../../runtime/local/supervisor.ts';
 import { describeHpa } from '../../views/kubectl/hpa.ts';

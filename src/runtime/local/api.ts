@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DecisionRecord } from '../../core/decision.ts';
 import type { LocalRuntime } from './controller.ts';
-import type { AutoscalerStatus } from './drivers/types.ts';
+import type { AutoscalerStatus } from '../../autoscalers/types.ts';
 import { HOST, type Replica } from './supervisor.ts';
 import { Dashboard } from '../../dashboard/server.ts';
 import { ApiAuth } from './auth.ts';

@@ -8,10 +8,38 @@ import { formatDiagnostic } from '../../manifests/diagnostics.ts';
 import { loadManifests, type ManifestDoc } from '../../manifests/load.ts';
 import type { NormalizedDeployment } from '../../manifests/types.ts';
 import type { HpaPolicy, HpaScalingRules, MetricSpec, MetricTarget } from '../../deciders/hpa/types.ts';
-import { isKnativeObject, knativeLocalFromDoc } from './drivers/kpa.ts';
+import { isKnativeObject, knativeAutoscaler } from '../../manifests/knative.ts';
+import type { KnativeNormalized } from '../../manifests/dialects/knative-workload.ts';
+import { formatPath } from '../../manifests/diagnostics.ts';
 import { predictivePolicyForDoc } from '../../policies/from-manifest.ts';
 import { overLimit, type ReplicaLimits } from './limits.ts';
 import { deploymentFromNormalized, deploymentFromObject, quantityToMilli, selectorMatches, serviceFromNormalized, serviceFromObject, type LocalDeployment, type LocalService } from './workload.ts';
+
+/** A Knative Service / InferenceService as the runtime runs it: Deployment + Service + autoscaler. */
+export interface KnativeLocal {
+  deployment: LocalDeployment;
+  service: LocalService;
+  autoscaler: AutoscalerItem;
+  warnings: string[];
+  normalized: KnativeNormalized;
+}
+
+/** From a document loadManifests already validated and normalized (undefined for other kinds). */
+export function knativeLocalFromDoc(doc: ManifestDoc): KnativeLocal | undefined {
+  if (!isKnativeObject(doc.object as Record<string, unknown>)) return undefined;
+  const n = doc.normalized as KnativeNormalized;
+  const where = `${doc.file}:${doc.line}:${doc.col}`;
+  if (n.notRunnable) throw new UserError(`${where}: ${doc.kind} ${n.name}: ${n.notRunnable}`);
+  let deployment: LocalDeployment;
+  try { deployment = deploymentFromNormalized(n.deployment, doc.file, doc.line); } catch (e) {
+    const path = doc.kind === 'InferenceService' ? ['spec', 'predictor', 'containers', 0] : ['spec', 'template', 'spec', 'containers', 0];
+    const pos = doc.source.locate(path);
+    throw new UserError(`${doc.file}:${pos.line}:${pos.col}: ${formatPath(path)}: ${(e as Error).message}`);
+  }
+  const service = serviceFromNormalized(n.service, doc.file, doc.line);
+  const a = knativeAutoscaler(n);
+  return { deployment, service, autoscaler: { ...a, target: deployment.name, source: { file: doc.file, line: doc.line } }, warnings: [], normalized: n };
+}
 
 export interface AutoscalerItem {
   kind: string;            // driver kind: 'hpa' | 'kpa' | 'keda' | 'tide'

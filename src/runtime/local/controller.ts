@@ -1,5 +1,7 @@
 // The local runtime: runs the bundle's Deployments (supervisors), puts each Service's proxy in front,
-// samples process stats, and drives every autoscaler (pluggable drivers) on its sync period.
+// samples process stats, and drives every autoscaler on its sync period. The autoscalers come from the
+// shared factory (src/autoscalers/factory.ts); this runtime is their port (./port.ts): it answers
+// with what it samples and carries out their /scale writes.
 // Decisions go to <stateDir>/decisions.jsonl (one DecisionRecord per line, replayable by `tide decide`).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,9 +9,7 @@ import type { DecisionEvent, DecisionRecord } from '../../core/decision.ts';
 import type { HpaPolicy, LabelSelector } from '../../deciders/hpa/types.ts';
 import type { BackoffConfig } from './backoff.ts';
 import { loadBundle, serviceTarget, type AutoscalerItem, type LocalBundle } from './bundle.ts';
-import { driverFor } from './drivers/registry.ts';
-import type { AutoscalerDriver, DriverContext } from './drivers/types.ts';
-import { autoscalerFactory, createAutoscaler } from '../../autoscalers/factory.ts';
+import { createAutoscaler } from '../../autoscalers/factory.ts';
 import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
 import { LocalClusterPort, type LocalCluster } from './port.ts';
 import { RuntimeMetrics } from './metrics.ts';
@@ -66,17 +66,7 @@ export function specFromItem(a: AutoscalerItem): AutoscalerSpec {
     target: { apiVersion: 'apps/v1', kind: 'Deployment', name: a.target },
     policy: a.policy,
     ...(a.source ? { source: a.source } : {}),
-  };
-}
-
-/** An old-style driver seen as an Autoscaler (kinds not yet moved to src/autoscalers). */
-function legacyAutoscaler(a: AutoscalerItem, d: AutoscalerDriver): Autoscaler {
-  const unsupported = () => { throw new Error(`${a.kind}/${a.name}: snapshots are not supported by this kind yet`); };
-  return {
-    kind: d.kind, name: d.name, target: d.target, ref: { kind: a.kind, name: a.name, target: { kind: 'Deployment', name: a.target } },
-    syncPeriodMs: d.syncPeriodMs, firstSyncDelayMs: d.syncPeriodMs, pokeDelivery: 'message',
-    sync: (now) => d.sync(now), poke: () => d.poke?.(), status: () => d.status(), metric: () => undefined,
-    snapshot: unsupported, restore: unsupported, close: () => d.close?.(),
+    createdAt: Date.now(),
   };
 }
 
@@ -97,7 +87,6 @@ export class LocalRuntime implements LocalCluster {
   private lastPid = new Map<string, number>();
   private rates = new Map<string, RateSnap[]>();
   private stopped = false;
-  private readonly ctx: DriverContext;
   /** This runtime as the autoscalers' port (src/autoscalers/port.ts). */
   readonly port: LocalClusterPort;
   /** Per-Deployment listeners of finished requests (DriverContext.onRequestDone). */
@@ -113,7 +102,6 @@ export class LocalRuntime implements LocalCluster {
       requestTimeoutMs: opts.requestTimeoutMs ?? 300_000,
       limits: opts.limits ?? resolveReplicaLimits(),
     };
-    this.ctx = this.makeContext();
     this.port = new LocalClusterPort(this);
   }
 
@@ -279,14 +267,7 @@ export class LocalRuntime implements LocalCluster {
     if (this.drivers.has(a.name)) throw new Error(`autoscaler ${JSON.stringify(a.name)} already exists`);
     if (!this.supervisors.has(a.target)) throw new Error(`Deployment ${JSON.stringify(a.target)} not found`);
     const config = this.opts.overrides?.[a.kind] ?? {};
-    let scaler: Autoscaler;
-    if (autoscalerFactory(a.kind)) {
-      scaler = createAutoscaler(specFromItem(a), this.port, { syncPeriodMs: this.opts.syncPeriodMs, dryRun: !!this.opts.dryRun, config });
-    } else {
-      const factory = driverFor(a.kind);
-      if (!factory) throw new Error(`no local driver for autoscaler kind ${JSON.stringify(a.kind)}`);
-      scaler = legacyAutoscaler(a, factory(a, this.ctx, { syncPeriodMs: this.opts.syncPeriodMs, overrides: config }));
-    }
+    const scaler = createAutoscaler(specFromItem(a), this.port, { syncPeriodMs: this.opts.syncPeriodMs, dryRun: !!this.opts.dryRun, config });
     this.drivers.set(a.name, scaler);
     const failed = (e: unknown) => this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedSync', object: `${a.kind}/${a.name}`, message: (e as Error).message });
     const run = () => {
@@ -401,30 +382,6 @@ export class LocalRuntime implements LocalCluster {
     if (!set) { set = new Set(); this.requestListeners.set(dep, set); }
     set.add(fn);
     return () => { set.delete(fn); };
-  }
-
-  private makeContext(): DriverContext {
-    const rt = this;
-    return {
-      get dryRun() { return !!rt.opts.dryRun; },
-      now: () => Date.now(),
-      pods: (dep, includeTerminating = false) => rt.replicas(dep, includeTerminating),
-      specReplicas: (dep) => rt.supervisors.get(dep)?.desired ?? 0,
-      resourceSample: (pod, res) => rt.usage.resourceSample(pod, res),
-      scrapePods: (dep, metric, selector) => rt.scrapePods(dep, metric, selector),
-      proxyStats: (dep): ProxyStats | undefined => rt.serviceFor(dep)?.proxy?.stats(),
-      requestRate: (dep, windowMs) => rt.requestRate(dep, windowMs),
-      scale: (dep, n) => rt.scaleDeployment(dep, n),
-      record: (name, rec) => rt.recordDecision(name, rec),
-      event: (name, e) => rt.autoscalerEvent(name, e),
-      log: (m) => rt.log(m),
-      onRequestDone: (dep, fn) => {
-        let set = rt.requestListeners.get(dep);
-        if (!set) { set = new Set(); rt.requestListeners.set(dep, set); }
-        set.add(fn);
-        return () => { set.delete(fn); };
-      },
-    };
   }
 
   async scrapePods(dep: string, metric: string, selector?: LabelSelector): Promise<Map<string, number>> {

@@ -11,7 +11,7 @@ import { rfc3339 } from '../../views/kubectl/duration.ts';
 import type {
   ContainerState as KContainerState, Deployment, Event, HorizontalPodAutoscaler, MetricSpec, MetricStatus, MetricTarget, Pod, PodMetrics, Service,
 } from '../../views/kubectl/types.ts';
-import type { AutoscalerStatus } from './drivers/types.ts';
+import type { AutoscalerStatus } from '../../autoscalers/types.ts';
 import type { ContainerState, ReplicaStatus, RuntimeEvent } from './supervisor.ts';
 import type { LocalDeployment } from './workload.ts';
 

@@ -29,6 +29,8 @@ const READ_TIMEOUT_MS = 5000;
 /** What the port needs of the runtime (LocalRuntime implements it). */
 export interface LocalCluster {
   readonly syncPeriodMs: number;
+  /** The clock (default Date.now; tests drive a fake one). */
+  now?(): number;
   /** Replicas of a Deployment (terminating ones too when asked). */
   replicas(deployment: string, includeTerminating: boolean): Replica[];
   specReplicas(deployment: string): number;
@@ -52,7 +54,7 @@ export class LocalClusterPort implements ClusterPort {
 
   constructor(rt: LocalCluster) { this.rt = rt; }
 
-  now(): number { return Date.now(); }
+  now(): number { return this.rt.now ? this.rt.now() : Date.now(); }
 
   getScale(t: ScaleTargetRef): Scale {
     const active = this.rt.replicas(t.name, false);

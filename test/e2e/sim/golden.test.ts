@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE, httpGet, sleep, tideUp } from '../runtime/helpers.ts';
 import { simulate, defaultService } from '../../../src/sim/engine.ts';
-import { kpaController } from '../../../src/sim/kpa-controller.ts';
+import { kpaController } from '../../../src/sim/controllers.ts';
 import { ArrivalStream, generate, type RequestsTrace } from '../../../src/sim/workload.ts';
 import { loadManifests } from '../../../src/manifests/index.ts';
 import type { KpaPolicy } from '../../../src/deciders/kpa/types.ts';

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProxySampler, createKpaDriver, type KpaItemPolicy } from '../../../src/runtime/local/drivers/kpa.ts';
+import { ProxySampler } from '../../../src/runtime/local/sampling.ts';
+import type { KpaItemPolicy } from '../../../src/manifests/knative.ts';
+import { createAutoscaler } from '../../../src/autoscalers/factory.ts';
+import type { AutoscalerSpec } from '../../../src/autoscalers/types.ts';
 import { loadBundle } from '../../../src/runtime/local/bundle.ts';
-import type { DriverContext } from '../../../src/runtime/local/drivers/types.ts';
-import type { DecisionRecord } from '../../../src/core/decision.ts';
+import { fakeCluster } from '../runtime/fake-cluster.ts';
 import { makeKpaPolicy } from '../../../src/deciders/kpa/policy.ts';
 
 const T0 = 1_700_000_000_000;
@@ -38,56 +40,45 @@ test('sampler: seconds with no ready pod and no traffic are not reported; the co
   assert.deepEqual(s.report(T0 + 3000, 4, 0), { time: T0 + 3000, concurrency: 2, rps: 3 });
 });
 
-function fakeCtx(opts: { ready: number; replicas: number }) {
-  let now = T0;
-  const scaled: number[] = [];
-  const records: DecisionRecord[] = [];
-  let inFlight = 0;
-  const ctx: DriverContext = {
-    dryRun: false,
-    now: () => now,
-    pods: () => Array.from({ length: opts.ready }, (_, i) => ({ name: `p${i}`, ready: true }) as never),
-    specReplicas: () => opts.replicas,
-    resourceSample: () => null,
-    scrapePods: async () => new Map(),
-    proxyStats: () => ({ now, queued: inFlight, inFlight: 0, requestsTotal: 0, replicas: [] }),
-    requestRate: () => ({ total: 0, perReplica: new Map() }),
-    scale: (_d, n) => { scaled.push(n); opts.replicas = n; },
-    record: (_n, r) => { records.push(r); },
-    event: () => {},
-    log: () => {},
-  };
-  return { ctx, scaled, records, advance: (ms: number) => { now += ms; }, setQueued: (n: number) => { inFlight = n; } };
-}
+const spec = (policy: KpaItemPolicy): AutoscalerSpec => ({ kind: 'kpa', name: 's', target: { kind: 'Deployment', name: 's' }, policy });
 
-test('driver: a cold request at zero decides at once (poke) and scales to 1', async () => {
+test('autoscaler: a cold request at zero decides at once (poke) and scales to 1', () => {
   const kpa = makeKpaPolicy({ name: 's', target: 'Deployment/s', annotations: { windowSeconds: 6 } });
-  const item = { kind: 'kpa', name: 's', target: 's', policy: { kpa, revision: { name: 's', target: 'Deployment/s' }, containerConcurrency: 0, timeoutSeconds: 300 } satisfies KpaItemPolicy };
-  const f = fakeCtx({ ready: 0, replicas: 0 });
-  const d = createKpaDriver(item, f.ctx, { syncPeriodMs: 15_000, overrides: {} });
+  const f = fakeCluster({ t0: T0, replicas: 0, ready: 0 });
+  const d = createAutoscaler(spec({ kpa, revision: { name: 's', target: 'Deployment/s' }, containerConcurrency: 0, timeoutSeconds: 300 }), f.port, { syncPeriodMs: 15_000 });
   try {
     assert.equal(d.syncPeriodMs, 2000, 'KPA ticks every 2 s whatever the HPA sync period');
-    f.setQueued(1);
-    d.poke!();
+    f.stats.queued = 1;
+    // the activator: the runtime feeds the cold stat to the revision's pipeline, then pokes
+    f.port.coldRequest('s', f.now);
+    d.poke(f.now);
     assert.deepEqual(f.scaled, [1]);
     assert.equal(f.records.length, 1);
-    assert.equal((f.records[0]!.inputs as { observation: { poke?: boolean } }).observation.poke, true);
+    const obs = (f.records[0]!.inputs as { observation: { poke?: boolean; samples: unknown[] } }).observation;
+    assert.equal(obs.poke, true);
+    assert.deepEqual(obs.samples, [{ time: T0, concurrency: 1, rps: 1 }]);
     assert.match(d.status().targets, /concurrency$/);
     // a second poke while the decider already wants 1 does not decide again (Knative's Poke rule)
-    d.poke!();
+    f.port.coldRequest('s', f.now);
+    d.poke(f.now);
     assert.equal(f.records.length, 1);
-  } finally { d.close!(); }
+    // snapshot/restore: the windows and panic state travel as JSON
+    const snap = JSON.parse(JSON.stringify(d.snapshot()));
+    const e = createAutoscaler(spec({ kpa, revision: { name: 's', target: 'Deployment/s' }, containerConcurrency: 0, timeoutSeconds: 300 }), fakeCluster({ t0: T0, replicas: 1, ready: 1 }).port, {});
+    e.restore(snap);
+    assert.deepEqual(e.snapshot().state, d.snapshot().state);
+    e.close();
+  } finally { d.close(); }
 });
 
-test('driver: config-autoscaler overrides re-resolve the policy', () => {
+test('autoscaler: config-autoscaler overrides re-resolve the policy', () => {
   const kpa = makeKpaPolicy({ name: 's', target: 'Deployment/s' });
-  const item = { kind: 'kpa', name: 's', target: 's', policy: { kpa, revision: { name: 's', target: 'Deployment/s' }, containerConcurrency: 0, timeoutSeconds: 300 } };
-  const f = fakeCtx({ ready: 1, replicas: 1 });
-  const d = createKpaDriver(item, f.ctx, { syncPeriodMs: 15_000, overrides: { 'stable-window': '10s', 'container-concurrency-target-percentage': '50' } });
+  const f = fakeCluster({ t0: T0, replicas: 1 });
+  const d = createAutoscaler(spec({ kpa, revision: { name: 's', target: 'Deployment/s' }, containerConcurrency: 0, timeoutSeconds: 300 }), f.port, { syncPeriodMs: 15_000, config: { 'stable-window': '10s', 'container-concurrency-target-percentage': '50' } });
   try {
     assert.match(d.status().metricSpecs[0]!.name, /stable 10s, panic 1s/);
     assert.equal(d.status().metricSpecs[0]!.target, '50 per pod');
-  } finally { d.close!(); }
+  } finally { d.close(); }
 });
 
 test('loadBundle: a Knative Service becomes Deployment + Service + kpa autoscaler; HPA class → hpa; model → clear error', () => {

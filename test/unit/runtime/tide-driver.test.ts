@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTideDriver } from '../../../src/runtime/local/drivers/tide.ts';
-import { driverFor } from '../../../src/runtime/local/drivers/registry.ts';
+import { autoscalerFactory, createAutoscaler } from '../../../src/autoscalers/factory.ts';
+import type { AutoscalerSpec } from '../../../src/autoscalers/types.ts';
+import { fakeCluster } from './fake-cluster.ts';
 import { loadBundle } from '../../../src/runtime/local/bundle.ts';
 import { replayRecords } from '../../../src/replay/run.ts';
 import { defaultPredictivePolicy, type PredictivePolicy } from '../../../src/policies/predictive.ts';
-import type { DriverContext } from '../../../src/runtime/local/drivers/types.ts';
 import type { DecisionEvent, DecisionRecord } from '../../../src/core/decision.ts';
 import type { ProxyStats } from '../../../src/runtime/local/proxy-types.ts';
 import type { Replica } from '../../../src/runtime/local/supervisor.ts';
@@ -57,7 +57,7 @@ test('tide.dev/policy: predictive selects the tide driver, with the manifest bou
   assert.equal(a.target, 'web');
   const p = a.policy as PredictivePolicy;
   assert.deepEqual([p.name, p.target, p.minReplicas, p.maxReplicas, p.slotsPerReplica, p.coldStartMs, p.prewarmHorizonMs, p.scaleDownWindowMs], ['web', 'Deployment/web', 2, 9, 3, 4000, 6000, 60_000]);
-  assert.ok(driverFor('tide'));
+  assert.ok(autoscalerFactory('tide'));
   // without the annotation (or another policy name) the native decider keeps it
   assert.equal(bundle(DEPLOY + hpa('')).autoscalers[0].kind, 'hpa');
   assert.equal(bundle(DEPLOY + hpa('  annotations: {tide.dev/policy: reactive}')).autoscalers[0].kind, 'hpa');
@@ -89,47 +89,16 @@ test('a bad tide.dev annotation is a file:line error', () => {
 });
 
 function fakeRuntime(opts: { dryRun?: boolean; replicas?: number } = {}) {
-  let now = T0;
-  let replicas = opts.replicas ?? 1;
-  const scaled: number[] = [];
-  const records: DecisionRecord[] = [];
-  const events: DecisionEvent[] = [];
-  const stats: ProxyStats = { now, queued: 0, inFlight: 0, requestsTotal: 0, replicas: [] };
-  const listeners = new Set<(i: { status: number; latencyMs: number; queuedMs: number }) => void>();
-  const pod = (i: number) => ({ name: `web-${i}`, ready: true }) as unknown as Replica;
-  const ctx: DriverContext = {
-    dryRun: !!opts.dryRun,
-    now: () => now,
-    pods: () => Array.from({ length: replicas }, (_, i) => pod(i)),
-    specReplicas: () => replicas,
-    resourceSample: () => null,
-    scrapePods: async () => new Map(),
-    proxyStats: () => ({ ...stats, now }),
-    requestRate: () => ({ total: 0, perReplica: new Map() }),
-    scale: (_d, n) => { scaled.push(n); replicas = n; },
-    record: (_n, r) => { records.push(r); },
-    event: (_n, e) => { events.push(e); },
-    log: () => {},
-    onRequestDone: (_d, fn) => { listeners.add(fn); return () => listeners.delete(fn); },
-  };
-  return {
-    ctx, scaled, records, events, listeners,
-    get now() { return now; },
-    /** One second of traffic: `rps` requests of `serviceMs`, `busy` in flight at the end of it. */
-    second(rps: number, serviceMs: number, busy: number) {
-      now += 1000;
-      stats.requestsTotal += rps;
-      stats.inFlight = busy;
-      for (let i = 0; i < rps; i++) for (const fn of listeners) fn({ status: 200, latencyMs: serviceMs, queuedMs: 0 });
-    },
-  };
+  return Object.assign(fakeCluster({ t0: T0, replicas: opts.replicas ?? 1 }), { dryRun: !!opts.dryRun });
 }
+
+const spec = (p: PredictivePolicy): AutoscalerSpec => ({ kind: 'tide', name: 'web', target: { kind: 'Deployment', name: 'web' }, policy: p });
 
 const policy = (p: Partial<PredictivePolicy> = {}) => defaultPredictivePolicy({ name: 'web', target: 'Deployment/web', minReplicas: 1, maxReplicas: 8, slotsPerReplica: 2, targetUtilization: 0.8, coldStartMs: 1000, scaleDownWindowMs: 5000, seasonMs: 0, ...p });
 
 async function drive(t: import('node:test').TestContext, rt: ReturnType<typeof fakeRuntime>, p: PredictivePolicy, seconds: (i: number) => [number, number, number], n: number) {
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const d = createTideDriver({ kind: 'tide', name: 'web', target: 'web', policy: p }, rt.ctx, { syncPeriodMs: 2000, overrides: {} });
+  const d = createAutoscaler(spec(p), rt.port, { syncPeriodMs: 2000, dryRun: rt.dryRun });
   for (let i = 1; i <= n; i++) {
     rt.second(...seconds(i));
     t.mock.timers.tick(1000); // the driver's 1 s proxy snapshot
@@ -146,7 +115,7 @@ test('sizes from proxy demand (30 req/s x 200 ms = 6 busy slots → ceil(6 / (2 
   assert.ok(atLoad.length > 0 && atLoad.every((r) => r.decider === 'tide' && r.desiredReplicas === 4), JSON.stringify(atLoad.map((r) => r.desiredReplicas)));
   assert.equal(Math.round((atLoad.at(-1)!.details as { serviceMs: number }).serviceMs), 200);
   // load stops at 20 s: back to min, not before the 5 s scale-down window
-  assert.equal(rt.scaled.at(-1), 1);
+  assert.equal(rt.scaled.at(-1), 1, JSON.stringify(rt.records.map((r) => [r.now - T0, r.currentReplicas, r.desiredReplicas, (r.details as any).requiredNow])));
   const down = rt.records.find((r) => r.desiredReplicas === 1)!;
   assert.ok(down.now - (T0 + 20_000) >= 5000, `${down.now - T0}`);
   const s = d.status();
@@ -180,11 +149,12 @@ test('dry run: decisions recorded, nothing scaled', async (t) => {
 test('poke: a request with no replica scales 0 → max(1, min) at once; no-op when replicas exist', (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
   const rt = fakeRuntime({ replicas: 0 });
-  const d = createTideDriver({ kind: 'tide', name: 'web', target: 'web', policy: policy({ minReplicas: 0 }) }, rt.ctx, { syncPeriodMs: 2000, overrides: {} });
-  d.poke!();
+  const d = createAutoscaler(spec(policy({ minReplicas: 0 })), rt.port, { syncPeriodMs: 2000 });
+  assert.equal(d.pokeDelivery, 'inline');
+  d.poke(rt.now);
   assert.deepEqual(rt.scaled, [1]);
   assert.equal(rt.events[0].reason, 'SuccessfulRescale');
-  d.poke!();
+  d.poke(rt.now);
   assert.deepEqual(rt.scaled, [1]);
   d.close?.();
 });
