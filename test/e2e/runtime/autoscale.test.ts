@@ -31,7 +31,7 @@ test('CPU load scales up, scale-down follows the stabilization window, zero fail
     const hpa = await up.cli(['get', 'hpa']);
     assert.equal(hpa.code, 0, hpa.stderr);
     assert.match(hpa.stdout, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\n/);
-    assert.match(hpa.stdout, /tiny\s+Deployment\/tiny\s+\d+%\/50%\s+1\s+3\s+[23]\s+\d+s/);
+    assert.match(hpa.stdout, /tiny\s+Deployment\/tiny\s+cpu: \d+%\/50%\s+1\s+3\s+[23]\s+\d+s/);
     mode = 'light';
     await up.waitFor('scale-down to 1 replica with nothing terminating', async () => {
       const { json } = await up.api<{ replicas: number; terminating: number }[]>('GET', '/v1/deployments');
