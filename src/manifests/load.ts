@@ -268,7 +268,7 @@ export function loadManifestsLenient(inputs: ManifestInput | ManifestInput[], op
   // to act on it as upstream does (AmbiguousSelector)
   for (const amb of ambiguousAutoscalers(docs)) {
     const n = amb.doc.normalized as { selectingHpas?: string[]; metrics?: unknown } | undefined;
-    if (amb.doc.kind === 'HorizontalPodAutoscaler' && n && typeof n === 'object') n.selectingHpas = amb.selectingHpas;
+    if ((amb.doc.kind === 'HorizontalPodAutoscaler' || amb.doc.kind === 'ScaledObject') && n && typeof n === 'object') n.selectingHpas = amb.selectingHpas;
   }
   const bundle = new ManifestBundle(docs, diagnostics.filter((x) => x.severity === 'warning'));
   warningReporter?.(bundle.warnings);

@@ -123,6 +123,7 @@ export function generatedHpaPolicy(policy: KedaPolicy): HpaPolicy {
   };
   if (policy.namespace) hpa.namespace = policy.namespace;
   if (behavior) hpa.behavior = behavior;
+  if (policy.selectingHpas) hpa.selectingHpas = policy.selectingHpas;
   return hpa;
 }
 

@@ -60,6 +60,8 @@ export interface KedaAnnotations {
 export interface KedaPolicy {
   name: string;
   namespace?: string;
+  /** For the generated HPA: every HPA controlling the same pods (see HpaPolicy.selectingHpas; AmbiguousSelector when > 1). */
+  selectingHpas?: string[];
   scaleTargetRef: CrossVersionObjectReference;
   pollingIntervalSeconds: number;        // 30
   cooldownPeriodSeconds: number;         // 300

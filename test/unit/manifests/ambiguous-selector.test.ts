@@ -54,3 +54,18 @@ test('one HPA alone scales as before (the input is absent)', () => {
   assert.ok(record.desiredReplicas > 2, `scales up: ${record.explanation}`);
   assert.equal(record.conditions.find((c) => c.type === 'ScalingActive')?.reason, 'ValidMetricFound');
 });
+
+test('an HPA and a KEDA ScaledObject on one Deployment: KEDA\'s generated HPA is ambiguous too', async () => {
+  const { loadManifests } = await import('../../../src/manifests/index.ts');
+  const { generatedHpaPolicy } = await import('../../../src/deciders/keda/decide.ts');
+  const so = '---\napiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: q}\nspec:\n  scaleTargetRef: {name: app-fastapi}\n  minReplicaCount: 1\n  triggers: [{type: cpu, metricType: Utilization, metadata: {value: "50"}}]\n';
+  const b = loadManifests([join(SEED, 'app-fastapi-resources.yaml'), join(SEED, 'app-fastapi-hpa.yaml'), { file: 'so.yaml', text: so }]);
+  const keda = b.autoscalers.find((a) => a.kind === 'ScaledObject')!;
+  const hpa = generatedHpaPolicy(keda.normalized as Parameters<typeof generatedHpaPolicy>[0]);
+  assert.deepEqual(hpa.selectingHpas, ['default/app-fastapi', 'default/keda-hpa-q']);
+  const obs = hot(2);
+  obs.metrics = obs.metrics.slice(0, hpa.metrics.length);
+  const { record } = decideHpa(hpa, obs, emptyHpaState());
+  assert.equal(record.desiredReplicas, 2);
+  assert.equal(record.conditions.find((c) => c.type === 'ScalingActive')?.reason, 'AmbiguousSelector');
+});
