@@ -92,7 +92,10 @@ test('the ServiceAccount token is who the controller is, and it cannot do what i
   if (!plane) return;
   const k = (args: string[]) => plane!.kubectl(['--kubeconfig', creds.kubeconfig, ...args]).then((s) => s.trim(), (e: Error) => e.message);
   assert.match(await k(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']), new RegExp(TIDE_USER.replace(/[.:]/g, '\\$&')));
-  const can = async (verb: string, res: string, ns = NS) => /\byes\b/.test(await k(['auth', 'can-i', verb, res, '-n', ns]));
+  const can = async (verb: string, res: string, ns = NS) => {
+    const [type, sub] = res.split('/');
+    return /^yes$/.test(await k(['auth', 'can-i', verb, type, ...(sub ? [`--subresource=${sub}`] : []), '-n', ns]));
+  };
   assert.equal(await can('update', 'deployments.apps/scale'), true);
   assert.equal(await can('list', 'horizontalpodautoscalers.autoscaling'), true);
   assert.equal(await can('patch', 'horizontalpodautoscalers.autoscaling/status'), true);
