@@ -7,7 +7,7 @@ import { Pool } from 'undici';
 import { Histogram } from './histogram.ts';
 
 export type LoadMode =
-  | { kind: 'users'; users: number; spawnRate: number }
+  | { kind: 'users'; users: number; spawnRate: number; /** think time between one user's requests, uniform in [min, max] ms (locust's between()) */ waitMs?: [number, number] }
   | { kind: 'rate'; rate: number }
   | { kind: 'trace'; offsetsMs: number[]; speedup: number };
 
@@ -36,17 +36,30 @@ export interface Progress {
   p50: number;
   p99: number;
   errors: number;
+  /** Errors since the start. */
+  errorsTotal: number;
   requests: number;
 }
 
+/** Response-time percentiles as locust's stats CSV has them (ms). */
+export const PERCENTILES = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1] as const;
+
 export interface LoadReport {
   target: string;
+  method: string;
+  path: string;
   mode: string;
   durationS: number;
   /** Requests that completed (any response or a connection error). */
   requests: number;
   rps: number;
   latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; max: number };
+  /** Locust's percentile columns: "50%" … "100%" → ms. */
+  percentilesMs: Record<string, number>;
+  /** Mean response body size (bytes, from content-length or the bytes read). */
+  avgContentBytes: number;
+  /** errors.total / requests (0 without requests). */
+  failRatio: number;
   statuses: Record<string, number>;
   errors: { total: number; byStatus: Record<string, number>; byCode: Record<string, number> };
   /** Requests cut by the end of the run. */
@@ -80,6 +93,7 @@ export async function runLoad(opts: LoadOptions, onProgress?: (p: Progress) => v
   let users = 0;
   let stopped = false;
   let scheduled = 0;
+  let contentBytes = 0;
 
   const t0 = performance.now();
   const deadline = t0 + opts.runTimeMs;
@@ -92,7 +106,9 @@ export async function runLoad(opts: LoadOptions, onProgress?: (p: Progress) => v
     inFlight++;
     try {
       const res = await pool.request({ path, method: method as 'GET', headers, body, signal: ac.signal });
-      await res.body.dump({ limit: Infinity } as { limit: number });
+      let size = 0;
+      for await (const c of res.body) size += (c as Buffer).length;
+      contentBytes += size;
       const ms = performance.now() - startedAt;
       all.record(ms);
       win.record(ms);
@@ -136,6 +152,7 @@ export async function runLoad(opts: LoadOptions, onProgress?: (p: Progress) => v
       p50: win.quantile(0.5),
       p99: win.quantile(0.99),
       errors: winErrors,
+      errorsTotal: errors,
       requests: all.count,
     };
     lastTick = now;
@@ -166,7 +183,13 @@ export async function runLoad(opts: LoadOptions, onProgress?: (p: Progress) => v
       users++;
       // a user whose request failed at the connection level (service down) waits 10 ms before the
       // next one instead of spinning the CPU
-      while (!stopped) if (!(await one(performance.now())) && !stopped) await sleep(10);
+      const wait = mode.waitMs;
+      while (!stopped) {
+        const ok = await one(performance.now());
+        if (stopped) break;
+        if (wait) await sleep(wait[0] + Math.random() * (wait[1] - wait[0]));
+        else if (!ok) await sleep(10);
+      }
     };
     const perUserMs = mode.spawnRate > 0 ? 1000 / mode.spawnRate : 0;
     for (let i = 0; i < mode.users && !stopped; i++) {
@@ -211,9 +234,11 @@ export async function runLoad(opts: LoadOptions, onProgress?: (p: Progress) => v
   const durationS = Math.max(1e-9, ((mode.kind === 'users' ? Math.min(performance.now(), deadline) : end) - t0) / 1000);
   return {
     target: url.origin + path,
+    method,
+    path,
     mode:
       mode.kind === 'users'
-        ? `closed loop, ${mode.users} users, ${mode.spawnRate > 0 ? `spawn rate ${mode.spawnRate}/s` : 'all started at once'}`
+        ? `closed loop, ${mode.users} users, ${mode.spawnRate > 0 ? `spawn rate ${mode.spawnRate}/s` : 'all started at once'}${mode.waitMs ? `, wait ${mode.waitMs[0]}..${mode.waitMs[1]} ms` : ''}`
         : mode.kind === 'rate'
           ? `open loop, ${mode.rate} req/s`
           : `trace replay, ${mode.offsetsMs.length} arrivals, speedup ${mode.speedup}x`,
@@ -228,6 +253,9 @@ export async function runLoad(opts: LoadOptions, onProgress?: (p: Progress) => v
       p99: all.quantile(0.99),
       max: all.max,
     },
+    percentilesMs: Object.fromEntries(PERCENTILES.map((q) => [`${+(q * 100).toFixed(2)}%`, all.count ? (q === 1 ? all.max : all.quantile(q)) : 0])),
+    avgContentBytes: all.count ? contentBytes / all.count : 0,
+    failRatio: all.count ? errors / all.count : 0,
     statuses,
     errors: { total: errors, byStatus, byCode },
     unfinished,
@@ -255,4 +283,34 @@ export function formatReport(r: LoadReport): string {
   for (const [s, n] of Object.entries(r.errors.byStatus)) lines.push(`  HTTP ${s}  ${n}`);
   for (const [c, n] of Object.entries(r.errors.byCode)) lines.push(`  ${c}  ${n}`);
   return lines.join('\n');
+}
+
+const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+/** locust --csv PREFIX_stats.csv: one row for the endpoint and the "Aggregated" row. */
+export function statsCsv(r: LoadReport): string {
+  const head = ['Type', 'Name', 'Request Count', 'Failure Count', 'Median Response Time', 'Average Response Time', 'Min Response Time', 'Max Response Time',
+    'Average Content Size', 'Requests/s', 'Failures/s', ...Object.keys(r.percentilesMs)];
+  const row = (type: string, name: string) => [type, name, String(r.requests), String(r.errors.total), num(r.latencyMs.p50), num(r.latencyMs.mean), num(r.latencyMs.min),
+    num(r.latencyMs.max), num(r.avgContentBytes), num(r.rps), num(r.errors.total / r.durationS), ...Object.values(r.percentilesMs).map(num)];
+  return [head, row(r.method, r.path), row('', 'Aggregated')].map((c) => c.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** locust --csv PREFIX_failures.csv: Method, Name, Error, Occurrences. */
+export function failuresCsv(r: LoadReport): string {
+  const rows = [['Method', 'Name', 'Error', 'Occurrences']];
+  for (const [s, n] of Object.entries(r.errors.byStatus)) rows.push([r.method, r.path, `HTTPError('${s}')`, String(n)]);
+  for (const [c, n] of Object.entries(r.errors.byCode)) rows.push([r.method, r.path, c, String(n)]);
+  return rows.map((c) => c.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+export const HISTORY_HEADER = ['Timestamp', 'User Count', 'Type', 'Name', 'Requests/s', 'Failures/s', '50%', '99%', 'Total Request Count', 'Total Failure Count'];
+
+/** One PREFIX_stats_history.csv row per progress tick (percentiles of that second). */
+export function historyRow(p: Progress, at = Date.now()): string {
+  return [String(Math.floor(at / 1000)), String(p.users), '', 'Aggregated', num(p.rps), num(p.errors), num(p.p50), num(p.p99), String(p.requests), String(p.errorsTotal)].map(csvCell).join(',');
+}
+
+function csvCell(v: string): string {
+  return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }

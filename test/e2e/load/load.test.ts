@@ -131,3 +131,59 @@ test('the CLI rejects conflicting modes with a clear message', async () => {
   assert.equal(out.code, 1);
   assert.match(out.stderr, /choose one of/);
 });
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['bin/tide.js', 'load', ...args], { cwd: new URL('../../../', import.meta.url).pathname });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('exit status: 100% errors against a dead port is 1; failures beyond --fail-ratio are 1, within it 0', async () => {
+  const dead = http.createServer();
+  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+  const port = (dead.address() as AddressInfo).port;
+  await new Promise<void>((r) => dead.close(() => r()));
+  const d = await cli(['--host', `http://127.0.0.1:${port}`, '--users', '1', '--run-time', '300ms', '-q']);
+  assert.equal(d.code, 1, d.stderr);
+  assert.match(d.stderr, /100\.00% of requests failed|no request completed/);
+  const f = await cli(['--host', base, '--path', '/fail', '--users', '1', '--run-time', '300ms', '-q', '--fail-ratio', '5%']);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /more than --fail-ratio 0\.05/);
+  const ok = await cli(['--host', base, '--path', '/fail', '--users', '1', '--run-time', '300ms', '-q', '--fail-ratio', '1']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const bad = await cli(['--host', base, '--fail-ratio', '2']);
+  assert.match(bad.stderr, /--fail-ratio must be between 0 and 1/);
+});
+
+test('--wait: think time between a user\'s requests (locust between) bounds the rate', async () => {
+  const r = await runLoad({ ...common, host: base, path: '/', runTimeMs: 1000, mode: { kind: 'users', users: 2, spawnRate: 0, waitMs: [100, 200] } });
+  // each user: at most one request per 100 ms → at most ~2 x 10 (+1 each) in one second
+  assert.ok(r.requests >= 2 && r.requests <= 22, `${r.requests} requests`);
+  assert.match(r.mode, /wait 100\.\.200 ms/);
+  const { parseWait } = await import('../../../src/cli/commands/load.ts');
+  assert.deepEqual(parseWait('50ms..200ms'), [50, 200]);
+  assert.deepEqual(parseWait('1s'), [1000, 1000]);
+  assert.throws(() => parseWait('2s..1s'), /below the minimum/);
+});
+
+test('--csv writes locust-style stats, history and failures files', async () => {
+  const prefix = join(dir, 'run');
+  const out = await cli(['--host', base, '--path', '/fail', '--users', '2', '--run-time', '1200ms', '-q', '--csv', prefix, '--fail-ratio', '1']);
+  assert.equal(out.code, 0, out.stderr);
+  const { readFileSync } = await import('node:fs');
+  const stats = readFileSync(`${prefix}_stats.csv`, 'utf8').trim().split('\n');
+  assert.equal(stats[0], 'Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%');
+  assert.match(stats[1], /^GET,\/fail,(\d+),\1,/);
+  assert.match(stats[2], /^,Aggregated,\d+,/);
+  const failures = readFileSync(`${prefix}_failures.csv`, 'utf8').trim().split('\n');
+  assert.deepEqual(failures[0], 'Method,Name,Error,Occurrences');
+  assert.match(failures[1], /^GET,\/fail,HTTPError\('503'\),\d+$/);
+  const hist = readFileSync(`${prefix}_stats_history.csv`, 'utf8').trim().split('\n');
+  assert.match(hist[0], /^Timestamp,User Count,Type,Name,Requests\/s/);
+  assert.ok(hist.length >= 2, 'one history row per second');
+});
