@@ -13,13 +13,14 @@ import { defaultPredictivePolicy, type PredictivePolicy } from '../src/policies/
 import { quantile, type Dist } from '../src/sim/dist.ts';
 import { traceRequestCount } from '../src/sim/workload.ts';
 
-const shared = new URL('../../shared/traces/', import.meta.url).pathname;
+// the full public traces (not shipped): $TIDE_TRACES_DIR, default ../shared/traces next to the checkout (docs/benchmarks.md)
+const shared = `${process.env.TIDE_TRACES_DIR ?? new URL('../../shared/traces', import.meta.url).pathname}/`;
 const args = process.argv.slice(2);
 const days = args.includes('--days') ? Number(args[args.indexOf('--days') + 1]) : 7;
 const noOracle = args.includes('--no-oracle');
 const which = args.filter((a) => ['twitter', 'azure', 'alibaba'].includes(a));
 const run = which.length ? which : ['twitter', 'azure', 'alibaba'];
-const coldStarts: Dist = { kind: 'empirical', valuesMs: await readColdStarts(`${shared}alibaba-genai/basemodel_update_latency_anon.tar.gz`) };
+const coldStarts: Dist = { kind: 'empirical', valuesMs: await readColdStarts(new URL('../src/sim/data/basemodel_update_latency_anon.tar.gz', import.meta.url).pathname) };
 
 interface TideVariant { label: string; seasonMs: number; over?: Partial<PredictivePolicy> }
 interface Scenario { name: string; base: SimOptions; ctx: PolicyContext; tide: TideVariant[]; describe: string }

@@ -10,7 +10,8 @@ import { generate, traceRequestCount, type Trace } from '../src/sim/workload.ts'
 import { builtinController, type PolicyContext } from '../src/sim/run.ts';
 
 const days = Number(process.argv[process.argv.indexOf('--days') + 1] || 7) || 7;
-const file = new URL('../../shared/traces/twitter/workload.tbz2', import.meta.url).pathname;
+// the full public traces (not shipped): $TIDE_TRACES_DIR, default ../shared/traces next to the checkout (docs/benchmarks.md)
+const file = `${process.env.TIDE_TRACES_DIR ?? new URL('../../shared/traces', import.meta.url).pathname}/twitter/workload.tbz2`;
 let trace: Trace;
 if (existsSync(file)) {
   trace = await readTrace(file, { limitSeconds: days * 86400 });

@@ -70,7 +70,7 @@ export function register(program: Command): void {
     .option('--service <dist>', 'service time when the trace has none: 200ms | exp:200ms | lognormal:200ms:0.5 | uniform:100ms:300ms')
     .option('--tokens <base:prefill:decode>', 'LLM service time from token columns, ms: base + prefill x prompt + decode x output', '50:0.15:15')
     .option('--service-scale <x>', 'multiply every service time')
-    .option('--cold-start <dist>', 'cold start: 30s | lognormal:20s:0.4 | alibaba (model-load times from ../shared/traces) | empirical-file:PATH', '30s')
+    .option('--cold-start <dist>', 'cold start: 30s | lognormal:20s:0.4 | alibaba (bundled Alibaba GenAI model-load times) | empirical-file:PATH', '30s')
     .option('--cpu-request <m>', 'pod cpu request, millicores', '1000')
     .option('--cpu-per-slot <m>', 'cpu used by one busy slot, millicores (default: 90% of the request spread over the slots)')
     .option('--initial <n>', 'warm replicas at the start (default: enough for the first minute\'s peak)')
@@ -102,7 +102,8 @@ function dur(v: string, what: string): number {
 
 async function coldStartDist(v: string): Promise<Dist> {
   if (v === 'alibaba') {
-    const file = new URL('../../../../shared/traces/alibaba-genai/basemodel_update_latency_anon.tar.gz', import.meta.url).pathname;
+    // Alibaba GenAI base-model load latencies, bundled (src/sim/data/README.md)
+    const file = new URL('../../sim/data/basemodel_update_latency_anon.tar.gz', import.meta.url).pathname;
     return { kind: 'empirical', valuesMs: await readColdStarts(file) };
   }
   if (v.startsWith('empirical-file:')) return { kind: 'empirical', valuesMs: await readColdStarts(v.slice('empirical-file:'.length)) };

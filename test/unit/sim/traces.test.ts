@@ -80,17 +80,18 @@ test('access logs: CSV with header and JSONL, epoch or ISO, unsorted input is so
   await assert.rejects(readTrace(join(dir, 'bad.jsonl')), /bad\.jsonl:1: unreadable timestamp/);
 });
 
-const shared = new URL('../../../../shared/traces/', import.meta.url).pathname;
-test('shipped traces: small slices read and look sane', { skip: !existsSync(shared) }, async () => {
-  const az = await readTrace(join(shared, 'AzureLLMInferenceTrace_conv.csv'), { limitSeconds: 60 });
+// small excerpts of the public traces, shipped with the tests (test/fixtures/traces/README.md)
+const fixtures = new URL('../../fixtures/traces/', import.meta.url).pathname;
+test('shipped trace excerpts and the bundled cold starts read and look sane', async () => {
+  const az = await readTrace(join(fixtures, 'azure-llm-conv-excerpt.csv'), { limitSeconds: 60 });
   assert.equal(az.kind, 'requests');
   assert.ok(traceRequestCount(az) > 50 && traceRequestCount(az) < 2000);
-  const tw = await readTrace(join(shared, 'twitter/workload.tbz2'), { limitSeconds: 3600 });
+  const tw = await readTrace(join(fixtures, 'twitter-workload-excerpt.tbz2'), { limitSeconds: 3600 });
   assert.equal(tw.kind, 'counts');
   if (tw.kind === 'counts') assert.equal(tw.counts.length, 3600);
-  const ali = await readTrace(join(shared, 'alibaba-genai/lora_request_trace.csv'), { limitSeconds: 86400 });
+  const ali = await readTrace(join(fixtures, 'alibaba-lora-request-excerpt.csv'), { limitSeconds: 86400 });
   assert.ok(traceRequestCount(ali) > 10);
-  const cs = await readColdStarts(join(shared, 'alibaba-genai/basemodel_update_latency_anon.tar.gz'));
+  const cs = await readColdStarts(new URL('../../../src/sim/data/basemodel_update_latency_anon.tar.gz', import.meta.url).pathname);
   assert.ok(cs.length > 7000);
   assert.ok(cs.every((v) => v > 0 && v < 600_000));
 });
