@@ -203,7 +203,10 @@ export class LocalRuntime implements LocalCluster {
     }
     if (saved) this.log(`resumed from ${join(this.opts.stateDir, 'state.json')} (saved ${new Date(saved.savedAt).toISOString()} by pid ${saved.pid})`);
     this.scheduleSave();
-    const sample = setInterval(() => this.sampleStats(), this.opts.metricResolutionMs);
+    // sample every 2 s (or the resolution, if shorter), rate over the resolution: a new replica has a
+    // CPU sample taken while ready by the first sync, as metrics-server has one on a healthy start
+    this.usage.windowMs = this.opts.metricResolutionMs;
+    const sample = setInterval(() => this.sampleStats(), Math.min(this.opts.metricResolutionMs, 2000));
     sample.unref?.();
     this.timers.push(sample);
     this.sampleStats();
@@ -347,7 +350,7 @@ export class LocalRuntime implements LocalCluster {
       if (pid === undefined || r.state.kind !== 'running') { this.usage.forget(r.name); this.lastPid.delete(r.name); continue; }
       if (this.lastPid.get(r.name) !== pid) { this.usage.forget(r.name); this.lastPid.set(r.name, pid); }
       const u = usage.get(pid);
-      if (u) this.usage.record(r.name, { at: now, cpuSeconds: u.cpuSeconds, memoryBytes: u.memoryBytes });
+      if (u) this.usage.record(r.name, { at: now, cpuSeconds: u.cpuSeconds, memoryBytes: u.memoryBytes }, r.ready ? r.readyTransition : undefined);
     }
     for (const name of [...this.lastPid.keys()]) if (!this.findReplica(name)) { this.lastPid.delete(name); this.usage.forget(name); }
     // request-rate snapshots from the proxies

@@ -100,17 +100,35 @@ export function cpuMillicores(prev: UsageSample, cur: UsageSample): number | nul
   return Math.round((used / dt) * 1000);
 }
 
-/** Keeps the last two samples per replica and turns them into metrics-server-like samples. */
+/**
+ * Keeps each replica's recent samples and turns them into metrics-server-like samples: the CPU rate
+ * is taken over about `windowMs` (metrics-server's resolution), from the oldest sample in that window
+ * to the newest, so sampling more often than the window (the controller samples every 5 s) gives a
+ * rate soon after a replica starts without making it noisier.
+ */
 export class UsageTracker {
-  private readonly last = new Map<string, { prev?: UsageSample; cur?: UsageSample; cpuMilli?: number; window?: number }>();
+  /** The rate window (ms); a sample at most 10 % older still counts as inside it. */
+  windowMs = 15_000;
+  private readonly last = new Map<string, { hist: UsageSample[]; cur?: UsageSample; cpuMilli?: number; window?: number }>();
 
-  record(replica: string, sample: UsageSample): void {
-    const e = this.last.get(replica) ?? {};
-    if (e.cur) {
-      const m = cpuMillicores(e.cur, sample);
-      if (m !== null) { e.cpuMilli = m; e.window = (sample.at - e.cur.at) / 1000; }
+  /**
+   * `readySince`: when the replica last became ready. A window that starts before it would make the
+   * HPA treat the sample as taken while unready (upstream's "pods might be unready"), so once a
+   * sample after that instant exists, the window starts there (shorter, like a young pod's).
+   */
+  record(replica: string, sample: UsageSample, readySince?: number): void {
+    const e = this.last.get(replica) ?? { hist: [] };
+    if (e.cur) e.hist.push(e.cur);
+    let base: UsageSample | undefined;
+    let i = 0;
+    const from = readySince !== undefined && e.hist.some((h) => h.at >= readySince) ? readySince : -Infinity;
+    for (; i < e.hist.length; i++) if (e.hist[i].at >= from && sample.at - e.hist[i].at <= this.windowMs * 1.1) { base = e.hist[i]; break; }
+    if (!base && e.hist.length) { i = e.hist.length - 1; base = e.hist[i]; }
+    if (i > 0) e.hist.splice(0, i);
+    if (base) {
+      const m = cpuMillicores(base, sample);
+      if (m !== null) { e.cpuMilli = m; e.window = (sample.at - base.at) / 1000; }
     }
-    e.prev = e.cur;
     e.cur = sample;
     this.last.set(replica, e);
   }

@@ -22,3 +22,12 @@ test('no test or source reads ../shared (benchmarks may, through TIDE_TRACES_DIR
   const bad = files.filter((f) => /^(src|test)\//.test(f) && /\.(ts|js|mjs)$/.test(f) && SHARED.test(text(f)));
   assert.deepEqual(bad, []);
 });
+
+test('publishable metadata: not the unrelated npm package "tide", installs the `tide` command on Node 24 from npm', () => {
+  const pkg = JSON.parse(text('package.json')) as { name: string; bin: Record<string, string>; dependencies: Record<string, string> };
+  assert.notEqual(pkg.name, 'tide');
+  assert.equal(pkg.name, 'tide-autoscaler');
+  assert.equal(pkg.bin.tide, 'bin/tide.js');
+  // bin/tide.js re-executes on this Node when the one that started it is older
+  assert.ok(pkg.dependencies.node, 'node (Node 24 from npm) is a runtime dependency');
+});

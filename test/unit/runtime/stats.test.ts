@@ -55,3 +55,29 @@ test('readAllProcStats sees this very process in its group', () => {
   assert.ok(me, 'own pid in /proc');
   assert.ok(sumGroups(all, [me!.pgrp]).get(me!.pgrp)!.pids.includes(process.pid));
 });
+
+test('UsageTracker: sampled every 5 s, the CPU rate spans the 15 s window, and is there after the second sample', () => {
+  const u = new UsageTracker();
+  u.windowMs = 15_000;
+  u.record('p', { at: 0, cpuSeconds: 0, memoryBytes: 1 });
+  u.record('p', { at: 5000, cpuSeconds: 1, memoryBytes: 1 });
+  assert.deepEqual(u.resourceSample('p', 'cpu'), { pod: 'p', value: 200, timestamp: 5000, windowSeconds: 5 });
+  u.record('p', { at: 10_000, cpuSeconds: 1.5, memoryBytes: 1 });
+  u.record('p', { at: 15_000, cpuSeconds: 3, memoryBytes: 1 });
+  assert.equal(u.resourceSample('p', 'cpu')!.windowSeconds, 15);
+  assert.equal(u.resourceSample('p', 'cpu')!.value, 200);
+  u.record('p', { at: 20_000, cpuSeconds: 6, memoryBytes: 1 });
+  // window 5 s .. 20 s: (6 - 1) / 15 s
+  assert.deepEqual([u.resourceSample('p', 'cpu')!.value, u.resourceSample('p', 'cpu')!.windowSeconds], [333, 15]);
+});
+
+test('UsageTracker: a window never starts before the replica became ready (once a later sample exists)', () => {
+  const u = new UsageTracker();
+  u.windowMs = 15_000;
+  u.record('p', { at: 0, cpuSeconds: 0, memoryBytes: 1 });
+  u.record('p', { at: 2000, cpuSeconds: 1, memoryBytes: 1 }, 3000);
+  assert.equal(u.resourceSample('p', 'cpu')!.windowSeconds, 2); // nothing after ready yet: the plain window
+  u.record('p', { at: 4000, cpuSeconds: 1.2, memoryBytes: 1 }, 3000);
+  u.record('p', { at: 6000, cpuSeconds: 1.6, memoryBytes: 1 }, 3000);
+  assert.deepEqual([u.resourceSample('p', 'cpu')!.value, u.resourceSample('p', 'cpu')!.windowSeconds], [200, 2]);
+});
