@@ -98,6 +98,10 @@ export async function runGet(args: string[], o: GetOptions, write: (s: string) =
     return 0;
   }
   write(printed.map((t) => printTable(t.header, t.rows) + '\n').join('\n'));
+  for (const r of results) for (const it of r.items) {
+    const err = it.metadata.annotations?.['tide.dev/error'];
+    if (err) warn(`warning: ${r.req.kind.singular}/${it.metadata.name} is not served: ${err}\n`);
+  }
   if (!o.watch) return code;
   // -w: keep each kind's column widths (tabwriter RememberWidths), print a row when it changes (AGE ignored)
   const state = tables.map((t) => ({

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { startDaemon } from '../../runtime/local/daemon.ts';
 import { setProxyDefaults } from '../../runtime/local/proxy.ts';
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .description('run Deployments as local processes behind Service proxies and autoscale them (foreground; Ctrl-C stops everything)')
     .argument('<files...>', 'manifest files (Deployment, Service, HorizontalPodAutoscaler …)')
     .option('--dry-run', 'compute and record decisions without scaling (shadow mode)', false)
-    .option('--sync-period <duration>', 'autoscaler sync period (kube-controller-manager --horizontal-pod-autoscaler-sync-period)', dur('--sync-period', 100), 15_000)
+    .addOption(new Option('--sync-period <duration>', 'autoscaler sync period (kube-controller-manager --horizontal-pod-autoscaler-sync-period)').argParser(dur('--sync-period', 100)).default(15_000, '15s'))
     .option('--metric-resolution <duration>', 'how often process CPU/memory is sampled (metrics-server --metric-resolution); default min(15s, sync period)', dur('--metric-resolution', 100))
     .option('--state-dir <dir>', 'where daemon.json, logs/ and decisions.jsonl go', defaultStateDir())
     .option('--api-port <port>', 'control API port on 127.0.0.1 (0 = any free port)', num('--api-port'), 0)
@@ -45,10 +45,10 @@ export function register(program: Command): void {
     .option('--cpu-init-period <duration>', 'HPA CPU initialization period (--horizontal-pod-autoscaler-cpu-initialization-period)', dur('--cpu-init-period'))
     .option('--readiness-delay <duration>', 'HPA initial readiness delay (--horizontal-pod-autoscaler-initial-readiness-delay)', dur('--readiness-delay'))
     .option('--feature-gates <gates>', 'kube-controller-manager feature gates for HPAs, e.g. HPAScaleToZero=false to decide like Kubernetes ≤ 1.36 (docs/hpa.md); default: v1.37', (v: string) => parseFeatureGates(v))
-    .option('--restart-backoff <duration>', 'first CrashLoopBackOff delay (doubles up to 30x, i.e. 10s → 5m)', dur('--restart-backoff', 100), 10_000)
+    .addOption(new Option('--restart-backoff <duration>', 'first CrashLoopBackOff delay (doubles up to 30x, i.e. 10s → 5m)').argParser(dur('--restart-backoff', 100)).default(10_000, '10s'))
     .option('--probe-period <duration>', 'override every probe periodSeconds (sub-second allowed, for fast tests and cold starts)', dur('--probe-period', 10))
     .option('--queue-limit <n>', 'requests the proxy queues per Service before 503 + Retry-After', num('--queue-limit'), 1000)
-    .option('--request-timeout <duration>', 'per-request timeout in the proxy (504 after)', dur('--request-timeout', 1), 300_000)
+    .addOption(new Option('--request-timeout <duration>', 'per-request timeout in the proxy (504 after)').argParser(dur('--request-timeout', 1)).default(300_000, '5m'))
     .option('--proxy-headers-timeout <duration>', 'whole request head must arrive within this (408 after; docs/proxy.md)', dur('--proxy-headers-timeout', 1))
     .option('--proxy-idle-timeout <duration>', 'idle keep-alive client connections are closed after this', dur('--proxy-idle-timeout', 1))
     .option('--proxy-body-timeout <duration>', 'longest pause between two reads of a request body (408 after)', dur('--proxy-body-timeout', 1))

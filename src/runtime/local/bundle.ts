@@ -202,9 +202,17 @@ export function loadBundle(files: string[], opts: { limits?: ReplicaLimits; feat
   for (const d of m.documents) {
     if (d.dialect.role === 'other') warnings.push(`${at(d)}: ${d.kind} ${d.name} is not run by the local runtime (ignored)`);
   }
-  for (const d of deployments) for (const [k, why] of Object.entries(d.container.unresolvedEnv)) warnings.push(`Deployment ${d.name}: env ${k}: ${why}`);
+  // an env var the manifest checks already warned about (file:line:col: … valueFrom … NAME …) is not repeated
+  for (const d of deployments) for (const [k, why] of Object.entries(d.container.unresolvedEnv)) {
+    if (!warnings.some((w) => w.includes('valueFrom') && w.includes(` ${k} `))) warnings.push(`Deployment ${d.name}: env ${k}: ${why}`);
+  }
   for (const d of deployments) if (d.ignoredContainers.length) warnings.push(`Deployment ${d.name}: only the first container runs locally; ignored: ${d.ignoredContainers.join(', ')}`);
   return { deployments, services, autoscalers, warnings };
+}
+
+/** The line `tide up` prints for a bundle warning: "warning: …" once, also for diagnostics that carry their own "file:line:col: warning:". */
+export function warningLine(w: string): string {
+  return /^(\S+:\d+:\d+: )?warning: /.test(w) ? w : `warning: ${w}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { DecisionEvent, DecisionRecord } from '../../core/decision.ts';
 import type { HpaPolicy, LabelSelector } from '../../deciders/hpa/types.ts';
 import type { BackoffConfig } from './backoff.ts';
-import { loadBundle, serviceTarget, type AutoscalerItem, type LocalBundle } from './bundle.ts';
+import { loadBundle, serviceTarget, warningLine, type AutoscalerItem, type LocalBundle } from './bundle.ts';
 import { createAutoscaler } from '../../autoscalers/factory.ts';
 import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
 import { LocalClusterPort, type LocalCluster } from './port.ts';
@@ -181,7 +181,7 @@ export class LocalRuntime implements LocalCluster {
   async start(): Promise<void> {
     mkdirSync(join(this.opts.stateDir, 'logs'), { recursive: true });
     this.bundle = this.opts.bundle ?? loadBundle(this.opts.files, { limits: this.opts.limits, featureGates: this.opts.overrides?.hpa?.featureGates as Record<string, boolean> | undefined });
-    for (const w of this.bundle.warnings) this.log(`warning: ${w}`);
+    for (const w of this.bundle.warnings) this.log(warningLine(w));
     // a daemon that crashed left state.json: resume its scale and autoscaler memory
     const { state: saved, problem } = this.opts.restoreState === false ? {} : loadState(this.opts.stateDir);
     if (problem) this.log(`warning: ${problem}`);
@@ -260,7 +260,7 @@ export class LocalRuntime implements LocalCluster {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       entry.error = err.code === 'EADDRINUSE'
-        ? `port ${s.port} on ${HOST} is already in use by another process; Service ${s.name} is not served (free the port or change spec.ports[0].port)`
+        ? `port ${s.port} on ${HOST} is already in use by another process; Service ${s.name} is not served (free the port, change spec.ports[0].port, or run \`tide up --ephemeral-ports\` to serve every Service on a free port)`
         : `cannot listen on ${HOST}:${s.port}: ${err.message}`;
       this.pushEvent({ time: Date.now(), type: 'Warning', reason: 'FailedToListen', object: `service/${s.name}`, message: entry.error });
     }

@@ -38,7 +38,7 @@ export function deploymentObjects(rt: LocalRuntime) {
 }
 
 export function serviceObjects(rt: LocalRuntime) {
-  return [...rt.services.values()].map((s) => serviceObject(s.spec, s.port, rt.startedAt));
+  return [...rt.services.values()].map((s) => serviceObject(s.spec, s.port, rt.startedAt, s.error));
 }
 
 export function podMetricsObjects(rt: LocalRuntime) {

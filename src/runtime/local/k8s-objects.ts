@@ -100,6 +100,11 @@ export function hpaObject(st: AutoscalerStatus, policy: HpaPolicy | undefined): 
   if (st.kind === 'hpa' && policy) {
     metrics = policy.metrics.map(hpaMetricSpec);
     currentMetrics = last ? policy.metrics.map((m, i) => hpaMetricStatus(m, last.proposals[i])) : null;
+  } else if (/^(.*)\/(\S+) (\S+)$/.test(st.targets)) {
+    // KPA / Tide's policy: one metric, "current/target name" as the driver states it
+    const [, cur, tgt, name] = /^(.*)\/(\S+) (\S+)$/.exec(st.targets)!;
+    metrics = [{ type: 'External', external: { metric: { name }, target: { type: 'Value', value: tgt } } }];
+    currentMetrics = last && cur !== '<unknown>' ? [{ type: 'External', external: { metric: { name }, current: { value: cur } } }] : last ? [{ type: '' }] : null;
   } else {
     metrics = st.metricSpecs.map((s) => ({ type: 'External', external: { metric: { name: s.name }, target: { type: 'Value', value: s.target } } }));
     currentMetrics = last ? st.metricSpecs.map((s, i) => {
@@ -218,11 +223,15 @@ export function deploymentObject(d: LocalDeployment, desired: number, pods: Repl
   };
 }
 
-export function serviceObject(s: { name: string; port: number; selector: Record<string, string>; targetPort?: number | string }, listening: number | undefined, created: number): Service {
+/** One Service; `error` (not served: port in use, no matching Deployment) rides in the `tide.dev/error` annotation. */
+export function serviceObject(s: { name: string; port: number; selector: Record<string, string>; targetPort?: number | string }, listening: number | undefined, created: number, error?: string): Service {
+  const annotations: Record<string, string> = {};
+  if (listening && listening !== s.port) annotations['tide.dev/listening-port'] = String(listening);
+  if (error) annotations['tide.dev/error'] = error;
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: s.name, namespace: NAMESPACE, uid: uid('svc', s.name), creationTimestamp: rfc3339(created), ...(listening && listening !== s.port ? { annotations: { 'tide.dev/listening-port': String(listening) } } : {}) },
+    metadata: { name: s.name, namespace: NAMESPACE, uid: uid('svc', s.name), creationTimestamp: rfc3339(created), ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec: { type: 'ClusterIP', clusterIP: '127.0.0.1', selector: s.selector, ports: [{ port: listening ?? s.port, protocol: 'TCP', ...(s.targetPort !== undefined ? { targetPort: s.targetPort } : {}) }] },
     status: { loadBalancer: {} },
   };

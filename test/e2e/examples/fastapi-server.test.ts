@@ -52,8 +52,8 @@ test('FastAPI mlp-server under tide up: /predict through the proxy, a real CPU v
 
     // a real CPU utilization, then a higher one under load (pure-Python inference is CPU-bound)
     const cpuOf = (h: any): number | undefined => {
-      const m = /^(\d+)%$/.exec(h?.metrics?.[0]?.current ?? '');
-      return m ? Number(m[1]) : undefined;
+      const u = h?.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+      return typeof u === 'number' ? u : undefined;
     };
     const idle = await ex.waitFor('a CPU value in tide get hpa', async () => cpuOf(await getHpa(ex, 'fastapi-server')) !== undefined, 20_000);
     assert.ok(idle);
@@ -63,12 +63,12 @@ test('FastAPI mlp-server under tide up: /predict through the proxy, a real CPU v
       const c = cpuOf(h);
       return c !== undefined && c > 50 ? h : undefined;
     }, 20_000);
-    assert.match(busy.metrics[0].metric, /^cpu resource utilization/);
-    assert.match(busy.metrics[0].target, /^50%$/);
+    assert.equal(busy.spec.metrics[0].resource.name, 'cpu');
+    assert.equal(busy.spec.metrics[0].resource.target.averageUtilization, 50);
     const table = await ex.cli(['get', 'hpa']);
     assert.equal(table.code, 0, table.stderr);
     assert.doesNotMatch(table.stdout, /<unknown>/);
-    assert.match(table.stdout, /fastapi-server\s+Deployment\/fastapi-server\s+\d+%\/50%, \S+\/4\s+1\s+8\s+\d+/);
+    assert.match(table.stdout, /fastapi-server\s+Deployment\/fastapi-server\s+cpu: \d+%\/50%, \S+: \S+\/4\s+1\s+8\s+\d+/);
     const l = await load.done;
     assert.equal(l.code, 0, l.stderr);
     assert.equal(l.report?.errors?.total, 0, `load errors: ${JSON.stringify(l.report?.errors)} ${l.stderr}`);

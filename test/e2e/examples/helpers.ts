@@ -140,12 +140,11 @@ export async function serviceUrl(ex: Example, name: string): Promise<string> {
   }, 20_000);
 }
 
-/** `tide get hpa NAME -o json` through the real CLI. */
+/** `tide get hpa NAME -o json` through the real CLI: the autoscaling/v2 HorizontalPodAutoscaler with its status. */
 export async function getHpa(ex: Example, name: string): Promise<any> {
   const r = await ex.cli(['get', 'hpa', name, '-o', 'json']);
   if (r.code !== 0) throw new Error(`tide get hpa failed (${r.code}): ${r.stderr}`);
-  const v = JSON.parse(r.stdout);
-  return Array.isArray(v) ? v.find((h: any) => h.name === name) : v;
+  return JSON.parse(r.stdout);
 }
 
 export const REQUEST_BODY = join(ROOT, 'examples/mlp-server/request.json');

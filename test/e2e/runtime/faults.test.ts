@@ -136,7 +136,8 @@ test('a Service port already in use: a clear message, the Deployment still runs 
     }
     assert.match(pods.stdout, /1\/1\s+Running/);
     const svc = await runCli(['get', 'svc'], dir);
-    assert.match(svc.stdout, /tiny\s+<none>\s+tiny\s+error: port \d+ on 127\.0\.0\.1 is already in use/);
+    assert.match(svc.stdout, /^tiny\s+ClusterIP\s+127\.0\.0\.1\s+<none>\s+\d+\/TCP\s+\d+s$/m);
+    assert.match(svc.stderr, /warning: service\/tiny is not served: port \d+ on 127\.0\.0\.1 is already in use .*tide up --ephemeral-ports/);
   } finally {
     proc.kill('SIGINT');
     await new Promise((r) => proc.on('exit', r));
