@@ -68,7 +68,7 @@ test('FastAPI mlp-server under tide up: /predict through the proxy, a real CPU v
     const table = await ex.cli(['get', 'hpa']);
     assert.equal(table.code, 0, table.stderr);
     assert.doesNotMatch(table.stdout, /<unknown>/);
-    assert.match(table.stdout, /fastapi-server\s+Deployment\/fastapi-server\s+cpu: \d+%\/50%, \S+: \S+\/4\s+1\s+8\s+\d+/);
+    assert.match(table.stdout, /fastapi-server\s+Deployment\/fastapi-server\s+cpu: \d+%\/50%, \S+\/4\s+1\s+8\s+\d+/);
     const l = await load.done;
     assert.equal(l.code, 0, l.stderr);
     assert.equal(l.report?.errors?.total, 0, `load errors: ${JSON.stringify(l.report?.errors)} ${l.stderr}`);
