@@ -3,7 +3,7 @@
 // Each checks the message a person sees and that the daemon keeps serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -168,6 +168,12 @@ test('malformed manifests: `tide up` exits 1 naming file:line', { timeout: 30_00
 test('a daemon killed hard leaves replicas behind; the next `tide up` in that folder reaps them', { timeout: 60_000 }, async () => {
   const up = await tideUp(deploymentYaml() + '---\n' + serviceYaml());
   const pod = (await up.api<Pod[]>('GET', '/v1/pods')).json[0];
+  // the daemon's watchdog (reaper.ts) would kill the replica at once (restart.test.ts covers that);
+  // kill it first, as if it had died too, to test the next `tide up`'s own reaping
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try { const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8'); if (cmd.includes('reaper.ts') && cmd.includes(up.stateDir)) process.kill(Number(e), 'SIGKILL'); } catch { /* gone */ }
+  }
   up.proc.kill('SIGKILL');
   await new Promise((r) => up.proc.once('exit', r));
   process.kill(pod.pid!, 0); // still alive: nothing could stop it

@@ -201,7 +201,9 @@ export async function tideUp(manifest: string, flags: string[] = [], opts: { wai
         if (!exited) proc.kill('SIGKILL');
       }
       // nothing started by this daemon may survive it
-      const left = pidsWithEnv(`TIDE_E2E_MARKER=${dir}`);
+      // (the daemon's watchdog and replicas may take a moment to be reaped after the daemon exits)
+      let left = pidsWithEnv(`TIDE_E2E_MARKER=${dir}`);
+      for (let i = 0; left.length && i < 40; i++) { await sleep(50); left = pidsWithEnv(`TIDE_E2E_MARKER=${dir}`); }
       rmSync(dir, { recursive: true, force: true });
       if (left.length) throw new Error(`orphan processes left: ${left.join(', ')}`);
     },
