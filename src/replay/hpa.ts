@@ -169,6 +169,19 @@ function createRunner(setup: ScenarioSetup): ScenarioRunner {
       const specs = policy.metrics;
       const inputs = step.metrics ?? [];
       if (inputs.length > specs.length) throw new UserError(`steps[${index}].metrics has ${inputs.length} entries but the policy has ${specs.length} metric(s)`);
+      specs.forEach((s, i) => {
+        // Utilization and container metrics read the pods' containers; generated pods get them from
+        // the Deployment or podDefaults. Without either, say so (the calculator would only report
+        // "no metrics returned matched known pods").
+        const needs = s.type === 'ContainerResource' || (s.type === 'Resource' && s.resource.target.type === 'Utilization');
+        if (!needs || !pods.some((p) => p.phase === 'Running' && p.containers.length === 0)) return;
+        const res = s.type === 'Resource' ? s.resource.name : s.containerResource.name;
+        const what = s.type === 'Resource' ? `${res} Utilization` : `ContainerResource ${res} of container ${s.containerResource.container}`;
+        const cause = sc.deployment === undefined && !deployment
+          ? 'the scenario has no "deployment"'
+          : `the Deployment the policy scales (${policy.scaleTargetRef.kind} "${targetName}") is not in "deployment"`;
+        throw new UserError(`steps[${index}]: policy metric ${i} (${what}) needs the pods' resource requests, but ${cause}: add "deployment": { "path": "deployment.yaml" } (the Deployment with resources.requests), or "podDefaults": { "requests": { "${res}": "200m" } }, or per-pod "requests"`);
+      });
       const metrics = specs.map((s, i) => observe(inputs[i], s, pods, now, i, index));
       const observation = {
         now,

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseFeatureGates } from '../../deciders/hpa/feature-gates.ts';
 import { UserError } from '../../core/errors.ts';
 import { loadKubeConfig, makeApis, apiMessage } from '../../runtime/kubernetes/client.ts';
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option('-n, --namespace <ns>', 'watch only this namespace (default: all)')
     .option('--mode <mode>', 'mode of HPAs without a tide.dev/mode annotation: shadow (never writes) or active (scale + status; use when kube-controller-manager runs with --controllers=*,-horizontal-pod-autoscaler-controller)', 'shadow')
-    .option('--sync-period <duration>', 'HPA sync period (--horizontal-pod-autoscaler-sync-period)', dur('--sync-period', 100), 15_000)
+    .addOption(new Option('--sync-period <duration>', 'HPA sync period (--horizontal-pod-autoscaler-sync-period)').argParser(dur('--sync-period', 100)).default(15_000, '15s'))
     .option('--hpa-tolerance <fraction>', '--horizontal-pod-autoscaler-tolerance', num('--hpa-tolerance'))
     .option('--downscale-stabilization <duration>', '--horizontal-pod-autoscaler-downscale-stabilization (HPAs without behavior)', dur('--downscale-stabilization'))
     .option('--cpu-init-period <duration>', '--horizontal-pod-autoscaler-cpu-initialization-period', dur('--cpu-init-period'))

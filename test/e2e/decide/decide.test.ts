@@ -76,3 +76,26 @@ test('--schema prints the JSON Schema kept in docs/', async () => {
   const { readFileSync } = await import('node:fs');
   assert.deepEqual(JSON.parse(r.stdout), JSON.parse(readFileSync(join(ROOT, 'docs', 'decide-scenario.schema.json'), 'utf8')));
 });
+
+test('a CPU-utilization scenario without a deployment says what to add, not "no metrics returned matched known pods"', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tide-decide-'));
+  try {
+    writeFileSync(join(dir, 's.json'), JSON.stringify({
+      policy: { path: join(ROOT, 'examples/manifests/seed/app-fastapi-hpa.yaml') },
+      steps: [{ at: 0, metrics: [{ utilization: 80 }] }],
+    }));
+    const r = tide(['decide', join(dir, 's.json')]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.doesNotMatch(r.stderr, /no metrics returned matched known pods/);
+    assert.match(r.stderr, /steps\[0\]: policy metric 0 \(cpu Utilization\) needs the pods' resource requests, but the scenario has no "deployment": add "deployment": \{ "path": "deployment\.yaml" \}.*"podDefaults": \{ "requests": \{ "cpu": "200m" \} \}/);
+    // With podDefaults the same scenario runs.
+    writeFileSync(join(dir, 's.json'), JSON.stringify({
+      policy: { path: join(ROOT, 'examples/manifests/seed/app-fastapi-hpa.yaml') },
+      podDefaults: { requests: { cpu: '200m' } },
+      steps: [{ at: 0, metrics: [{ utilization: 80 }] }],
+    }));
+    const ok = tide(['decide', join(dir, 's.json')]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).decider, 'hpa');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
