@@ -39,7 +39,7 @@ export interface DashboardMeta {
   sampleMs: number;
   historyMs: number;
   deployments: { name: string; autoscalers: string[]; services: string[] }[];
-  autoscalers: { name: string; kind: string; target: string; minReplicas: number; maxReplicas: number; metrics: string[] }[];
+  autoscalers: { name: string; kind: string; target: string; minReplicas: number; maxReplicas: number; metrics: string[]; units: string[] }[];
   services: { name: string; deployment: string | null; url: string | null; error: string | null }[];
 }
 
@@ -188,6 +188,8 @@ export class DashboardHistory {
       return {
         name: d.name, kind: d.kind, target: d.target, minReplicas: st.minReplicas, maxReplicas: st.maxReplicas,
         metrics: (st.metrics.length ? st.metrics.map((m) => m.metric) : st.metricSpecs.map((m) => m.name)),
+        // the chart's unit: "%" for utilization targets ("50%"), else the metric's own (none)
+        units: (st.metrics.length ? st.metrics.map((m) => m.target) : st.metricSpecs.map((m) => m.target)).map((t) => (/%$/.test(String(t)) ? '%' : '')),
       };
     });
     const services = [...rt.services.values()].map((s) => ({

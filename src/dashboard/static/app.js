@@ -33,6 +33,7 @@ function chartSpecs(dep) {
   specs.push({
     id: `replicas:${dep.name}`,
     title: 'replicas: current vs desired',
+    unit: 'pods',
     series: [
       { label: 'replicas', get: (s) => s.deployments[dep.name]?.replicas ?? null, width: 2 },
       { label: 'ready', get: (s) => s.deployments[dep.name]?.ready ?? null },
@@ -45,6 +46,7 @@ function chartSpecs(dep) {
     a.metrics.forEach((metric, i) => specs.push({
       id: `metric:${a.name}:${i}`,
       title: `${a.kind.toUpperCase()} ${a.name}: ${metric}`,
+      unit: a.units?.[i] ?? '',
       series: [
         { label: 'current', get: (s) => s.autoscalers[a.name]?.metrics[i]?.value ?? null, width: 2 },
         { label: 'target', get: (s) => s.autoscalers[a.name]?.metrics[i]?.target ?? null, dash: [6, 4] },
@@ -52,16 +54,16 @@ function chartSpecs(dep) {
     }));
   }
   for (const svc of dep.services) {
-    specs.push({ id: `rps:${svc}`, title: `service/${svc}: requests per second`, series: [{ label: 'rps', get: (s) => s.services[svc]?.rps ?? null, width: 2 }] });
-    specs.push({ id: `latency:${svc}`, title: `service/${svc}: latency (ms)`, series: [
+    specs.push({ id: `rps:${svc}`, title: `service/${svc}: requests per second`, unit: 'req/s', series: [{ label: 'rps', get: (s) => s.services[svc]?.rps ?? null, width: 2 }] });
+    specs.push({ id: `latency:${svc}`, title: `service/${svc}: latency`, unit: 'ms', series: [
       { label: 'p50', get: (s) => s.services[svc]?.p50 ?? null, width: 2 },
       { label: 'p99', get: (s) => s.services[svc]?.p99 ?? null },
     ] });
-    specs.push({ id: `queue:${svc}`, title: `service/${svc}: queue and in-flight`, series: [
+    specs.push({ id: `queue:${svc}`, title: `service/${svc}: queue and in-flight`, unit: 'requests', series: [
       { label: 'queued', get: (s) => s.services[svc]?.queue ?? null, width: 2 },
       { label: 'in-flight', get: (s) => s.services[svc]?.inFlight ?? null },
     ], step: true });
-    specs.push({ id: `cold:${svc}`, title: `service/${svc}: cold starts (requests that waited for a replica)`, series: [
+    specs.push({ id: `cold:${svc}`, title: `service/${svc}: cold starts (requests that waited for a replica)`, unit: 'requests', rightUnit: 's', empty: (s) => !s.services[svc]?.coldStartsTotal, emptyText: 'no cold starts yet (no request has waited for a replica)', series: [
       { label: 'cold-start requests (total)', get: (s) => s.services[svc]?.coldStartsTotal ?? null, width: 2 },
       { label: 'mean wait (s, right axis)', get: (s) => { const v = s.services[svc]?.coldStartMs; return v === null || v === undefined ? null : v / 1000; }, scale: 'right', points: true },
     ], step: true });
@@ -115,7 +117,8 @@ function renderLayout() {
       const box = document.createElement('div');
       box.className = 'chart';
       box.dataset.chart = spec.id;
-      box.innerHTML = `<h3>${esc(spec.title)}</h3>`;
+      if (spec.unit) box.dataset.unit = spec.unit;
+      box.innerHTML = `<h3>${esc(spec.title)}${spec.unit ? ` <span class="unit">(${esc(spec.unit)}${spec.rightUnit ? `; right axis ${esc(spec.rightUnit)}` : ''})</span>` : ''}</h3>`;
       grid.appendChild(box);
       const width = Math.max(300, box.clientWidth || 420);
       const range = (u, lo, hi) => [Math.min(0, lo ?? 0), Math.max(1, (hi ?? 1) * 1.1)];
@@ -135,12 +138,24 @@ function renderLayout() {
           points: { show: !!s.points, size: 6, fill: COLORS[i % COLORS.length] },
           paths: s.points ? () => null : spec.step ? uPlot.paths.stepped({ align: 1 }) : undefined,
         }))],
-        axes: [{ size: 30 }, { size: 44 }, ...(right ? [{ scale: 'right', side: 1, size: 56, grid: { show: false } }] : [])],
+        axes: [
+          { size: 30 },
+          { size: 44, ...(spec.unit ? { label: spec.unit, labelSize: 16, labelFont: '11px system-ui, sans-serif' } : {}) },
+          ...(right ? [{ scale: 'right', side: 1, size: 56, grid: { show: false }, ...(spec.rightUnit ? { label: spec.rightUnit, labelSize: 16, labelFont: '11px system-ui, sans-serif' } : {}) }] : []),
+        ],
         legend: { live: true },
       };
       const build = () => [state.samples.map((s) => s.t / 1000), ...spec.series.map((s) => state.samples.map(s.get))];
       const u = new uPlot(opts, build(), box);
-      charts.set(spec.id, { u, build, spec });
+      let empty = null;
+      if (spec.empty) {
+        // an all-zero chart explains itself instead of looking broken
+        empty = document.createElement('div');
+        empty.className = 'chart-empty';
+        empty.textContent = spec.emptyText;
+        box.appendChild(empty);
+      }
+      charts.set(spec.id, { u, build, spec, empty });
     }
   }
 }
@@ -214,7 +229,7 @@ function addDecisions(list, fresh) {
     return `<tr class="${dir}${freshSet.has(d) ? ' fresh' : ''}" data-autoscaler="${esc(d.autoscaler)}">
       <td class="num">${clock(d.now)}</td><td>${esc(d.decider)}/${esc(d.autoscaler)}</td>
       <td class="rep num">${d.currentReplicas}→${d.desiredReplicas}${d.rescale ? '' : ' <span class="muted small">(no change)</span>'}</td>
-      <td>${esc(d.drivingMetric ?? '–')}</td><td>${esc(d.limitedBy.length ? d.limitedBy.join(', ') : 'none')}</td><td>${esc(d.explanation)}</td></tr>`;
+      <td>${esc(d.drivingMetric ?? '–')}</td><td>${esc(d.limitedBy.length ? d.limitedBy.join(', ') : 'none')}</td><td class="why" title="${esc(d.explanation)}">${esc(d.explanation)}</td></tr>`;
   }).join('') : '<tr><td colspan="6" class="empty">no decisions yet</td></tr>';
 }
 
@@ -222,6 +237,7 @@ function redrawCharts() {
   for (const c of charts.values()) {
     const u = c.u;
     u.setData(c.build());
+    if (c.empty) c.empty.hidden = !state.samples.every(c.spec.empty);
     // without a cursor on the chart, the legend shows the latest values
     const n = u.data[0].length;
     if (n && (u.cursor.left == null || u.cursor.left < 0)) u.setLegend({ idx: n - 1 });

@@ -176,6 +176,38 @@ describe('dashboard', { timeout: 120_000 }, () => {
       // new decisions keep arriving live (the HPA syncs every second)
       await page.waitForFunction((n) => document.querySelectorAll('#decisions tbody tr[data-autoscaler="tiny"]').length > n, decisionsBefore, { timeout: 8_000 });
       await page.waitForFunction(() => /^\d/.test(document.querySelector('[data-field="p50"]')?.textContent ?? ''), null, { timeout: 8_000 });
+      // charts name their units: in the title and as the y-axis label
+      for (const [id, unit] of [['metric:tiny:0', '%'], ['rps:tiny', 'req/s'], ['latency:tiny', 'ms'], ['replicas:tiny', 'pods']]) {
+        assert.equal(await page.locator(`[data-chart="${id}"]`).getAttribute('data-unit'), unit, `unit of ${id}`);
+        assert.equal(await page.locator(`[data-chart="${id}"] h3 .unit`).innerText(), `(${unit})`);
+        assert.equal(await page.evaluate((c) => window.tide.charts.get(c).u.axes[1].label, id), unit);
+      }
+      // the cold-start chart says why it is empty while no request has waited for a replica
+      const cold = await page.evaluate(() => ({
+        none: window.tide.state.samples.every((s: any) => !s.services.tiny?.coldStartsTotal),
+        hidden: document.querySelector('[data-chart="cold:tiny"] .chart-empty')?.hidden,
+        text: document.querySelector('[data-chart="cold:tiny"] .chart-empty')?.textContent,
+      }));
+      assert.match(cold.text, /^no cold starts yet/);
+      assert.equal(cold.hidden, !cold.none, JSON.stringify(cold));
+      // at 1400 px no table cell wraps: every cell's text is on one line, and all rows are equally high
+      await page.setViewportSize({ width: 1400, height: 900 });
+      await page.waitForFunction(() => window.tide.charts.get('replicas:tiny').u.width < 1400, null, { timeout: 5_000 });
+      const layout = await page.evaluate(() => [...document.querySelectorAll('#pods tr, #decisions tr')].slice(0, 40).map((tr: any) => ({
+        table: tr.closest('table').id,
+        height: Math.round(tr.getBoundingClientRect().height),
+        wrapped: [...tr.cells].filter((td: any) => {
+          const r = document.createRange();
+          r.selectNodeContents(td);
+          return new Set([...r.getClientRects()].filter((x: any) => x.width > 0).map((x: any) => Math.round(x.bottom))).size > 1;
+        }).map((td: any) => td.textContent.trim().slice(0, 40)),
+      })));
+      assert.ok(layout.length >= 4, JSON.stringify(layout));
+      assert.deepEqual(layout.flatMap((r) => r.wrapped), [], 'wrapped cells');
+      for (const t of ['pods', 'decisions']) {
+        const hs = layout.filter((r) => r.table === t).slice(1).map((r) => r.height);
+        assert.ok(Math.max(...hs) - Math.min(...hs) <= 1, `${t} row heights ${hs}`);
+      }
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       // a reload shows the history again (the daemon keeps it), not an empty chart
       const before = await page.evaluate(() => window.tide.state.samples.length);
