@@ -174,6 +174,10 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
       // body timeout: the longest pause between two reads of the body (not while paused by us)
       x.ioTimer = setTimeout(onBodyTimeout, this.bodyTimeoutMs, this, x);
       req.on('data', () => x.ioTimer?.refresh());
+      // a 'data' listener switches the body to flowing mode: pause it again, or the body of a request
+      // waiting in the queue (or for a replica) is read and dropped before send() pipes it upstream,
+      // and the replica waits forever for the Content-Length it was promised; pipe() resumes it
+      req.pause();
       req.on('end', () => this.clearIo(x));
     }
     if (this.closed) {

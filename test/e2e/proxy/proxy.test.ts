@@ -4,6 +4,7 @@ import { test, after, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import { startUpstream, gate, proxyWith, get, until, client, defaults, ENGINES, setEngine } from './helpers.ts';
@@ -85,6 +86,51 @@ function defineTests(): void {
       g.open();
       assert.deepEqual((await Promise.all(held)).map((r) => r.status), [200, 200, 200]);
       assert.equal(up.maxActive, 1);
+    } finally {
+      await p.close();
+      await up.close();
+    }
+  });
+
+  test('a request whose whole body arrived while it waited in the queue is forwarded with that body (POST and HEAD)', async () => {
+    // regression: the node:http engine's body-timeout 'data' listener let a queued request's body flow
+    // away before it was piped upstream; the replica then waited forever for the promised bytes
+    const g = gate();
+    const up = await startUpstream((req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => void (req.url === '/hold' ? g.wait() : Promise.resolve()).then(() => res.writeHead(200, { 'x-got': String(n), 'content-length': 0 }).end()));
+    });
+    const p = await proxyWith([up], { containerConcurrency: 1 });
+    const raw = (wire: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = net.connect(p.port, '127.0.0.1');
+        let buf = '';
+        s.on('data', (d: Buffer) => {
+          buf += d.toString('latin1');
+          if (buf.includes('\r\n\r\n')) {
+            s.destroy();
+            resolve(buf);
+          }
+        });
+        s.on('error', reject);
+        s.on('close', () => reject(new Error(`closed without a response: ${JSON.stringify(buf)}`)));
+        s.write(wire); // head and body in one write: both parsed while the request is queued
+      });
+    try {
+      const held = get(p.port, '/hold');
+      await until(() => p.stats().inFlight === 1, 'first request in flight');
+      const body = 'b'.repeat(201);
+      const post = raw(`POST /q HTTP/1.1\r\nHost: t\r\nContent-Length: 201\r\n\r\n${body}`);
+      const head = raw(`HEAD /q HTTP/1.1\r\nHost: t\r\nContent-Length: 201\r\n\r\n${body}`);
+      await until(() => p.stats().queued === 2, '2 queued');
+      await new Promise((r) => setTimeout(r, 20)); // let the queued bodies be read by the proxy
+      g.open();
+      assert.equal((await held).status, 200);
+      for (const r of await Promise.all([post, head])) {
+        assert.match(r, /^HTTP\/1\.1 200 /);
+        assert.match(r, /\r\nx-got: 201\r\n/i);
+      }
     } finally {
       await p.close();
       await up.close();
