@@ -27,6 +27,11 @@ export function register(program: Command): void {
     .option('-n, --namespace <ns>', 'watch only this namespace (default: all)')
     .option('--mode <mode>', 'mode of HPAs without a tide.dev/mode annotation: shadow (never writes) or active (scale + status; use when kube-controller-manager runs with --controllers=*,-horizontal-pod-autoscaler-controller)', 'shadow')
     .addOption(new Option('--sync-period <duration>', 'HPA sync period (--horizontal-pod-autoscaler-sync-period)').argParser(dur('--sync-period', 100)).default(15_000, '15s'))
+    .option('--concurrent-syncs <n>', 'HPAs reconciled at the same time (--concurrent-horizontal-pod-autoscaler-syncs)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 100) throw new UserError(`--concurrent-syncs: expected a whole number from 1 to 100, got ${JSON.stringify(v)}`);
+      return n;
+    }, 5)
     .option('--hpa-tolerance <fraction>', '--horizontal-pod-autoscaler-tolerance', num('--hpa-tolerance'))
     .option('--downscale-stabilization <duration>', '--horizontal-pod-autoscaler-downscale-stabilization (HPAs without behavior)', dur('--downscale-stabilization'))
     .option('--cpu-init-period <duration>', '--horizontal-pod-autoscaler-cpu-initialization-period', dur('--cpu-init-period'))
@@ -78,6 +83,7 @@ export function register(program: Command): void {
         namespace: o.namespace,
         defaultMode: o.mode as Mode,
         syncPeriodMs: o.syncPeriod,
+        concurrentSyncs: o.concurrentSyncs,
         hpaConfig,
         decisionsFile: o.decisions,
         mapping,
@@ -86,7 +92,7 @@ export function register(program: Command): void {
         port: Number(m[2]),
         log,
       });
-      log('info', 'starting', { kubeconfig: source, server: kc.getCurrentCluster()?.server, namespace: o.namespace ?? '(all)', mode: o.mode, syncPeriodMs: o.syncPeriod });
+      log('info', 'starting', { kubeconfig: source, server: kc.getCurrentCluster()?.server, namespace: o.namespace ?? '(all)', mode: o.mode, syncPeriodMs: o.syncPeriod, concurrentSyncs: o.concurrentSyncs });
       let stopping = false;
       const stop = async (sig: string) => {
         if (stopping) return;

@@ -26,6 +26,7 @@ import { apiCode, apiMessage } from './client.ts';
 import { policyOf } from './hpa-policy.ts';
 import { Watched } from './informer.ts';
 import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
+import { forEachLimit, RoundScheduler } from './schedule.ts';
 import { getScale, ScaleError, type ScaleInfo } from './scale.ts';
 import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
 
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   /** Mode of HPAs without the tide.dev/mode annotation. */
   defaultMode: Mode;
   syncPeriodMs: number;
+  /** HPAs reconciled at the same time (kube-controller-manager --concurrent-horizontal-pod-autoscaler-syncs, default 5). */
+  concurrentSyncs?: number;
   hpaConfig?: Partial<HpaControllerConfig>;
   /** JSONL sink for decision records. */
   decisionsFile?: string;
@@ -93,10 +96,9 @@ export class KubernetesController {
   private readonly resourceMetrics: ResourceMetrics;
   private readonly fieldManager: string;
   private served = { resource: true, custom: false, external: false };
-  private timer: NodeJS.Timeout | undefined;
+  private scheduler: RoundScheduler | undefined;
   private stopped = false;
   private server: Server | undefined;
-  private roundRunning: Promise<void> | undefined;
   rounds = 0;
   private readonly m: {
     syncs: Counter; desired: Gauge; upstreamDesired: Gauge; agreement: Counter; rescales: Counter;
@@ -156,20 +158,20 @@ export class KubernetesController {
     await Promise.all([this.hpas.whenSynced(), this.pods.whenSynced()]);
     this.served = await servedMetricsApis(this.apis);
     this.log('info', 'informers synced', { hpas: this.hpas.list().length, pods: this.pods.list().length, served: this.served });
-    const loop = async () => {
-      if (this.stopped) return;
-      this.roundRunning = this.round().catch((e) => this.log('error', `sync round failed: ${(e as Error).stack ?? e}`));
-      await this.roundRunning;
-      this.roundRunning = undefined;
-      if (!this.stopped) this.timer = setTimeout(loop, this.opts.syncPeriodMs);
-    };
-    void loop();
+    if (this.stopped) return;
+    // rounds start every sync period (start to start) and never overlap
+    this.scheduler = new RoundScheduler({
+      periodMs: this.opts.syncPeriodMs,
+      run: () => this.round(),
+      onError: (e) => this.log('error', `sync round failed: ${(e as Error).stack ?? e}`),
+      onOverrun: (a, b) => this.log('warn', `sync round took ${b - a} ms, longer than the sync period (${this.opts.syncPeriodMs} ms): the next one starts late (raise --concurrent-syncs?)`),
+    });
+    this.scheduler.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.roundRunning;
+    await this.scheduler?.stop();
     this.hpas.stop();
     this.pods.stop();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
@@ -207,16 +209,17 @@ export class KubernetesController {
     }
     const list = [...this.hpas.list()].sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
     const live = new Set<string>();
-    for (const hpa of list) {
+    for (const hpa of list) live.add(`${hpa.metadata?.namespace}/${hpa.metadata?.name}`);
+    // each HPA once per round (the list is keyed), several at a time
+    await forEachLimit(list, this.opts.concurrentSyncs ?? 5, async (hpa) => {
       const key = `${hpa.metadata?.namespace}/${hpa.metadata?.name}`;
-      live.add(key);
       try { await this.syncOne(hpa); } catch (e) {
         const ent = this.entries.get(key);
         if (ent) ent.lastError = apiMessage(e);
         this.log('error', `sync failed: ${apiMessage(e)}`, { hpa: key });
       }
-      if (this.stopped) return;
-    }
+    }, () => this.stopped);
+    if (this.stopped) return;
     for (const key of [...this.entries.keys()]) if (!live.has(key)) this.entries.delete(key);
     this.m.roundSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     this.updateGauges();

@@ -110,17 +110,62 @@ export function setCondition(status: HpaStatus, c: Condition, now: Date): HpaSta
   return { ...status, conditions: list };
 }
 
-function comparable(s: HpaStatus | undefined): string {
+const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** A resource.Quantity string as a number (12 significant digits), or undefined when it is not one. */
+export function quantityValue(q: string): number | undefined {
+  const m = QUANTITY.exec(q.trim());
+  if (!m) return undefined;
+  const v = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : m[3] ? SUFFIX[m[3]]! : 1);
+  return Number.isFinite(v) ? Number(v.toPrecision(12)) : undefined;
+}
+
+/** A metav1.Time as the apiserver stores it: RFC 3339 with whole seconds. */
+function timeSeconds(v: unknown): string | unknown {
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isNaN(ms) ? v : new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
+const TIME_KEYS = new Set(['lastTransitionTime', 'lastScaleTime']);
+const QUANTITY_KEYS = new Set(['value', 'averageValue']);
+
+// Go's zero values equal missing fields (omitempty), and Semantic.DeepEqual treats nil and empty
+// slices/maps alike: drop undefined, null, '', [] and {}; sort keys; quantities by value; times to seconds.
+function normalize(v: unknown, key = ''): unknown {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (TIME_KEYS.has(key)) return timeSeconds(v);
+  if (QUANTITY_KEYS.has(key) && typeof v === 'string') return quantityValue(v) ?? v;
+  if (Array.isArray(v)) {
+    const a = v.map((x) => normalize(x) ?? {});
+    return a.length ? a : undefined;
+  }
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) {
+      const n = normalize((v as Record<string, unknown>)[k], k);
+      if (n !== undefined) out[k] = n;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return v;
+}
+
+/** A status in the normalized shape statusEqual compares (JSON text). */
+export function normalizedStatus(s: HpaStatus | undefined): string {
   if (!s) return '';
-  const norm = (v: unknown) => (v instanceof Date ? v.toISOString() : v === undefined ? undefined : new Date(String(v)).toISOString());
-  return JSON.stringify({
-    c: s.currentReplicas ?? 0,
-    d: s.desiredReplicas ?? 0,
-    m: s.currentMetrics ?? [],
-    k: (s.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, norm(c.lastTransitionTime)]),
-    l: norm(s.lastScaleTime),
-    g: s.observedGeneration,
-  });
+  // currentReplicas and desiredReplicas are plain int32 fields: missing is 0
+  return JSON.stringify(normalize({ ...s, currentReplicas: s.currentReplicas ?? 0, desiredReplicas: s.desiredReplicas ?? 0 }) ?? {});
+}
+
+/**
+ * apiequality.Semantic.DeepEqual of two HPA statuses as upstream's updateStatusIfNeeded uses it:
+ * field order, quantity spelling ("500m" = "0.5"), sub-second time precision the apiserver does not
+ * store, and empty-vs-missing fields do not count; list order and every value do.
+ */
+export function statusEqual(a: HpaStatus | undefined, b: HpaStatus | undefined): boolean {
+  return normalizedStatus(a) === normalizedStatus(b);
 }
 
 /**
@@ -128,7 +173,7 @@ function comparable(s: HpaStatus | undefined): string {
  * 'unchanged' or 'gone' (the HPA was deleted meanwhile).
  */
 export async function writeStatus(apis: Apis, hpa: HpaObject, status: HpaStatus, fieldManager: string): Promise<'written' | 'unchanged' | 'gone'> {
-  if (comparable(hpa.status) === comparable(status)) return 'unchanged';
+  if (hpa.status && statusEqual(hpa.status, status)) return 'unchanged';
   const ns = hpa.metadata!.namespace!;
   const name = hpa.metadata!.name!;
   try {
