@@ -145,7 +145,9 @@ function defineTests(): void {
         }
       });
     });
-    p = await proxyWith([up], { containerConcurrency: 4 });
+    // batches cut into pieces of a few bytes take seconds to send on a loaded machine: a request timeout
+    // well above that, so a slow run is never a 504 (and never a fast-check shrink of 504s)
+    p = await proxyWith([up], { containerConcurrency: 4, requestTimeoutMs: 120_000 });
   });
   after(async () => {
     await p.close();
