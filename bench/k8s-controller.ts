@@ -229,7 +229,7 @@ rules:
       `| all clients' requests per round (apiserver_request_total delta: kcm, scheduler, kwok, metrics-server, Tide) | ${fmt((rb - ra) / rounds)} |`,
       `| controller RSS: after start / end of window / peak | ${fmt(started.rssMiB, 0)} / ${fmt(b.rssMiB, 0)} / ${fmt(end.hwmMiB, 0)} MiB |`,
       `| usage change -> ${METRIC === 'cpu' ? 'metrics.k8s.io' : 'Prometheus'} shows it | ${delays.map((d) => fmt(d.metricsS)).join(', ')} s |`,
-      `| ${METRIC === 'cpu' ? 'metrics.k8s.io' : 'Prometheus'} shows it -> Tide's /scale write | ${delays.map((d) => fmt(d.scaleS)).join(', ')} s (at most one round plus the ${SYNC} pause: the loop sleeps the sync period after each round) |`,
+      `| ${METRIC === 'cpu' ? 'metrics.k8s.io' : 'Prometheus'} shows it -> Tide's /scale write | ${delays.map((d) => fmt(d.scaleS)).join(', ')} s (at most one sync period: rounds start every ${SYNC}, 5 HPAs at a time) |`,
       `| usage change -> /scale write, total | ${delays.map((d) => fmt(d.totalS)).join(', ')} s |`,
     ];
     console.log(lines.join('\n'));
