@@ -139,7 +139,7 @@ test('scenario errors name the field', () => {
   assert.throws(() => parseDecideInput(JSON.stringify({ policy: HPA_V2, steps: [] }), 's.json'), /s\.json: steps: /);
   assert.throws(() => runScenario({ policy: HPA_V2, steps: [{ at: 0, metrics: [{ each: '1', }, { each: '2' }] }] }), /steps\[0\]\.metrics has 2 entries but the policy has 1 metric/);
   assert.throws(() => runScenario({ policy: HPA_V2.replace('averageUtilization: 50', 'averageUtilization: 0'), steps: [{ at: 0 }] }), /averageUtilization: must be greater than 0/);
-  assert.throws(() => runScenario({ policy: HPA_V2, steps: [{ at: 30 }, { at: 0 }] }), /steps\[1\]\.at goes back in time/);
+  assert.throws(() => runScenario({ policy: HPA_V2, podDefaults: { requests: { cpu: '200m' } }, steps: [{ at: 30 }, { at: 0 }] }), /steps\[1\]\.at goes back in time/);
 });
 
 test('the JSON Schema is generated from the scenario schema', () => {
