@@ -39,7 +39,10 @@ export async function outageScenario(opts: {
   let current = 3;
   const step = async () => {
     now = Math.max(now + 15_000, Date.now());
-    const o = await observe(type, source, now);
+    // The source reads the present (a Prometheus query at a future instant would see the shutdown's
+    // staleness markers but not the first scrape after the restart); the decider's clock runs ahead.
+    const o = await observe(type, source, Date.now());
+    if (o.kind === 'value') o.timestamp = now;
     const { record, state } = decideKeda(p, obs(current, [o], now), st);
     st = state;
     current = record.desiredReplicas;
@@ -70,7 +73,9 @@ export async function outageScenario(opts: {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     rec = await step();
-    if (rec.o.kind === 'value') break;
+    // Recovered = the right value again (Prometheus answers "empty" = 0 until its first scrape after
+    // the restart, which is a valid reading, not yet the recovery).
+    if (rec.o.kind === 'value' && rec.o.value === expectedAfter) break;
     await new Promise((r) => setTimeout(r, 300));
   }
   assert.equal(rec?.o.kind, 'value', `no recovery after restart: ${rec?.o.kind === 'error' ? rec.o.message : ''}`);
