@@ -2,7 +2,7 @@
 // (src/autoscalers) on the simulator's port (./port.ts: autoscalerController); this module keeps the
 // controllers that are not autoscalers (a fixed count, a precomputed schedule) and one-line
 // constructors of specs for the built-in policies, tests and benches.
-import type { SimController } from './engine.ts';
+import type { SimController, SimHandle } from './engine.ts';
 import type { PredictivePolicy } from '../policies/predictive.ts';
 import type { HpaPolicy } from '../deciders/hpa/types.ts';
 import type { KedaPolicy } from '../deciders/keda/types.ts';
@@ -22,17 +22,24 @@ export function staticController(n: number): SimController {
   };
 }
 
-/** Replays a precomputed per-second replica schedule (the oracle). */
-export function scheduleController(name: string, startMs: number, perSecond: Int32Array): SimController {
+/**
+ * Replays a precomputed per-second replica schedule (the oracle). With `serveAll`, it never leaves
+ * queued requests without a replica: a request that finds none starts one at once (the activator's
+ * poke), and the schedule's zeros become one while requests wait.
+ */
+export function scheduleController(name: string, startMs: number, perSecond: Int32Array, serveAll = false): SimController {
+  let handle: SimHandle | undefined;
   return {
     name,
     start(sim) {
+      handle = sim;
       sim.setDesired(perSecond.length ? perSecond[0] : 0);
       sim.every(1000, startMs + 1000, (now) => {
         const k = Math.floor((now - startMs) / 1000);
-        if (k < perSecond.length) sim.setDesired(perSecond[k]);
+        if (k < perSecond.length) sim.setDesired(serveAll && sim.queued > 0 ? Math.max(1, perSecond[k]) : perSecond[k]);
       });
     },
+    ...(serveAll ? { onColdRequest: () => { if (handle && handle.desired === 0) handle.setDesired(1); } } : {}),
   };
 }
 

@@ -95,6 +95,11 @@ export interface SimOptions {
   service: ServiceModel;
   sloMs: number;
   initialReplicas: number;
+  /**
+   * A cap on the replica count that binds every controller (a quota: `setDesired` above it gets
+   * this many). Undefined: no cap.
+   */
+  maxReplicas?: number;
   /** Defaults: trace start / trace end. */
   startMs?: number;
   endMs?: number;
@@ -108,6 +113,8 @@ export interface Summary {
   policy: string;
   requests: number;
   served: number;
+  /** Requests still queued at the end (never started; counted as SLO misses). */
+  unserved: number;
   replicaSeconds: number;
   idleReplicaSeconds: number;
   coldStarts: number;
@@ -273,7 +280,8 @@ class Engine implements SimHandle {
   }
 
   setDesired(nRaw: number): void {
-    const n = Math.max(0, Math.floor(nRaw));
+    const cap = this.opts.maxReplicas;
+    const n = Math.max(0, Math.min(cap ?? Infinity, Math.floor(nRaw)));
     const cur = this.live.length;
     if (n === cur) return;
     const now = this.now;
@@ -450,9 +458,10 @@ class Engine implements SimHandle {
   run(): SimResult {
     const dur = this.endMs - this.startMs;
     const sampleMs = this.opts.sampleMs ?? Math.max(1000, Math.round(dur / 1500 / 1000) * 1000);
-    if (this.opts.initialReplicas > 0) {
+    const initial = Math.min(this.opts.maxReplicas ?? Infinity, this.opts.initialReplicas);
+    if (initial > 0) {
       // initial replicas are warm: created one cold start before the start, ready at the start
-      for (let k = 0; k < this.opts.initialReplicas; k++) {
+      for (let k = 0; k < initial; k++) {
         const id = this.createdAt.length;
         this.createdAt.push(this.startMs);
         this.readyAtArr.push(this.startMs);
@@ -544,6 +553,7 @@ class Engine implements SimHandle {
       policy: this.ctl.name,
       requests,
       served: this.servedN,
+      unserved,
       replicaSeconds,
       idleReplicaSeconds: Math.max(0, replicaSeconds - this.busyMs / 1000 / this.service.concurrency),
       coldStarts: this.coldStarts,

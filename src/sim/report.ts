@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { SimResult, Summary } from './engine.ts';
+import type { LowerBound } from './bound.ts';
+import { dominators, paretoFront, type FrontierPoint } from './sweep.ts';
 
 export interface ReportRun extends SimResult {
   /** Cost relative to the oracle (when one ran). */
@@ -36,6 +38,77 @@ export function summaryTable(runs: ReportRun[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** One line under the table: the provable lower bound, the attainment ceiling, and each run's distance to the bound. */
+export function boundLine(lb: LowerBound, runs: ReportRun[]): string {
+  const pct = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  if (!lb.feasible || lb.replicaSeconds === undefined) {
+    return `lower bound: ${pct(lb.target)} is INFEASIBLE for every policy: ${lb.tooLong} of ${lb.requests} requests need more than the SLO for service alone (attainment ceiling ${pct(lb.ceiling)})`;
+  }
+  const dist = runs.filter((r) => r.summary.sloAttainment >= lb.target - 1e-12)
+    .map((r) => `${r.summary.policy} ${(r.summary.replicaSeconds / lb.replicaSeconds!).toFixed(2)}x`);
+  return `lower bound at ${pct(lb.target)}: ${Math.round(lb.replicaSeconds)} replica-s (min x duration ${Math.round(lb.floorReplicaSeconds)} + work beyond it ${Math.round(lb.extraReplicaSeconds)}; attainment ceiling ${pct(lb.ceiling)})`
+    + (dist.length ? `; cost / bound of the runs reaching it: ${dist.join(', ')}` : '; no run reached it');
+}
+
+/** The frontier sweep as a table, one row per setting, with who dominates whom. */
+export function frontierTable(pts: FrontierPoint[]): string {
+  const front = new Set(paretoFront(pts));
+  const head = ['setting', 'replica-s', 'SLO attainment', 'max rep', 'on frontier', 'dominated by'];
+  const rows = pts.map((p) => {
+    const d = dominators(p, pts);
+    return [p.label, Math.round(p.replicaSeconds).toString(), `${(p.sloAttainment * 100).toFixed(2)}%`, p.maxReplicas.toString(), front.has(p) ? 'yes' : '',
+      d.length ? `${d.length} (${d.slice(0, 2).map((q) => q.label).join('; ')}${d.length > 2 ? '; ...' : ''})` : ''];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const FAMILY_COLORS: Record<string, string> = { hpa: '#1f77b4', kpa: '#2ca02c', keda: '#ff7f0e', tide: '#d62728' };
+
+/** SVG scatter: replica-seconds (x) vs SLO attainment (y, "nines" scale), one colour per family, the bound as a line. */
+export function frontierSvg(pts: FrontierPoint[], title: string, lb?: LowerBound, width = 960, height = 460): string {
+  const m = { l: 70, r: 20, t: 36, b: 46 };
+  const w = width - m.l - m.r;
+  const h = height - m.t - m.b;
+  const nines = (a: number): number => -Math.log10(Math.max(1e-5, 1 - a));
+  const xs = pts.map((p) => p.replicaSeconds).concat(lb?.replicaSeconds !== undefined ? [lb.replicaSeconds] : []);
+  const ys = pts.map((p) => nines(p.sloAttainment));
+  const x0 = Math.min(...xs) * 0.95, x1 = Math.max(...xs) * 1.05;
+  const y0 = Math.max(0, Math.min(...ys) - 0.1), y1 = Math.max(...ys, lb ? nines(lb.ceiling) : 0) + 0.1;
+  const X = (v: number): number => m.l + ((v - x0) / Math.max(1e-9, x1 - x0)) * w;
+  const Y = (v: number): number => m.t + h - ((v - y0) / Math.max(1e-9, y1 - y0)) * h;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="100%" height="100%" fill="white"/><text x="${m.l}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
+  parts.push(`<line x1="${m.l}" y1="${m.t + h}" x2="${m.l + w}" y2="${m.t + h}" stroke="black"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${m.t + h}" stroke="black"/>`);
+  for (let i = 0; i <= 5; i++) {
+    const xv = x0 + ((x1 - x0) * i) / 5;
+    parts.push(`<text x="${X(xv)}" y="${m.t + h + 16}" text-anchor="middle">${Math.round(xv).toLocaleString('en-US')}</text>`);
+    const yv = y0 + ((y1 - y0) * i) / 5;
+    parts.push(`<text x="${m.l - 6}" y="${Y(yv) + 4}" text-anchor="end">${((1 - 10 ** -yv) * 100).toFixed(yv > 2.5 ? 3 : 2)}%</text>`);
+  }
+  parts.push(`<text x="${m.l + w / 2}" y="${height - 8}" text-anchor="middle">replica-seconds (cost)</text>`);
+  parts.push(`<text x="14" y="${m.t + h / 2}" transform="rotate(-90 14 ${m.t + h / 2})" text-anchor="middle">SLO attainment</text>`);
+  if (lb?.replicaSeconds !== undefined) {
+    parts.push(`<line x1="${X(lb.replicaSeconds)}" y1="${m.t}" x2="${X(lb.replicaSeconds)}" y2="${m.t + h}" stroke="#555" stroke-dasharray="5,4"/><text x="${X(lb.replicaSeconds) + 4}" y="${m.t + 12}" fill="#555">lower bound at ${(lb.target * 100).toFixed(1)}%</text>`);
+  }
+  if (lb) parts.push(`<line x1="${m.l}" y1="${Y(nines(lb.ceiling))}" x2="${m.l + w}" y2="${Y(nines(lb.ceiling))}" stroke="#999" stroke-dasharray="2,3"/><text x="${m.l + w - 4}" y="${Y(nines(lb.ceiling)) - 4}" text-anchor="end" fill="#777">attainment ceiling</text>`);
+  for (const fam of ['hpa', 'kpa', 'keda', 'tide']) {
+    const fp = paretoFront(pts.filter((p) => p.family === fam)).sort((a, b) => a.replicaSeconds - b.replicaSeconds);
+    if (fp.length > 1) parts.push(`<path d="${fp.map((p, i) => `${i ? 'L' : 'M'}${X(p.replicaSeconds).toFixed(1)},${Y(nines(p.sloAttainment)).toFixed(1)}`).join('')}" fill="none" stroke="${FAMILY_COLORS[fam]}" stroke-width="1.2"/>`);
+  }
+  for (const p of pts) {
+    const cx = X(p.replicaSeconds).toFixed(1), cy = Y(nines(p.sloAttainment)).toFixed(1);
+    parts.push(p.isDefault
+      ? `<rect x="${Number(cx) - 6}" y="${Number(cy) - 6}" width="12" height="12" fill="${FAMILY_COLORS[p.family]}" stroke="black"><title>${esc(p.label)}</title></rect>`
+      : `<circle cx="${cx}" cy="${cy}" r="4" fill="${FAMILY_COLORS[p.family]}" fill-opacity="0.75"><title>${esc(p.label)}: ${Math.round(p.replicaSeconds)} replica-s, ${(p.sloAttainment * 100).toFixed(2)}%</title></circle>`);
+  }
+  ['hpa', 'kpa', 'keda', 'tide'].forEach((f, k) => parts.push(`<circle cx="${m.l + w - 150}" cy="${m.t + h - 70 + k * 16}" r="4" fill="${FAMILY_COLORS[f]}"/><text x="${m.l + w - 140}" y="${m.t + h - 66 + k * 16}">${f === 'tide' ? 'Tide (square: default)' : f.toUpperCase()}</text>`));
+  parts.push('</svg>');
+  return parts.join('\n');
 }
 
 export function seriesCsv(runs: ReportRun[]): string {
@@ -124,8 +197,12 @@ function uplotAssets(): { js: string; css: string } {
 }
 
 /** Self-contained HTML: table + interactive charts (replicas, load, latency, metric vs target) + the SVG. */
-export function htmlReport(runs: ReportRun[], meta: { title: string; trace: string; notes?: string[] }): string {
+export function htmlReport(runs: ReportRun[], meta: { title: string; trace: string; notes?: string[]; bound?: LowerBound; frontier?: FrontierPoint[] }): string {
   const { js, css } = uplotAssets();
+  const boundHtml = meta.bound ? `<p>${esc(boundLine(meta.bound, runs))}</p>` : '';
+  const frontierHtml = meta.frontier?.length
+    ? `<h2>Cost vs attainment: every baseline's knob swept, and Tide's SLO target</h2>${frontierSvg(meta.frontier, meta.title, meta.bound)}<pre>${esc(frontierTable(meta.frontier))}</pre>`
+    : '';
   const data = runs.map((r) => ({ name: r.summary.policy, summary: r.summary, series: r.series }));
   const table = summaryTable(runs);
   const svg = svgChart(runs, meta.title);
@@ -140,6 +217,8 @@ h2{margin-top:32px} .chart{margin:8px 0 24px}</style></head>
 <h1>${esc(meta.title)}</h1>
 <p>Trace: <code>${esc(meta.trace)}</code>. ${(meta.notes ?? []).map(esc).join(' ')}</p>
 <pre>${esc(table)}</pre>
+${boundHtml}
+${frontierHtml}
 <h2>Replicas</h2><div id="replicas" class="chart"></div>
 <h2>Load (requests/s) and in-flight requests</h2><div id="load" class="chart"></div>
 <h2>Latency (mean per interval, ms)</h2><div id="latency" class="chart"></div>

@@ -27,7 +27,7 @@ export function builtinController(name: string, ctx: PolicyContext): SimControll
   switch (name) {
     case 'hpa-cpu-50': return hpaController(hpaCpuBaseline(50, Math.max(1, ctx.minReplicas), ctx.maxReplicas), { label: 'HPA cpu 50%' });
     case 'hpa-cpu-70': return hpaController(hpaCpuBaseline(70, Math.max(1, ctx.minReplicas), ctx.maxReplicas), { label: 'HPA cpu 70%' });
-    case 'kpa-defaults': return kpaController(kpaDefaultsBaseline(slots), { label: 'KPA defaults' });
+    case 'kpa-defaults': return kpaController(kpaDefaultsBaseline(slots, { minScale: ctx.minReplicas, maxScale: ctx.maxReplicas }), { label: 'KPA defaults' });
     case 'keda-queue': return kedaController(kedaQueueBaseline(slots, ctx.minReplicas, ctx.maxReplicas), { label: `KEDA queue (${slots}/replica)` });
     case 'tide': return predictiveController(defaultPredictivePolicy({
       name: 'tide',

@@ -10,7 +10,9 @@ import { generate, parseGenerator, traceDurationMs, traceRequestCount, type Trac
 import { readColdStarts, readTrace, type TraceFormat } from '../../sim/traces/read.ts';
 import { builtinController, BUILTIN_POLICIES, type PolicyContext } from '../../sim/run.ts';
 import { runOracle, warmStartReplicas } from '../../sim/oracle.ts';
-import { htmlReport, seriesCsv, summaryTable, svgChart } from '../../sim/report.ts';
+import { boundLine, frontierTable, htmlReport, seriesCsv, summaryTable, svgChart } from '../../sim/report.ts';
+import { lowerBound } from '../../sim/bound.ts';
+import { sweepFrontier, type FrontierPoint } from '../../sim/sweep.ts';
 import { loadPolicyControllers } from '../../sim/manifests.ts';
 import { parseDurationMs } from '../../policies/predictive.ts';
 
@@ -44,6 +46,7 @@ interface Opts {
   csv?: string;
   json?: boolean;
   progress?: boolean;
+  frontier?: boolean;
   oracleIterations: string;
 }
 
@@ -79,6 +82,7 @@ export function register(program: Command): void {
     .option('--season <d>', 'seasonality period for Tide\'s built-in policy (0 = none)', '24h')
     .option('--seed <n>', 'random seed (same seed, same result)', '1')
     .option('--oracle-iterations <n>', 'bisection steps of the oracle (each is one simulation)', '8')
+    .option('--frontier', 'sweep every baseline\'s main knob and Tide\'s SLO target: cost vs attainment (table, and a chart in --report)')
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--svg <file.svg>', 'write an SVG chart of replicas and load')
     .option('--csv <file.csv>', 'write the time series')
@@ -166,7 +170,7 @@ async function runSimulate(manifests: string[], o: Opts): Promise<void> {
   }
   if (o.compare || o.oracle || names.includes('oracle')) {
     const it = Math.max(1, Math.floor(num(o.oracleIterations, '--oracle-iterations')));
-    policies.unshift({ label: 'oracle', run: (b) => runOracle(b, sloTarget, { iterations: it }) });
+    policies.unshift({ label: 'oracle', run: (b) => runOracle(b, sloTarget, { iterations: it, minReplicas: Math.max(0, minReplicas), maxReplicas: ctx.maxReplicas }) });
   }
   if (policies.length === 0) throw new UserError('nothing to simulate: give manifests, --policy NAME, --baselines or --compare');
 
@@ -176,6 +180,8 @@ async function runSimulate(manifests: string[], o: Opts): Promise<void> {
     service,
     sloMs,
     initialReplicas: 0,
+    // --max binds every policy (built-in ones take it as their max; a manifest's own max binds too)
+    maxReplicas: ctx.maxReplicas,
   };
   base.initialReplicas = o.initial !== undefined ? num(o.initial, '--initial') : Math.max(minReplicas, warmStartReplicas(base));
   process.stderr.write(`simulating ${trace.name}: ${Math.round(traceRequestCount(trace)).toLocaleString('en-US')} requests over ${(durationMs / 3600_000).toFixed(2)} h, ${policies.length} polic${policies.length === 1 ? 'y' : 'ies'}\n`);
@@ -186,11 +192,19 @@ async function runSimulate(manifests: string[], o: Opts): Promise<void> {
     results.push(p.run(opts));
     if (showProgress) process.stderr.write('\n');
   }
-  if (o.json) console.log(JSON.stringify(results.map((r) => r.summary), null, 2));
-  else console.log(summaryTable(results));
+  const lb = o.compare || o.oracle || names.includes('oracle') || o.frontier ? lowerBound(base, sloTarget, Math.max(0, minReplicas)) : undefined;
+  let frontier: FrontierPoint[] | undefined;
+  if (o.frontier) frontier = sweepFrontier(base, ctx, { onRun: (label) => process.stderr.write(`frontier: ${label}\n`) });
+  // JSON: the summaries (an array); with a lower bound or a frontier, an object holding them all
+  if (o.json) console.log(JSON.stringify(lb || frontier ? { summaries: results.map((r) => r.summary), ...(lb ? { lowerBound: lb } : {}), ...(frontier ? { frontier } : {}) } : results.map((r) => r.summary), null, 2));
+  else {
+    console.log(summaryTable(results));
+    if (lb) console.log(boundLine(lb, results));
+    if (frontier) console.log('\n' + frontierTable(frontier));
+  }
   const title = `tide simulate: ${trace.name}`;
   if (o.report) {
-    writeFileSync(o.report, htmlReport(results, { title, trace: trace.name, notes: [`seed ${seed}`, `SLO ${sloMs} ms at ${(sloTarget * 100).toFixed(1)}%`, `${service.concurrency} slots/replica`] }));
+    writeFileSync(o.report, htmlReport(results, { title, trace: trace.name, ...(lb ? { bound: lb } : {}), ...(frontier ? { frontier } : {}), notes: [`seed ${seed}`, `SLO ${sloMs} ms at ${(sloTarget * 100).toFixed(1)}%`, `${service.concurrency} slots/replica`] }));
     process.stderr.write(`wrote ${o.report}\n`);
   }
   if (o.svg) { writeFileSync(o.svg, svgChart(results, title)); process.stderr.write(`wrote ${o.svg}\n`); }
