@@ -1,6 +1,7 @@
 // Connecting to a cluster the way every Kubernetes client does (in-cluster service account, else
 // --kubeconfig / $KUBECONFIG / ~/.kube/config, with --context), the API groups Tide uses, and the
 // small helpers around @kubernetes/client-node 2.x's error shapes.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,50 @@ export function loadKubeConfig(opts: ConnectOptions = {}): { kc: k8s.KubeConfig;
   return { kc, source };
 }
 
+/** The User-Agent of every request Tide's controller makes (the apiserver's audit log and metrics tell it apart). */
+export const TIDE_USER_AGENT = 'tide-controller/0.1.0';
+
+const TUNED = Symbol('tide.tuned');
+
+/**
+ * Make a KubeConfig fit for a controller, in place:
+ * - one HTTP dispatcher (connection pool) per cluster + credentials instead of client-node 2.x's new
+ *   undici Agent per request, which costs a TCP + TLS handshake (and a parse of the CA) on every
+ *   API call and leaves each agent's idle socket open until its keep-alive timeout;
+ * - `userAgent` on every request (API clients, watches), so the apiserver's audit log and
+ *   per-client accounting show Tide and not `kubernetes-client-javascript` / `undici`.
+ * Credentials are still read per request (rotated service-account tokens keep working); a change
+ * of CA or client certificate gets a new dispatcher.
+ */
+export function tuneKubeConfig(kc: k8s.KubeConfig, userAgent = TIDE_USER_AGENT): k8s.KubeConfig {
+  const t = kc as unknown as { [TUNED]?: boolean; createDispatcher: (cluster: unknown, opts: Record<string, unknown>) => unknown };
+  if (t[TUNED]) return kc;
+  t[TUNED] = true;
+  const create = t.createDispatcher.bind(kc);
+  const pool = new Map<string, unknown>();
+  t.createDispatcher = (cluster, opts) => {
+    const h = createHash('sha256');
+    const c = cluster as { name?: string; server?: string; proxyUrl?: string } | null;
+    h.update(JSON.stringify([c?.name, c?.server, c?.proxyUrl, opts.rejectUnauthorized, opts.servername, opts.passphrase]));
+    for (const k of ['ca', 'cert', 'key', 'pfx']) { const v = opts[k]; h.update(`\0${k}\0`); if (v !== undefined) h.update(v as Buffer | string); }
+    const key = h.digest('hex');
+    if (!pool.has(key)) {
+      if (pool.size >= 4) pool.delete(pool.keys().next().value!); // rotated credentials: the old pool idles out
+      pool.set(key, create(cluster, opts));
+    }
+    return pool.get(key);
+  };
+  const apply = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (ctx: k8s.RequestContext) => {
+    await apply(ctx);
+    const set = ctx.setHeaderParam.bind(ctx);
+    set('User-Agent', userAgent);
+    // the API clients' middleware sets client-node's own User-Agent after authentication: keep ours
+    ctx.setHeaderParam = (key: string, value: string) => { if (key.toLowerCase() !== 'user-agent') set(key, value); };
+  };
+  return kc;
+}
+
 /** KubernetesObjectApi's discovery (kind -> resource), made public. */
 export class Discovery extends k8s.KubernetesObjectApi {
   async lookup(apiVersion: string, kind: string): Promise<k8s.V1APIResource | undefined> {
@@ -56,6 +101,7 @@ export interface Apis {
 }
 
 export function makeApis(kc: k8s.KubeConfig): Apis {
+  tuneKubeConfig(kc);
   return {
     kc,
     core: kc.makeApiClient(k8s.CoreV1Api),

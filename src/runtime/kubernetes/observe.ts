@@ -7,7 +7,7 @@ import type { MetricObservation, MetricSpec, PodInfo, PodMetricSample, PodPhase 
 import { milliValue } from '../../manifests/quantity.ts';
 import { labelMatchers, metricSourceFor, observeMappedMetric, type MetricMapping } from '../../sources/metric-mapping.ts';
 import type { Apis } from './client.ts';
-import { apiCode, apiMessage, parseSelector, selectorMatchesLabels, toMs } from './client.ts';
+import { TIDE_USER_AGENT, apiCode, apiMessage, parseSelector, selectorMatchesLabels, toMs } from './client.ts';
 
 function milli(q: unknown): number {
   try { return milliValue(q as string); } catch { return 0; }
@@ -52,7 +52,13 @@ interface PodMetricsItem {
   containers: { name: string; usage: Record<string, string> }[];
 }
 
-/** The metrics-server list for a selector, cached per (namespace, selector) within one sync round. */
+/**
+ * The metrics-server list of a namespace, fetched once per namespace per sync round (the round visits
+ * a namespace's HPAs one after the other, so the list is as fresh as a per-HPA one within a
+ * metrics-server resolution). Upstream lists per HPA with its selector; here one LIST per namespace
+ * serves all its HPAs, each keeping the items of its own pods (those the pod informer matched to the
+ * scale's selector: upstream, too, uses only the metrics of pods its pod lister returns).
+ */
 export class ResourceMetrics {
   private readonly cache = new Map<string, Promise<PodMetricsItem[]>>();
   private readonly apis: Apis;
@@ -61,22 +67,21 @@ export class ResourceMetrics {
   /** Drop cached lists (call once per sync round). */
   clear(): void { this.cache.clear(); }
 
-  private list(namespace: string, selector: string): Promise<PodMetricsItem[]> {
-    const key = `${namespace}\0${selector}`;
-    let p = this.cache.get(key);
+  private list(namespace: string): Promise<PodMetricsItem[]> {
+    let p = this.cache.get(namespace);
     if (!p) {
       this.apis.requests.set('list pod metrics', (this.apis.requests.get('list pod metrics') ?? 0) + 1);
-      p = this.apis.custom.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace, plural: 'pods', labelSelector: selector })
+      p = this.apis.custom.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace, plural: 'pods' })
         .then((r: { items?: PodMetricsItem[] }) => r.items ?? []);
-      this.cache.set(key, p);
+      this.cache.set(namespace, p);
     }
     return p;
   }
 
-  /** Samples for a Resource (container undefined) or ContainerResource metric. */
-  async observe(namespace: string, selector: string, resource: string, container?: string): Promise<MetricObservation> {
-    let items: PodMetricsItem[];
-    try { items = await this.list(namespace, selector); } catch (e) {
+  /** Samples for a Resource (container undefined) or ContainerResource metric of `pods` (the target's pods, by name). */
+  async observe(namespace: string, pods: ReadonlySet<string>, resource: string, container?: string): Promise<MetricObservation> {
+    let all: PodMetricsItem[];
+    try { all = await this.list(namespace); } catch (e) {
       const code = apiCode(e);
       const msg = code === 503 || code === 404
         ? 'the server is currently unable to handle the request (get pods.metrics.k8s.io)'
@@ -84,7 +89,8 @@ export class ResourceMetrics {
       return { kind: 'error', message: `unable to fetch metrics from resource metrics API: ${msg}` };
     }
     const samples: PodMetricSample[] = [];
-    for (const it of items) {
+    for (const it of all) {
+      if (!pods.has(it.metadata.name)) continue;
       let value = 0;
       let found = false;
       for (const c of it.containers ?? []) {
@@ -180,7 +186,7 @@ async function rawGet(apis: Apis, path: string, query: Record<string, string>): 
   if (!cluster) throw new Error('no current cluster');
   const url = new URL(cluster.server.replace(/\/$/, '') + path);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  const opts: import('node:https').RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  const opts: import('node:https').RequestOptions = { method: 'GET', headers: { Accept: 'application/json', 'User-Agent': TIDE_USER_AGENT } };
   await apis.kc.applyToHTTPSOptions(opts);
   const { request } = await import('node:https');
   apis.requests.set('get custom metrics', (apis.requests.get('get custom metrics') ?? 0) + 1);

@@ -20,6 +20,8 @@ export interface SyncContext {
   namespace: string;
   scale: ScaleInfo;
   pods: PodInfo[];
+  /** Names of `pods` (filled on first use). */
+  podNames?: Set<string>;
   mapping: MetricMapping;
 }
 
@@ -79,7 +81,8 @@ export class KubernetesClusterPort implements ClusterPort {
   resourceMetrics(_ref: AutoscalerRef, resource: string, container?: string): Promise<PodMetricsResult> | PodMetricsResult {
     const c = this.c;
     if (!c.scale.selector) return { kind: 'error', message: "the HPA target's scale is missing a selector" };
-    return this.resource.observe(c.namespace, c.scale.selector, resource, container) as Promise<PodMetricsResult>;
+    c.podNames ??= new Set(c.pods.map((p) => p.name));
+    return this.resource.observe(c.namespace, c.podNames, resource, container) as Promise<PodMetricsResult>;
   }
 
   private custom(spec: MetricSpec): Promise<PodMetricsResult | ObjectMetricResult | ExternalMetricResult> {
