@@ -3,9 +3,12 @@
 // small documents. Sizes 0.5 / 1 / 2 / 4 MB (4 MB is the file limit). Prints CPU time per file,
 // ms per MB (flat = linear) and, for the big mapping, the yaml library's own uniqueKeys check
 // (quadratic, what Tide used before) on the smaller sizes as the "before" baseline.
-// Goal: 2 MB in < 1 s. Run: npx node bench/manifests.ts
+// Valid, plain files take the fast path (js-yaml events, src/manifests/yaml-fast.ts); the last
+// column times the `yaml` library's path alone on the same text (what every file took before).
+// Goal: 2 MB in < 1 s (<= 0.5 s on a quiet machine). Run: npx node bench/manifests.ts [--no-before]
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { loadManifestsLenient } from '../src/manifests/load.ts';
+import { parseYamlSlow } from '../src/manifests/yaml.ts';
 
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
@@ -43,7 +46,7 @@ const SIZES = [0.5, 1, 2, 4];
 // warm up the JIT
 loadManifestsLenient([{ file: 'warm.yaml', text: manyDocs(200_000) }]);
 
-console.log('shape        size    load (cpu ms)  ms/MB   docs  errors');
+console.log('shape        size    load (cpu ms)  ms/MB   docs  errors   yaml-library parse alone (the path before the fast one)');
 const results: Record<string, number> = {};
 for (const [shape, gen] of [['one-map', bigMap], ['many-docs', manyDocs]] as const) {
   for (const mb of SIZES) {
@@ -51,12 +54,13 @@ for (const [shape, gen] of [['one-map', bigMap], ['many-docs', manyDocs]] as con
     let docs = 0; let errs = 0;
     const ms = time(() => { const r = loadManifestsLenient([{ file: `${shape}.yaml`, text }]); docs = r.bundle.documents.length; errs = r.errors.length; });
     results[`${shape}@${mb}`] = ms;
-    console.log(`${shape.padEnd(12)} ${`${mb} MB`.padEnd(7)} ${ms.toFixed(0).padStart(13)}  ${(ms / mb).toFixed(0).padStart(6)} ${String(docs).padStart(6)} ${String(errs).padStart(7)}`);
+    const slow = mb <= 2 ? time(() => parseYamlSlow(`${shape}.yaml`, text), 1) : NaN;
+    console.log(`${shape.padEnd(12)} ${`${mb} MB`.padEnd(7)} ${ms.toFixed(0).padStart(13)}  ${(ms / mb).toFixed(0).padStart(6)} ${String(docs).padStart(6)} ${String(errs).padStart(7)}   ${Number.isNaN(slow) ? '-' : `${slow.toFixed(0)} ms`}`);
   }
 }
 
-console.log('\nbefore: the yaml library\'s uniqueKeys check (parse only, one-map shape)');
-for (const mb of [0.125, 0.25, 0.5]) {
+if (!process.argv.includes('--no-before')) console.log('\nbefore: the yaml library\'s uniqueKeys check (parse only, one-map shape)');
+for (const mb of process.argv.includes('--no-before') ? [] : [0.125, 0.25, 0.5]) {
   const text = bigMap(mb * 1_000_000);
   const ms = time(() => parseAllDocuments(text, { lineCounter: new LineCounter(), uniqueKeys: true }), 1);
   console.log(`  ${`${mb} MB`.padEnd(8)} ${ms.toFixed(0).padStart(7)} ms  ${(ms / mb).toFixed(0).padStart(7)} ms/MB`);

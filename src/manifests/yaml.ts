@@ -9,6 +9,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { formatPath } from './diagnostics.ts';
+import { parseYamlFast } from './yaml-fast.ts';
 
 export interface Position { line: number; col: number }
 
@@ -48,6 +49,12 @@ const PARENT_FIELDS = new Set([
 
 /** Parse YAML (or JSON, a subset) text into documents; syntax errors become diagnostics with positions. */
 export function parseYamlSource(file: string, text: string): ParsedSource {
+  // The common case (valid, plain YAML) on the fast path; anything else as before.
+  return parseYamlFast(file, text, PARENT_FIELDS, () => parseYamlSlow(file, text)) ?? parseYamlSlow(file, text);
+}
+
+/** The `yaml` library's path: slower, and the one that words every syntax problem. */
+export function parseYamlSlow(file: string, text: string): ParsedSource {
   const lc = new LineCounter();
   const docs: SourceDoc[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -62,7 +69,7 @@ export function parseYamlSource(file: string, text: string): ParsedSource {
   try {
     // uniqueKeys: false — the library compares every key with every earlier one (quadratic in the
     // size of a mapping); duplicateKeys() below does the same check with a Set.
-    const parsed = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true });
+    const parsed = withPlainEnv(() => parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, merge: true }));
     list = Array.isArray(parsed) ? parsed : [parsed as unknown as Document.Parsed];
   } catch (e) {
     // e.g. nesting deep enough to exhaust the stack
@@ -122,6 +129,26 @@ export function parseYamlSource(file: string, text: string): ParsedSource {
     }
   });
   return { docs, diagnostics };
+}
+
+/**
+ * Run `fn` with `process.env` replaced by a plain copy. The yaml library reads
+ * `process.env.LOG_TOKENS` once per token; `process.env` is an interceptor that calls into C++ on
+ * every read, which made that read alone about a third of the time to parse a large file. `fn` is
+ * synchronous, so no other code can observe the swap.
+ */
+function withPlainEnv<T>(fn: () => T): T {
+  const env = process.env;
+  let swapped = false;
+  try {
+    process.env = { ...env };
+    swapped = true;
+  } catch { /* a frozen process object: run with the real one */ }
+  try {
+    return fn();
+  } finally {
+    if (swapped) process.env = env;
+  }
 }
 
 function parserFailure(e: unknown): string {
