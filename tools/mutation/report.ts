@@ -1,0 +1,94 @@
+// Writes docs/mutation.md from tools/mutation/results/*.json, verdicts.json and baseline.json.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileResult, MutantResult } from './run.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const resultPath = (file: string): string =>
+  join(HERE, 'results', file.replace(/^src\//, '').replace(/[/\\]/g, '__').replace(/\.ts$/, '.json'));
+
+interface Baseline { [file: string]: { killed: number; total: number; survivors: string[] } }
+type Verdicts = Record<string, Record<string, string>>;
+
+const readJson = <T>(p: string, dflt: T): T => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) as T : dflt);
+const isKilled = (m: MutantResult): boolean => m.status === 'killed' || m.status === 'timeout';
+const pct = (a: number, b: number): string => (b === 0 ? '–' : `${((100 * a) / b).toFixed(0)} %`);
+const code = (s: string): string => '`' + s.replace(/`/g, "'").replace(/\|/g, '\\|') + '`';
+
+export function writeReport(root: string, files: string[]): void {
+  const baselinePath = join(HERE, 'baseline.json');
+  const baseline = readJson<Baseline>(baselinePath, {});
+  const verdicts = readJson<Verdicts>(join(HERE, 'verdicts.json'), {});
+  const rows: string[] = [];
+  const details: string[] = [];
+  let changed = false;
+  for (const file of files) {
+    const r = readJson<FileResult | null>(resultPath(file), null);
+    if (!r) { rows.push(`| ${file} | not run yet | | | | | |`); continue; }
+    const dec = r.mutants.filter((m) => m.category === 'decision');
+    if (!baseline[file]) {
+      baseline[file] = { killed: dec.filter(isKilled).length, total: dec.length, survivors: dec.filter((m) => !isKilled(m)).map((m) => m.key) };
+      changed = true;
+    }
+    const v = verdicts[file] ?? {};
+    const killed = dec.filter(isKilled);
+    const left = dec.filter((m) => !isKilled(m));
+    const equivalent = left.filter((m) => v[m.key]?.startsWith('equivalent'));
+    const notDecision = left.filter((m) => v[m.key]?.startsWith('not a decision'));
+    const open = left.filter((m) => !v[m.key]);
+    const judged = dec.length - equivalent.length - notDecision.length;
+    const b = baseline[file];
+    rows.push(`| ${file} | ${dec.length} | ${killed.length} | ${equivalent.length} | ${notDecision.length} | ${open.length} | **${pct(killed.length, judged)}** | ${pct(b.killed, b.total)} |`);
+    const newlyKilled = killed.filter((m) => b.survivors.includes(m.key));
+    const sec: string[] = [`### ${file}`, '', `Tests: ${r.tests.map(code).join(', ')}. Message-only mutants (not counted): ${r.mutants.length - dec.length}.`, ''];
+    if (newlyKilled.length) {
+      sec.push('Survivors of the first run, killed by a new test:', '');
+      for (const m of newlyKilled) sec.push(`- line ${m.line}: ${code(m.original)} → ${code(m.text || '(removed)')} in ${code(m.key.replace(/ @\d+ .*$/, ''))} — ${m.killedBy ?? m.status}`);
+      sec.push('');
+    }
+    if (left.length) {
+      sec.push('Surviving mutants:', '');
+      for (const m of left) sec.push(`- line ${m.line}: ${code(m.original)} → ${code(m.text || '(removed)')} in ${code(m.key.replace(/ @\d+ .*$/, ''))}${m.status === 'no-coverage' ? ' (no coverage)' : ''} — ${v[m.key] ?? '**not judged yet**'}`);
+      sec.push('');
+    }
+    details.push(...sec);
+  }
+  if (changed) writeFileSync(baselinePath, JSON.stringify(baseline, null, 1) + '\n');
+  const md = [
+    '# Mutation testing',
+    '',
+    'How well the unit tests pin down what the deciders, the autoscalers and the proxy\'s framing and',
+    'admission code decide: every single-token change of the code (an operator, a comparison boundary, a',
+    'constant, a condition forced true or false, a removed statement, `Math.min`↔`max`, `floor`↔`ceil`, a',
+    'dropped `??` default) is applied to the file alone, and that file\'s unit tests are run against it.',
+    'A test must fail for the mutant to count as killed.',
+    '',
+    '```',
+    'npm run mutation                                  # every file below (long: run it niced, alone)',
+    'npm run mutation -- src/deciders/kpa/decide.ts    # one file',
+    'npm run mutation -- --report                      # only rewrite this page from the stored results',
+    '```',
+    '',
+    'The tool is `tools/mutation/` (our own: one Node process per mutant, the mutated text served by a',
+    'module hook, the first failing test stops the run). It is incremental: `tools/mutation/results/`',
+    'keeps each mutant\'s outcome; a killed mutant is not re-run while its mutated text and the test file',
+    'that killed it are unchanged, a survivor is re-run when its test set changed (`--force` re-runs all).',
+    'Mutants that only change the words of an error or a message (inside `throw`, `new …Error(…)`,',
+    'template literals, string concatenation) are not counted. Survivors are judged by hand in',
+    '`tools/mutation/verdicts.json`: *equivalent* (no input can tell the mutant from the original) or',
+    '*not a decision* (changes only a record or explanation, not what is scaled or answered).',
+    '',
+    'Kill rate = killed / (decision mutants − equivalent − not a decision). "First run" is the rate',
+    'with the tests as they were when the file was first measured.',
+    '',
+    '| file | decision mutants | killed | equivalent | not a decision | open survivors | kill rate | first run |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    '## Per file',
+    '',
+    ...details,
+  ].join('\n');
+  writeFileSync(join(root, 'docs', 'mutation.md'), md + '\n');
+}

@@ -1,0 +1,16 @@
+// The files under mutation and, for each, its narrowest test set (test files that exercise it),
+// in priority order: the files that make scaling decisions first.
+export const TARGETS: Record<string, string[]> = {
+  'src/deciders/kpa/scaling.ts': ['test/unit/kpa/scaling.test.ts', 'test/unit/kpa/decide.test.ts'],
+  'src/deciders/kpa/decide.ts': ['test/unit/kpa/decide.test.ts', 'test/unit/kpa/purity.test.ts', 'test/unit/kpa/scaler.test.ts'],
+  'src/deciders/kpa/aggregation.ts': ['test/unit/kpa/aggregation.test.ts', 'test/unit/kpa/decide.test.ts'],
+  'src/deciders/kpa/policy.ts': ['test/unit/kpa/scaling.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/scaler.test.ts'],
+  'src/deciders/kpa/config.ts': ['test/unit/kpa/manifests.test.ts', 'test/unit/kpa/decide.test.ts'],
+  'src/deciders/hpa/replica-calculator.ts': ['test/unit/hpa/replica-calculator.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/properties.test.ts'],
+  'src/deciders/hpa/normalize.ts': ['test/unit/hpa/behavior.test.ts', 'test/unit/hpa/properties.test.ts', 'test/unit/hpa/decide.test.ts'],
+  'src/deciders/keda/decide.ts': ['test/unit/keda/decide.test.ts', 'test/unit/keda/dialect.test.ts'],
+  'src/replay/kpa-scenario.ts': ['test/unit/kpa/scenario.test.ts'],
+  'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa.test.ts'],
+  'src/runtime/local/proxy-http1.ts': ['test/unit/proxy/http1.test.ts', 'test/unit/proxy/differential.test.ts'],
+  'src/runtime/local/proxy-router.ts': ['test/unit/proxy/router.test.ts'],
+};
