@@ -144,8 +144,9 @@ function fallbackConfigured(policy: KedaPolicy): boolean {
   return true;
 }
 
+/** fallback.go getReadyReplicasCount: Running pods whose Ready condition is True (terminating ones included). */
 function readyReplicaCount(obs: KedaObservation): number {
-  return obs.pods.filter((p) => p.phase === 'Running' && p.ready?.status === 'True' && p.deletionTimestamp === undefined).length;
+  return obs.pods.filter((p) => p.phase === 'Running' && p.ready?.status === 'True').length;
 }
 
 /** The synthetic metric value (base units) KEDA serves when falling back; null when it cannot. */
@@ -165,7 +166,8 @@ function fallbackValue(policy: KedaPolicy, trigger: KedaTrigger | null, current:
     replicas /= ready;
   }
   const target = policy.scalingModifiers ? policy.scalingModifiers.target : trigger!.target;
-  return milli(target * replicas) / 1000;
+  // int64(normalisationValue*1000*replicas), multiplied in KEDA's order (it can differ in the last bit).
+  return Math.trunc(target * 1000 * replicas) / 1000;
 }
 
 function setCondition(list: Condition[], prev: Condition[] | undefined, c: Condition, nowIso: string): void {
