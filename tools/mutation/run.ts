@@ -109,8 +109,17 @@ class Worker {
     const child = this.child!;
     const t0 = Date.now();
     return new Promise((done) => {
-      const timer = setTimeout(() => { this.stop(); done({ failed: true, timedOut: true, ms: Date.now() - t0, output: '' }); }, timeoutMs);
-      const onExit = (): void => { clearTimeout(timer); this.child = null; done({ failed: true, timedOut: false, killedBy: '(worker crashed)', ms: Date.now() - t0, output: '' }); };
+      const timer = setTimeout(() => {
+        child.removeAllListeners('exit');
+        child.removeAllListeners('message');
+        this.stop();
+        done({ failed: true, timedOut: true, ms: Date.now() - t0, output: '' });
+      }, timeoutMs);
+      const onExit = (): void => {
+        clearTimeout(timer);
+        if (this.child === child) this.child = null;
+        done({ failed: true, timedOut: false, killedBy: '(worker crashed)', ms: Date.now() - t0, output: '' });
+      };
       child.once('exit', onExit);
       child.once('message', (msg: { gen: number; killedBy: string | null; count: number }) => {
         clearTimeout(timer);
@@ -123,6 +132,8 @@ class Worker {
   }
 }
 const worker = new Worker();
+process.on('exit', () => worker.stop());
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { worker.stop(); process.exit(130); });
 
 /** Offsets of the file that the unmodified run executed (innermost V8 block range with count > 0). */
 function coverageOf(dir: string, file: string): ((offset: number) => boolean) | null {
@@ -197,6 +208,7 @@ async function mutateFile(file: string, opts: { force: boolean; tests?: string[]
     if (covered && !covered(m.start)) { results.push({ ...base, status: 'no-coverage', testsHash: setHash }); continue; }
     const r = await worker.run(tests, { file: abs, start: m.start, end: m.end, text: m.text }, timeoutMs);
     ran++;
+    if (ran % 50 === 0) process.stdout.write(`  … ${ran} run, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     let res: MutantResult;
     if (r.timedOut) res = { ...base, status: 'timeout', testsHash: setHash };
     else if (r.failed) {
