@@ -75,6 +75,8 @@ export interface HpaEntry {
   /** What Tide last wrote to the target's scale (active mode). */
   lastScaleWrite?: { replicas: number; at: number };
   lastStatusWriteAt?: number;
+  /** When Tide began acting on this object (this process, this mode): the reference for "another writer is live". */
+  activeSince?: number;
   shadow?: ShadowResult;
   lastPublished?: number;
   agreements: number;
@@ -268,11 +270,13 @@ export class KubernetesController {
       this.log('info', `mode ${ent.mode} -> ${mode}`, { hpa: key });
       ent.mode = mode;
       ent.halted = undefined;
+      ent.activeSince = undefined;
     }
     if (ent.halted && ent.haltedGeneration !== hpa.metadata?.generation) ent.halted = undefined; // a spec edit re-arms it
     ent.syncs++;
     const now = Date.now();
     const active = mode === 'active';
+    if (active && ent.activeSince === undefined) ent.activeSince = now;
 
     // 1. the spec, through the manifest dialect
     const pr = policyOf(hpa);
@@ -419,13 +423,16 @@ export class KubernetesController {
 
   /** Another controller at work on this object? (a description, or undefined) */
   private async otherWriter(hpa: HpaObject, ent: HpaEntry, scale: ScaleInfo, ref: { apiVersion?: string; kind: string; name: string }): Promise<string | undefined> {
-    // the HPA status: a managedFields entry of another manager for the status subresource, newer than Tide's last write
-    if (ent.lastStatusWriteAt !== undefined) {
-      for (const mf of hpa.metadata?.managedFields ?? []) {
-        if (mf.subresource !== 'status' || mf.manager === this.fieldManager) continue;
-        const t = mf.time ? new Date(mf.time as unknown as string).getTime() : 0;
-        if (t > ent.lastStatusWriteAt) return `${mf.manager} also writes the status of HorizontalPodAutoscaler ${ent.namespace}/${ent.name}`;
-      }
+    // the HPA status: another manager wrote it within one sync period before Tide began acting, or at
+    // any time since. Not "after Tide's last write": managedFields times have one-second resolution, and
+    // two controllers that compute the same status stop writing once one of them has, so the other's
+    // first write (an HPA controller writes a new HPA's status at once) may be the only one there is.
+    // A controller switched off more than a sync period before Tide took over is not flagged.
+    const since = (ent.activeSince ?? Date.now()) - this.opts.syncPeriodMs;
+    for (const mf of hpa.metadata?.managedFields ?? []) {
+      if (mf.subresource !== 'status' || mf.manager === this.fieldManager) continue;
+      const t = mf.time ? new Date(mf.time as unknown as string).getTime() : 0;
+      if (t >= since) return `${mf.manager} also writes the status of HorizontalPodAutoscaler ${ent.namespace}/${ent.name}`;
     }
     // the target's replicas: changed since Tide set them
     const w = ent.lastScaleWrite;

@@ -163,6 +163,15 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
       req.resume();
       return;
     }
+    if (req.httpVersionMajor === 0) {
+      // llhttp reads a request line without a version ("PUT /x") as HTTP/0.9; RFC 9112 has no such
+      // request-line, and the raw engine refuses it too
+      closeAfter.add(sock);
+      res.shouldKeepAlive = false;
+      req.resume();
+      this.respondLocal(x, 400, 'malformed request line: no HTTP version\n', false);
+      return;
+    }
     if (req.httpVersionMinor === 1 && req.headers.host === undefined) {
       closeAfter.add(sock);
       res.shouldKeepAlive = false;
