@@ -1,7 +1,7 @@
 // How fast `tide get hpa` / `tide describe hpa` answer (a kubectl user expects well under half a
 // second). A small HTTP server stands in for the daemon's control API (it serves the same
 // Kubernetes-shaped objects), so this measures the CLI alone: Node start, module loading, one
-// request, formatting. Run: npx node bench/cli-startup.ts [runs]
+// request, formatting. Run: npx node bench/cli-startup.ts [runs] [--tide OTHER-CHECKOUT]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -11,7 +11,9 @@ import { hpaObject } from '../src/runtime/local/k8s-objects.ts';
 import { TOKEN_FILE } from '../src/runtime/local/auth.ts';
 
 const runs = Number(process.argv[2] ?? 15);
-const TIDE = new URL('../bin/tide.js', import.meta.url).pathname;
+// --tide DIR: time another checkout's CLI (e.g. main before a change) against the same stand-in daemon
+const other = process.argv.indexOf('--tide');
+const TIDE = other > 0 ? join(process.argv[other + 1], 'bin', 'tide.js') : new URL('../bin/tide.js', import.meta.url).pathname;
 const now = Date.now();
 const hpa = hpaObject({
   kind: 'hpa', name: 'mlp-server', reference: 'Deployment/mlp-server', targets: '', minReplicas: 1, maxReplicas: 10, currentReplicas: 2, desiredReplicas: 2,
@@ -44,6 +46,17 @@ function time(args: string[]): Promise<number> {
     c.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${args.join(' ')}: exit ${code}: ${err}`))));
   });
 }
+// One more run per case with a module-counting hook: how many modules (ours, dependencies',
+// `node:` built-ins imported as ESM) the command loads.
+const HOOK = `data:text/javascript,${encodeURIComponent("import{registerHooks}from'node:module';let n=0;registerHooks({load(u,c,x){n++;return x(u,c)}});process.on('exit',()=>process.stderr.write('\\nTIDE_MODULES '+n+'\\n'))")}`;
+function modules(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ['--import', HOOK, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    c.stderr.on('data', (d) => { err += d; });
+    c.on('exit', () => resolve(Number(/TIDE_MODULES (\d+)/.exec(err)?.[1] ?? NaN)));
+  });
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const cases: [string, string[]][] = [
   ['node -e "" (floor)', ['-e', '']],
@@ -56,7 +69,8 @@ void spawnSync;
 for (const [label, args] of cases) {
   const ms: number[] = [];
   for (let i = 0; i < runs; i++) ms.push(await time(args));
-  console.log(`${label.padEnd(36)} median ${median(ms).toFixed(0).padStart(5)} ms   min ${Math.min(...ms).toFixed(0).padStart(5)} ms   (${runs} runs)`);
+  const n = await modules(args);
+  console.log(`${label.padEnd(36)} median ${median(ms).toFixed(0).padStart(5)} ms   min ${Math.min(...ms).toFixed(0).padStart(5)} ms   (${runs} runs)   ${String(n).padStart(4)} modules`);
 }
 server.close();
 rmSync(dir, { recursive: true, force: true });

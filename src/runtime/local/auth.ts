@@ -7,7 +7,9 @@
 //    `Origin` (a cross-site form or `text/plain` fetch cannot produce that);
 //  - the dashboard: a one-time login code (from `tide dashboard`, or printed by `tide up`) is exchanged
 //    for an HttpOnly, SameSite=Strict session cookie that allows reads only.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// getBuiltinModule, not an ESM import: the ESM wrapper reads every export of node:crypto, which
+// loads its lazy parts (webcrypto, keys) into every `tide get` (see client.ts).
+const { randomBytes, timingSafeEqual } = process.getBuiltinModule('node:crypto') as typeof import('node:crypto');
 import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';

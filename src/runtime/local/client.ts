@@ -1,7 +1,10 @@
 // The CLI side of the control API: find the daemon through <stateDir>/daemon.json and call it.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { request } from 'node:http';
+// Not `import … from 'node:http'`: the ESM wrapper of a built-in reads every export, and node:http's
+// lazy WebSocket/EventSource getters then load Node's whole bundled undici (about a third of
+// `tide get`'s start on a loaded machine). getBuiltinModule hands over the plain module object.
+const { request } = process.getBuiltinModule('node:http') as typeof import('node:http');
 import { UserError } from '../../core/errors.ts';
 import type { DaemonInfo } from './daemon.ts';
 import { TOKEN_FILE } from './auth.ts';
