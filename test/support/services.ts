@@ -166,20 +166,23 @@ function tempDir(name: string): string {
 }
 
 // ---- Redis -----------------------------------------------------------------------------------------
-export async function startRedis(): Promise<Service | null> {
+/** `password`: the server requires it (requirepass), also after restart(). */
+export async function startRedis(opts: { password?: string } = {}): Promise<Service | null> {
   const bin = which('redis-server');
   if (!bin) return skip('redis', 'redis-server');
   const dir = tempDir('redis');
   const port = await freePort();
+  const auth = opts.password !== undefined ? ['--requirepass', opts.password] : [];
   return managed('redis', dir, port, {}, () => ({
     name: 'redis-server',
     cmd: bin,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'yes'],
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'yes', ...auth],
     ready: async () => {
       if (!(await tcpOpen(port))) return false;
       return new Promise((resolve) => {
-        const s = connect({ host: '127.0.0.1', port }, () => s.write('PING\r\n'));
-        s.once('data', (d) => { s.destroy(); resolve(d.toString().startsWith('+PONG')); });
+        let got = '';
+        const s = connect({ host: '127.0.0.1', port }, () => s.write(opts.password !== undefined ? `AUTH ${opts.password}\r\nPING\r\n` : 'PING\r\n'));
+        s.on('data', (d) => { got += d.toString(); if (got.includes('+PONG') || got.includes('-')) { s.destroy(); resolve(got.includes('+PONG')); } });
         s.once('error', () => resolve(false));
       });
     },

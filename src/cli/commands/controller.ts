@@ -43,6 +43,8 @@ export function register(program: Command): void {
     .option('--listen <host:port>', 'address for /metrics, /healthz, /readyz and /api/hpas', '127.0.0.1:8080')
     .option('--field-manager <name>', 'field manager / event source name of Tide\'s writes', 'tide-controller')
     .option('--log-format <fmt>', 'json (default) or text', 'json')
+    .option('--cluster-object-namespace <ns>', 'namespace of the Secrets of ClusterTriggerAuthentications (KEDA\'s KEDA_CLUSTER_OBJECT_NAMESPACE)', 'tide-system')
+    .option('--no-keda', 'do not watch keda.sh ScaledObjects')
     .action(async (o: Record<string, any>) => {
       if (o.mode !== 'shadow' && o.mode !== 'active') throw new UserError(`--mode: must be shadow or active, got ${JSON.stringify(o.mode)}`);
       const m = /^(.*):(\d+)$/.exec(o.listen);
@@ -91,6 +93,7 @@ export function register(program: Command): void {
         host: m[1],
         port: Number(m[2]),
         log,
+        keda: o.keda === false ? false : { clusterObjectNamespace: o.clusterObjectNamespace },
       });
       log('info', 'starting', { kubeconfig: source, server: kc.getCurrentCluster()?.server, namespace: o.namespace ?? '(all)', mode: o.mode, syncPeriodMs: o.syncPeriod, concurrentSyncs: o.concurrentSyncs });
       let stopping = false;

@@ -28,6 +28,7 @@ import { Watched } from './informer.ts';
 import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
 import { forEachLimit, RoundScheduler } from './schedule.ts';
 import { getScale, ScaleError, type ScaleInfo } from './scale.ts';
+import { KedaReconciler } from './keda/reconciler.ts';
 import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
 
 export const MODE_ANNOTATION = 'tide.dev/mode';
@@ -54,6 +55,8 @@ export interface ControllerOptions {
   port?: number;
   host?: string;
   log?: LogFn;
+  /** keda.sh ScaledObjects (src/runtime/kubernetes/keda/): where ClusterTriggerAuthentication Secrets live (default tide-system); false: do not watch ScaledObjects. */
+  keda?: { clusterObjectNamespace?: string; tickMs?: number } | false;
 }
 
 export interface ShadowResult { tide: number; upstream: number | undefined; agree: boolean; at: string }
@@ -101,6 +104,8 @@ export class KubernetesController {
   private scheduler: RoundScheduler | undefined;
   private stopped = false;
   private server: Server | undefined;
+  /** The ScaledObject operator (undefined with keda: false). */
+  keda: KedaReconciler | undefined;
   rounds = 0;
   private readonly m: {
     syncs: Counter; desired: Gauge; upstreamDesired: Gauge; agreement: Counter; rescales: Counter;
@@ -161,6 +166,17 @@ export class KubernetesController {
     this.served = await servedMetricsApis(this.apis);
     this.log('info', 'informers synced', { hpas: this.hpas.list().length, pods: this.pods.list().length, served: this.served });
     if (this.stopped) return;
+    if (this.opts.keda !== false) {
+      const k = this.opts.keda ?? {};
+      this.keda = new KedaReconciler({
+        apis: this.apis, ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}), defaultMode: this.opts.defaultMode, syncPeriodMs: this.opts.syncPeriodMs,
+        ...(this.opts.hpaConfig ? { hpaConfig: this.opts.hpaConfig } : {}), pods: this.pods, resourceMetrics: this.resourceMetrics, served: () => this.served,
+        fieldManager: this.fieldManager, clusterObjectNamespace: k.clusterObjectNamespace ?? 'tide-system', ...(this.opts.decisionsFile ? { decisionsFile: this.opts.decisionsFile } : {}),
+        ...(this.opts.concurrentSyncs ? { concurrentSyncs: this.opts.concurrentSyncs } : {}), ...(k.tickMs ? { tickMs: k.tickMs } : {}),
+        log: (level, msg, fields) => this.log(level, msg, fields),
+      });
+      await this.keda.start();
+    }
     // rounds start every sync period (start to start) and never overlap
     this.scheduler = new RoundScheduler({
       periodMs: this.opts.syncPeriodMs,
@@ -174,6 +190,7 @@ export class KubernetesController {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.scheduler?.stop();
+    await this.keda?.stop();
     this.hpas.stop();
     this.pods.stop();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
@@ -516,6 +533,7 @@ export class KubernetesController {
         void this.registry.metrics().then((t) => send(200, t, this.registry.contentType), (e) => send(500, String(e)));
         return;
       }
+      if (url.pathname === '/api/scaledobjects') return send(200, JSON.stringify(this.keda?.snapshot() ?? { watching: false, scaledObjects: [] }), 'application/json');
       if (url.pathname === '/api/hpas') return send(200, JSON.stringify({ rounds: this.rounds, ready: this.ready(), hpas: this.snapshot(), requests: Object.fromEntries(this.apis.requests), informers: { hpa: { lists: this.hpas.lists, restarts: this.hpas.restarts, healthy: this.hpas.healthy }, pods: { lists: this.pods.lists, restarts: this.pods.restarts, healthy: this.pods.healthy } } }), 'application/json');
       send(404, 'not found\n');
     });

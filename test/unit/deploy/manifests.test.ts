@@ -43,13 +43,45 @@ test('deploy/kubernetes: the ClusterRole grants no secrets, no wildcard verbs, n
     assert.ok(!r.resources.some((x) => x === '*' && !r.apiGroups.every((g) => /metrics\.k8s\.io$/.test(g))), `wildcard resource outside the metrics APIs: ${JSON.stringify(r)}`);
     assert.ok(!r.resources.some((x) => /secrets|serviceaccounts\/token|roles|rolebindings/.test(x)), JSON.stringify(r));
     if (r.verbs.some((v) => writes.has(v))) {
-      assert.ok(r.resources.every((x) => x === 'horizontalpodautoscalers/status' || x.endsWith('/scale') || x === 'events' || x === 'leases'), `write on ${r.resources}`);
+      assert.ok(r.resources.every((x) => x === 'horizontalpodautoscalers/status' || x === 'scaledobjects/status' || x.endsWith('/scale') || x === 'events' || x === 'leases'), `write on ${r.resources}`);
       assert.ok(!r.verbs.includes('delete'));
     }
   }
   const [binding] = byKind('ClusterRoleBinding') as unknown as { roleRef: { name: string }; subjects: { kind: string; name: string; namespace: string }[] }[];
   assert.equal(binding.roleRef.name, 'tide-controller');
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'tide-controller', namespace: 'tide-system' }]);
+});
+
+test('deploy/kubernetes: Secrets only through tide-controller-secrets: get, never list/watch, bound per namespace (RoleBindings), never cluster-wide', () => {
+  const roles = byKind('ClusterRole') as unknown as { metadata: { name: string }; rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }[];
+  const sec = roles.find((r) => r.metadata.name === 'tide-controller-secrets')!;
+  assert.deepEqual(sec.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+  for (const b of byKind('ClusterRoleBinding') as unknown as { roleRef: { name: string } }[]) assert.notEqual(b.roleRef.name, 'tide-controller-secrets');
+  const rbs = byKind('RoleBinding') as unknown as { metadata: { namespace: string }; roleRef: { kind: string; name: string }; subjects: unknown[] }[];
+  assert.deepEqual(rbs.map((b) => [b.metadata.namespace, b.roleRef.kind, b.roleRef.name]), [['tide-system', 'ClusterRole', 'tide-controller-secrets']]);
+});
+
+test('deploy/kubernetes/crds: keda.sh/v1alpha1 ScaledObject, TriggerAuthentication, ClusterTriggerAuthentication with KEDA\'s names, scope and status subresource', () => {
+  const crdDir = join(DIR, 'crds');
+  const crds = readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).map((f) => ({ f, o: parseAllDocuments(readFileSync(join(crdDir, f), 'utf8'))[0].toJS() as any }));
+  const want: Record<string, { kind: string; scope: string; short: string[] }> = {
+    'scaledobjects.keda.sh': { kind: 'ScaledObject', scope: 'Namespaced', short: ['so'] },
+    'triggerauthentications.keda.sh': { kind: 'TriggerAuthentication', scope: 'Namespaced', short: ['ta', 'triggerauth'] },
+    'clustertriggerauthentications.keda.sh': { kind: 'ClusterTriggerAuthentication', scope: 'Cluster', short: ['cta', 'clustertriggerauth'] },
+  };
+  assert.deepEqual(crds.map((c) => c.o.metadata.name).sort(), Object.keys(want).sort());
+  for (const { f, o } of crds) {
+    const w = want[o.metadata.name];
+    assert.equal(f, `keda.sh_${o.spec.names.plural}.yaml`);
+    assert.equal(o.kind, 'CustomResourceDefinition');
+    assert.equal(o.spec.group, 'keda.sh');
+    assert.equal(o.spec.names.kind, w.kind);
+    assert.equal(o.spec.scope, w.scope);
+    assert.deepEqual(o.spec.names.shortNames, w.short);
+    assert.deepEqual(o.spec.versions.map((v: any) => [v.name, v.served, v.storage, !!v.subresources?.status]), [['v1alpha1', true, true, true]]);
+    // KEDA's full field set is kept
+    assert.equal(o.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-preserve-unknown-fields'], true);
+  }
 });
 
 test('Dockerfile: non-root user matching the Deployment, no dev dependencies', () => {
