@@ -13,14 +13,21 @@
 //   4 → 1 (its min) while cooling down, KEDA 1 → 0 once cooldownPeriod has passed; records replay
 //   the password appears in no decision record, log line, Event or status
 //   without the Secrets RoleBinding (another namespace): "cannot get resource secrets", Ready=False TriggerError
+//   RabbitMQ queue, the AMQP URL (with its password) only in a Secret of tide-system through a
+//   ClusterTriggerAuthentication: 12 messages, value 4 → 0 → 1 → 3; paused-replicas 1 → 1, Paused=True;
+//   annotation removed → Paused=False ScaledObjectUnpaused, 3 again; purged → 0
+//   two Prometheus triggers combined by scalingModifiers (a + b, target 10), minReplicaCount 1,
+//   idleReplicaCount 0: inactive → 0 (idle), a=20 + b=15 → ceil(35/10) = 4, composite-metric status
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
 import { Redis } from 'ioredis';
+import amqp from 'amqplib';
 import { planeSkip, startPlane, until, type Plane } from '../support/k8s-plane.ts';
-import { startRedis, type Service } from '../support/services.ts';
+import { startPrometheus, startRabbitMQ, startRedis, type Service } from '../support/services.ts';
 import { decisionsOf, getJson, ROOT, startController, type RunningController } from './helpers.ts';
 
 const NS = 'keda-demo';
@@ -30,6 +37,10 @@ const skip = planeSkip({});
 
 let plane: Plane | null = null;
 let redis: Service | null = null;
+let rabbit: Service | null = null;
+let prom: Service | null = null;
+let exporter: Server | undefined;
+const series = { a: 0, b: 0 };
 let client: Redis | undefined;
 let controller: RunningController | undefined;
 
@@ -91,6 +102,28 @@ async function so(ns = NS): Promise<any> {
   return getJson(plane!, ['-n', ns, 'get', 'scaledobject', 'worker']);
 }
 
+/** A Deployment `worker` (no env) and a ScaledObject `worker` with the given spec lines. */
+function workload(ns: string, replicasN: number, soSpec: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: ${ns}}
+spec:
+  replicas: ${replicasN}
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+      - {name: worker, image: example.com/worker:1}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker, namespace: ${ns}}
+spec:
+  scaleTargetRef: {name: worker}
+${soSpec}`;
+}
+
 function cond(o: any, type: string): { status: string; reason?: string; message?: string } | undefined {
   return o.status?.conditions?.find((c: { type: string }) => c.type === type);
 }
@@ -114,19 +147,27 @@ async function settlesAt(n: number, what: string, ns = NS): Promise<void> {
 
 before(async () => {
   if (skip) return;
-  redis = await startRedis({ password: PASSWORD });
+  exporter = createServer((_req, res) => res.end(`# TYPE tide_keda_a gauge\ntide_keda_a ${series.a}\n# TYPE tide_keda_b gauge\ntide_keda_b ${series.b}\n`));
+  await new Promise<void>((r) => exporter!.listen(0, '127.0.0.1', r));
+  let planeP: Promise<Plane | null> | undefined;
+  [redis, rabbit, prom] = await Promise.all([
+    startRedis({ password: PASSWORD }), startRabbitMQ(), startPrometheus([`127.0.0.1:${(exporter.address() as { port: number }).port}`]),
+    (planeP = startPlane({})).then(() => null),
+  ]) as [Service | null, Service | null, Service | null, null];
+  plane = await planeP;
   assert.ok(redis, 'redis-server is installed (sudo bash .ci/install-services.sh)');
+  assert.ok(rabbit, 'rabbitmq-server is installed (sudo bash .ci/install-services.sh)');
+  assert.ok(prom, 'prometheus is installed (sudo bash .ci/install-services.sh)');
   client = new Redis({ host: '127.0.0.1', port: redis.port, password: PASSWORD, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
   client.on('error', () => {});
   await client.connect();
-  plane = await startPlane({});
   if (!plane) return;
   await plane.kubectl(['apply', '-f', join(ROOT, 'deploy/kubernetes/crds')]);
   await until('keda.sh CRDs established', async () => {
     const out = await plane!.kubectl(['get', 'crd', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}']);
     return out.trim() === 'True True True';
   }, 60_000, 500);
-  for (const ns of [NS, DENIED]) await plane.kubectl(['create', 'namespace', ns]);
+  for (const ns of [NS, DENIED, 'keda-rabbit', 'keda-prom']) await plane.kubectl(['create', 'namespace', ns]);
   // what an admin does for a namespace whose ScaledObjects use Secrets (deploy/kubernetes/22-secrets-rbac.yaml)
   await plane.kubectl(['-n', NS, 'create', 'rolebinding', 'tide-controller-secrets', '--clusterrole=tide-controller-secrets', '--serviceaccount=tide-system:tide-controller']);
   // with only the tide-controller ServiceAccount token (helpers.ts applies deploy/kubernetes/)
@@ -137,6 +178,9 @@ after(async () => {
   await controller?.stop();
   client?.disconnect();
   await redis?.dispose();
+  await rabbit?.dispose();
+  await prom?.dispose();
+  exporter?.close();
   await plane?.stop();
 });
 
@@ -240,4 +284,109 @@ test('without the Secrets RoleBinding: the trigger fails naming the missing perm
   assert.equal(cond(o, 'Ready')?.reason, 'TriggerError');
   assert.equal(cond(o, 'Ready')?.message, 'Triggers defined in ScaledObject are not working correctly');
   assert.equal(await replicas(DENIED), 1, 'an erroring trigger never scales down');
+});
+
+test('RabbitMQ queue through a ClusterTriggerAuthentication (AMQP URL only in a Secret of tide-system); paused-replicas and unpause', { skip, timeout: 300_000 }, async () => {
+  if (!plane) return;
+  const ns = 'keda-rabbit';
+  const url = `amqp://guest:guest@127.0.0.1:${rabbit!.port}/`;
+  const conn = await amqp.connect(url);
+  const ch = await conn.createChannel();
+  try {
+    await ch.assertQueue('tasks', { durable: false });
+    // the ClusterTriggerAuthentication's Secret lives in the cluster object namespace (tide-system),
+    // readable through deploy/kubernetes/22-secrets-rbac.yaml's RoleBinding there
+    await plane.apply(`apiVersion: v1
+kind: Secret
+metadata: {name: rabbit-conn, namespace: tide-system}
+stringData: {host: "${url}"}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ClusterTriggerAuthentication
+metadata: {name: rabbit-conn}
+spec:
+  secretTargetRef:
+  - {parameter: host, name: rabbit-conn, key: host}
+`);
+    await plane.apply(workload(ns, 0, `  pollingInterval: 1
+  cooldownPeriod: 4
+  maxReplicaCount: 10
+  advanced:
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown: {stabilizationWindowSeconds: 0}
+  triggers:
+  - type: rabbitmq
+    metadata: {queueName: tasks, mode: QueueLength, value: "4"}
+    authenticationRef: {name: rabbit-conn, kind: ClusterTriggerAuthentication}
+`));
+    await until('Ready', async () => cond(await so(ns), 'Ready')?.status === 'True', 60_000, 500);
+    assert.equal(await replicas(ns), 0);
+    for (let i = 0; i < 12; i++) ch.sendToQueue('tasks', Buffer.from(`task-${i}`));
+    await waitEvent('KEDAScaleTargetActivated', /^Scaled Deployment keda-rabbit\/worker from 0 to 1, triggered by s0-rabbitmq-tasks$/, ns);
+    await settlesAt(3, '12 messages, value 4: -> 3', ns);
+    let o = await so(ns);
+    assert.equal(o.status.authenticationsTypes, 'rabbit-conn');
+    assert.deepEqual(o.status.externalMetricNames, ['s0-rabbitmq-tasks']);
+
+    // paused-replicas: scale to 1 and stop polling
+    await plane.kubectl(['-n', ns, 'annotate', 'scaledobject', 'worker', 'autoscaling.keda.sh/paused-replicas=1']);
+    await settlesAt(1, 'paused-replicas 1', ns);
+    o = await until('Paused=True', async () => { const x = await so(ns); return cond(x, 'Paused')?.status === 'True' ? x : null; }, 60_000, 500);
+    assert.deepEqual(cond(o, 'Paused'), { type: 'Paused', status: 'True', reason: 'ScaledObjectPaused', message: 'ScaledObject is paused' });
+    assert.equal(o.status.pausedReplicaCount, 1);
+    await waitEvent('ScaledObjectPaused', /^ScaledObject is paused$/, ns);
+
+    // unpaused: polling again, back to 3
+    await plane.kubectl(['-n', ns, 'annotate', 'scaledobject', 'worker', 'autoscaling.keda.sh/paused-replicas-']);
+    await settlesAt(3, 'unpaused: -> 3', ns);
+    o = await until('Paused=False', async () => { const x = await so(ns); return cond(x, 'Paused')?.status === 'False' ? x : null; }, 60_000, 500);
+    assert.deepEqual(cond(o, 'Paused'), { type: 'Paused', status: 'False', reason: 'ScaledObjectUnpaused', message: 'pause annotation removed for ScaledObject' });
+    assert.equal(o.status.pausedReplicaCount, undefined);
+    await waitEvent('ScaledObjectUnpaused', /^pause annotation removed for ScaledObject$/, ns);
+
+    await ch.purgeQueue('tasks');
+    await settlesAt(0, 'purged: -> 0 after cooldown', ns);
+    const everything = [readFileSync(controller!.decisions, 'utf8'), controller!.output(), JSON.stringify(await soEvents(ns)), JSON.stringify(await so(ns))].join('\n');
+    assert.equal(everything.includes('guest:guest'), false, 'the AMQP URL with its password leaked');
+  } finally {
+    await ch.close().catch(() => {});
+    await conn.close().catch(() => {});
+  }
+});
+
+test('Prometheus triggers combined by scalingModifiers; minReplicaCount 1 with idleReplicaCount 0', { skip, timeout: 300_000 }, async () => {
+  if (!plane) return;
+  const ns = 'keda-prom';
+  const trig = (name: string) => `  - type: prometheus
+    name: ${name}
+    metadata: {serverAddress: "http://127.0.0.1:${prom!.port}", query: "sum(tide_keda_${name})", threshold: "10"}
+`;
+  await plane.apply(workload(ns, 1, `  pollingInterval: 1
+  cooldownPeriod: 3
+  minReplicaCount: 1
+  idleReplicaCount: 0
+  maxReplicaCount: 10
+  advanced:
+    scalingModifiers: {formula: "a + b", target: "10", activationTarget: "1"}
+    horizontalPodAutoscalerConfig:
+      behavior:
+        scaleDown: {stabilizationWindowSeconds: 0}
+  triggers:
+${trig('a')}${trig('b')}`));
+  // composite 0 is not above the activation target 1: idle (0) once the initial cooldown (0) is over
+  await settlesAt(0, 'inactive: -> idleReplicaCount 0', ns);
+  series.a = 20;
+  series.b = 15;
+  // activation goes to minReplicaCount (1), the HPA phase to ceil((20 + 15) / 10) = 4
+  await waitEvent('KEDAScaleTargetActivated', /^Scaled Deployment keda-prom\/worker from 0 to 1, triggered by composite-metric$/, ns);
+  await settlesAt(4, 'a + b = 35, target 10: -> 4', ns);
+  const o = await so(ns);
+  assert.deepEqual(o.status.externalMetricNames, ['composite-metric']);
+  assert.equal(o.status.compositeScalerName, 'composite-metric');
+  assert.equal(o.status.triggersTypes, 'prometheus');
+  assert.equal(cond(o, 'Active')?.status, 'True');
+  series.a = 0;
+  series.b = 0;
+  await settlesAt(0, 'inactive again: -> 0 after cooldown', ns);
 });
