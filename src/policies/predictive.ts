@@ -84,6 +84,14 @@ export interface PredictivePolicy {
   spikeMemory?: boolean;
   /** An onset is a 10 s bucket at least this many times the level 20-40 s before (default 2). */
   spikeThreshold?: number;
+  /**
+   * Whether a surge (arrivals far above the smoothed rate) is provisioned for with NEW replicas,
+   * which are ready one cold start later: 'auto' (default) learns it online — the surges seen so far,
+   * weighted by their excess work, mostly lasted longer than a cold start — 'on' always (the policy
+   * before this field existed; undefined reads as 'on' for old decision records), 'off' never (a
+   * surge is served by the queue and the replicas that are up until the smoothed rate catches up).
+   */
+  burstPersistence?: 'auto' | 'on' | 'off';
 }
 
 export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: string }): PredictivePolicy {
@@ -100,6 +108,7 @@ export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: s
     headroom: 0,
     burstQuantile: 0,
     spikeMemory: true,
+    burstPersistence: 'auto',
     ...p,
     coldStartMs,
     prewarmHorizonMs: p.prewarmHorizonMs ?? coldStartMs + 2000,
@@ -138,6 +147,8 @@ export interface PredictiveObservation {
 }
 
 const BUCKET_MS = 10_000;
+/** Past surge episodes fade with this time constant (ms). */
+const SURGE_MEMORY_MS = 6 * 3_600_000;
 const GROWTH_BINS = 64;
 const GROWTH_STEP = 1.03;
 const GROWTH_DECAY = 1 - 1 / 1440; // per 10 s bucket: ~4 h half-life
@@ -221,6 +232,16 @@ export interface PredictiveState {
   spikeScore?: number;
   /** When spikeLag was last (re)detected (epoch ms). */
   spikeDetectedAt?: number;
+  /**
+   * Surge episodes (burstPersistence 'auto'): the one under way (start, the arrival rate before it,
+   * its excess work so far in slot-seconds), and the decayed excess work of past episodes that
+   * outlasted a cold start (long) or did not (short). Optional: undefined = none yet.
+   */
+  surgeSince?: number;
+  surgeBaseRate?: number;
+  surgeExcess?: number;
+  surgeLong?: number;
+  surgeShort?: number;
 }
 
 export function emptyPredictiveState(): PredictiveState {
@@ -240,6 +261,17 @@ export interface PredictiveDetails {
   spikeRatio?: number;
   /** The learned spike lag (ms), 0 = none. */
   spikeLagMs?: number;
+  /** The smoothed demand (busy slots), without the surge fast path. */
+  levelSmooth?: number;
+  /** Share of past surge work that outlasted a cold start (auto), or 1 / 0 for on / off. */
+  surgePersistence?: number;
+  /** The surge was provisioned for with new replicas (it is expected to outlast a cold start). */
+  surgeProvisioned?: boolean;
+  /** Queued work now (slot-s), and what of it the ready replicas have not drained by the time a replica ordered now is ready. */
+  backlogSlotS?: number;
+  backlogLeftAtReadySlotS?: number;
+  /** Which term asked for how many replicas. */
+  terms?: { demand: number; backlog: number; forecast: number; spike: number; keepForSurge: number; held: number };
 }
 
 export type PredictiveRecord = DecisionRecord<{ policy: PredictivePolicy; observation: PredictiveObservation; state: PredictiveState }, PredictiveDetails>;
@@ -287,6 +319,11 @@ export function decidePredictive(
     spikeLag: prev.spikeLag ?? 0,
     spikeScore: prev.spikeScore ?? 0,
     spikeDetectedAt: prev.spikeDetectedAt ?? 0,
+    surgeSince: prev.surgeSince ?? 0,
+    surgeBaseRate: prev.surgeBaseRate ?? 0,
+    surgeExcess: prev.surgeExcess ?? 0,
+    surgeLong: prev.surgeLong ?? 0,
+    surgeShort: prev.surgeShort ?? 0,
   };
   const seasonBuckets = Math.max(policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0, policy.spikeMemory ? SPIKE_HISTORY_MS / BUCKET_MS : 0);
   for (const s of obs.samples) {
@@ -351,12 +388,39 @@ export function decidePredictive(
   let level = last.length ? last[last.length - 1] : 0;
   // fast path for sudden surges (like the KPA's panic window): when the arrivals of the last 2 s are
   // far above what the smoothed rate predicts (a 3-sigma Poisson excess), use their rate at once
+  const levelSmooth = level;
   const a2 = st.recentArrivals.slice(-2);
+  let surging = false;
   if (a2.length === 2 && st.serviceMs > 0) {
     const n2 = a2[0] + a2[1];
     const expect = 2 * st.rate;
-    if (n2 > expect + 3 * Math.sqrt(expect) + 2) level = Math.max(level, ((n2 / 2) * st.serviceMs) / 1000);
+    if (n2 > expect + 3 * Math.sqrt(expect) + 2) { level = Math.max(level, ((n2 / 2) * st.serviceMs) / 1000); surging = true; }
+    // surge episodes: one lasts while arrivals stay 3 sigma above the rate before it began
+    const dtS = obs.samples.length;
+    const decay = Math.exp(-(dtS * 1000) / SURGE_MEMORY_MS);
+    st.surgeLong = (st.surgeLong ?? 0) * decay;
+    st.surgeShort = (st.surgeShort ?? 0) * decay;
+    if (surging && !st.surgeSince) { st.surgeSince = obs.now; st.surgeBaseRate = st.rate; st.surgeExcess = 0; }
+    if (st.surgeSince) {
+      const base = 2 * (st.surgeBaseRate ?? 0);
+      if (n2 > base + 3 * Math.sqrt(base) + 2) {
+        st.surgeExcess = (st.surgeExcess ?? 0) + Math.max(0, (n2 / 2 - (st.surgeBaseRate ?? 0)) * st.serviceMs / 1000) * dtS;
+      } else {
+        if (obs.now - st.surgeSince >= policy.coldStartMs) st.surgeLong += st.surgeExcess ?? 0;
+        else st.surgeShort += st.surgeExcess ?? 0;
+        st.surgeSince = 0; st.surgeExcess = 0;
+      }
+    }
   }
+  // Is this surge worth replicas ordered now (ready one cold start later)? 'auto': when the surge
+  // work seen so far mostly came in episodes longer than a cold start (prior: half), or when this
+  // one has already outlasted a cold start. Otherwise the queue and the replicas that are up serve it.
+  const mode = policy.burstPersistence ?? 'on';
+  const persistence = mode === 'on' ? 1 : mode === 'off' ? 0 : ((st.surgeLong ?? 0) + 1) / ((st.surgeLong ?? 0) + (st.surgeShort ?? 0) + 2);
+  const ongoingLong = !!st.surgeSince && obs.now - st.surgeSince >= policy.coldStartMs;
+  const surgeProvisioned = surging && (persistence >= 0.5 || ongoingLong);
+  const levelKeep = level;
+  if (surging && !surgeProvisioned) level = levelSmooth;
   // a backlog is drained over one cold start (replicas ordered now are not ready sooner)
   // Demand beyond the ready capacity keeps queueing until replicas ordered now are ready, one cold
   // start from now: that future backlog (shortage x cold start) is provisioned for too, to be drained
@@ -364,7 +428,13 @@ export function decidePredictive(
   // request cannot meet after waiting out a cold start (else the backlog costs no SLO miss).
   const sloAtRisk = policy.sloLatencyMs !== undefined && policy.coldStartMs > policy.sloLatencyMs - st.serviceMs;
   const shortage = st.serviceMs > 0 && sloAtRisk ? Math.max(0, level - obs.readyReplicas * policy.slotsPerReplica) : 0;
-  const queueNow = (st.serviceMs > 0 ? (obs.queued * st.serviceMs) / Math.max(policy.coldStartMs, st.serviceMs) : 0) + SHORTAGE_DRAIN * shortage;
+  // The queued work, less what the ready replicas drain (beyond the smoothed demand) before a
+  // replica ordered now is ready, is what new replicas can still serve: spread over one cold start.
+  // ('on' keeps the older rule: all of the queue, as if nothing drained it meanwhile.)
+  const backlogSlotS = st.serviceMs > 0 ? (obs.queued * st.serviceMs) / 1000 : 0;
+  const drainSlots = mode === 'on' ? 0 : Math.max(0, obs.readyReplicas * policy.slotsPerReplica * policy.maxUtilization - levelSmooth);
+  const backlogLeft = Math.max(0, backlogSlotS - drainSlots * (policy.coldStartMs / 1000));
+  const queueNow = (st.serviceMs > 0 ? (backlogLeft * 1000) / Math.max(policy.coldStartMs, st.serviceMs) : 0) + SHORTAGE_DRAIN * shortage;
 
   // trend over the last 5 min of 10 s means (least squares), per second
   let trend = 0;
@@ -411,6 +481,10 @@ export function decidePredictive(
 
   const svc = st.serviceMs > 0 ? st.serviceMs : 1;
   let requiredNow = replicasFor(policy, level + queueNow, svc);
+  const requiredDemand = replicasFor(policy, level, svc);
+  // an unprovisioned surge keeps the replicas that are up busy: none of them is removed during it
+  // (not remembered by the scale-down window: once it is over they may go)
+  const requiredKeep = surging && !surgeProvisioned ? Math.min(obs.currentReplicas, replicasFor(policy, levelKeep, svc)) : 0;
   let requiredForecast = replicasFor(policy, forecast, svc);
   // Cold-start-aware sizing: when the SLO leaves room for a cold start plus twice the mean service
   // time, a request can afford to wait for a replica started for it, so no spare capacity is kept
@@ -441,18 +515,25 @@ export function decidePredictive(
   for (const x of st.required) if (x.t > obs.now - windowMs) held = Math.max(held, x.n);
 
   const limitedBy: LimitRule[] = [];
-  let desired = Math.max(required, requiredSpike);
+  let desired = Math.max(required, requiredSpike, requiredKeep);
   if (held > desired) { desired = held; limitedBy.push('stabilization'); }
   if (desired < policy.minReplicas) { desired = policy.minReplicas; limitedBy.push('min'); }
   if (desired > policy.maxReplicas) { desired = policy.maxReplicas; limitedBy.push('max'); }
   if (limitedBy.length === 0) limitedBy.push('none');
 
   const cur = obs.currentReplicas;
-  const why = requiredSpike > required
+  const surgeNote = surging && !surgeProvisioned
+    ? `; a surge (${levelKeep.toFixed(1)} busy slots) that past surges say is over within the ${(policy.coldStartMs / 1000).toFixed(0)}s cold start is left to the queue and the ${obs.readyReplicas} ready replicas`
+    : '';
+  const backlogNote = backlogSlotS > 0 && mode !== 'on'
+    ? `; queued work ${backlogSlotS.toFixed(1)} slot-s, ${backlogLeft.toFixed(1)} left when a new replica would be ready`
+    : '';
+  const why0 = requiredSpike > required
     ? `a spike like the one ${((st.spikeLag ?? 0) * BUCKET_MS / 60_000).toFixed(0)} min ago (x${spikeRatio.toFixed(1)}) is due within ${h.toFixed(0)}s: needs ${requiredSpike}`
     : required > requiredNow
     ? `forecast demand ${forecast.toFixed(1)} busy slots within ${h.toFixed(0)}s needs ${requiredForecast}`
     : `demand ${(level + queueNow).toFixed(1)} busy slots needs ${requiredNow}`;
+  const why = why0 + surgeNote + backlogNote;
   const tail = desired !== required
     ? limitedBy.includes('stabilization') ? `; held at ${desired} by the ${policy.scaleDownWindowMs / 1000}s cold-start-aware scale-down window` : `; clamped to ${desired}`
     : '';
@@ -478,7 +559,9 @@ export function decidePredictive(
     conditions: [],
     events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
     inputs: { policy, observation: obs, state: prev },
-    details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS },
+    details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS,
+      levelSmooth, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
+      terms: { demand: requiredDemand, backlog: Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
   };
   return { record, state: st };
 }
@@ -499,6 +582,7 @@ export const ANNOTATIONS = {
   burstQuantile: 'tide.dev/burst-quantile',
   spikeMemory: 'tide.dev/spike-memory',
   spikeThreshold: 'tide.dev/spike-threshold',
+  burstPersistence: 'tide.dev/burst-persistence',
 } as const;
 
 export function parseDurationMs(v: string, what: string): number {
@@ -564,6 +648,11 @@ export function predictiveFromAnnotations(
     const n = Number(a[ANNOTATIONS.spikeThreshold].replace(/x$/, ''));
     if (!Number.isFinite(n) || n <= 1) throw new Error(`${ANNOTATIONS.spikeThreshold}: "${a[ANNOTATIONS.spikeThreshold]}" must be a ratio above 1 (e.g. 2)`);
     p.spikeThreshold = n;
+  }
+  if (a[ANNOTATIONS.burstPersistence]) {
+    const v = a[ANNOTATIONS.burstPersistence].trim().toLowerCase();
+    if (v !== 'auto' && v !== 'on' && v !== 'off') throw new Error(`${ANNOTATIONS.burstPersistence}: "${a[ANNOTATIONS.burstPersistence]}" must be auto, on or off`);
+    p.burstPersistence = v;
   }
   return defaultPredictivePolicy(p);
 }

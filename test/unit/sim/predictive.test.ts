@@ -143,3 +143,36 @@ test('a sudden surge is acted on within one tick, before the smoothed rate catch
   assert.ok(after.n >= 6, `replicas ${before.n} -> ${after.n}`);
   assert.ok(after.rec.details.level > 15);
 });
+
+test('batched arrivals: surges that past surges say are over within a cold start order no replicas (burst-persistence auto)', () => {
+  // 120 requests every 6 s (a mean of 20 req/s x 500 ms = 10 busy slots), cold start 20 s
+  const mk = (burstPersistence: 'auto' | 'on') => defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: 0, burstPersistence });
+  const load = (t: number) => ({ arrivals: (t / 1000) % 6 === 0 ? 120 : 0, serviceMs: 500 });
+  const auto = feed(mk('auto'), load, 600);
+  const on = feed(mk('on'), load, 600);
+  const late = (o: typeof auto.out) => Math.max(...o.filter((x) => x.t > 120_000).map((x) => x.n));
+  // every batch reads as a 60 req/s surge (30 busy slots): 'on' sizes for it, 'auto' learns it is short
+  assert.ok(late(on.out) >= 1.5 * late(auto.out), `on ${late(on.out)} vs auto ${late(auto.out)}`);
+  assert.ok(late(auto.out) <= 5, `auto ${late(auto.out)}`);
+  const rec = auto.out.filter((x) => x.t > 120_000 && x.rec.details.surgeProvisioned === false)[0]?.rec;
+  assert.ok(rec, 'a surge left to the queue is recorded');
+  assert.match(rec.explanation, /left to the queue and the \d+ ready replicas/);
+  assert.ok(rec.details.surgePersistence! < 0.5);
+  assert.ok(rec.details.terms && rec.details.terms.keepForSurge >= 0);
+});
+
+test('a surge that outlasts a cold start is provisioned even after many short ones', () => {
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: 0 });
+  // short batches for 10 min, then a sustained 5x step
+  const { out } = feed(p, (t) => (t < 600_000 ? { arrivals: (t / 1000) % 6 === 0 ? 60 : 0, serviceMs: 200 } : { arrivals: 100, serviceMs: 200 }), 700);
+  const at = (s: number) => out.find((o) => o.t === s)!.n;
+  // 100 req/s x 200 ms = 20 busy slots: >= 6 replicas once the step has lasted a cold start (or the smoothed rate caught up)
+  assert.ok(at(626_000) >= 6, `replicas 26 s into the step: ${at(626_000)}`);
+});
+
+test('annotation tide.dev/burst-persistence', () => {
+  const base = { name: 'm', minReplicas: 1, maxReplicas: 5 };
+  assert.equal(predictiveFromAnnotations({ 'tide.dev/policy': 'predictive' }, base).burstPersistence, 'auto');
+  assert.equal(predictiveFromAnnotations({ 'tide.dev/burst-persistence': 'off' }, base).burstPersistence, 'off');
+  assert.throws(() => predictiveFromAnnotations({ 'tide.dev/burst-persistence': 'maybe' }, base), /tide\.dev\/burst-persistence: "maybe" must be auto, on or off/);
+});
