@@ -46,12 +46,13 @@ export function thinned(t: RequestsTrace, k: number): RequestsTrace {
 
 export async function scenario(name: string, days = 7): Promise<Scenario> {
   if (name === 'twitter' || name === 'twitter-week2') {
-    const skip = name === 'twitter' ? 0 : days * 86400;
+    // the defaults were tuned on the first 7 days: the evaluate-only slice starts after them
+    const skip = name === 'twitter' ? 0 : 7 * 86400;
     const trace = await readTrace(`${TRACES_DIR}twitter/workload.tbz2`, { limitSeconds: days * 86400, skipSeconds: skip });
     const service = svc({ concurrency: 4, dist: { kind: 'lognormal', medianMs: 250, sigma: 0.5 }, coldStart: { kind: 'fixed', ms: 30_000 } });
     return {
       name, set: name === 'twitter' ? 'tune' : 'evaluate',
-      describe: `Twitter per-second counts, ${name === 'twitter' ? `first ${days} days` : `days ${days + 1}-${2 * days} (never tuned on)`}; service lognormal(median 250 ms, σ 0.5), 4 slots/replica, cold start 30 s, SLO 1 s`,
+      describe: `Twitter per-second counts, ${name === 'twitter' ? `first ${days} days` : `days 8-${7 + days} (never tuned on)`}; service lognormal(median 250 ms, σ 0.5), 4 slots/replica, cold start 30 s, SLO 1 s`,
       base: { seed: 1, trace, service, sloMs: 1000, initialReplicas: 0, maxReplicas: 200 },
       ctx: { service, sloMs: 1000, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 86_400_000 },
       tide: [{ label: 'Tide predictive (season 24h)', seasonMs: 86_400_000 }],
@@ -62,22 +63,22 @@ export async function scenario(name: string, days = 7): Promise<Scenario> {
     let sloMs = 15_000;
     let describe = 'Azure LLM inference (conversation), 1 h';
     if (name === 'azure-batched') { trace = batched(trace as RequestsTrace, 3000); sloMs = 30_000; describe += ', arrivals re-timed into batches every 3 s (derived shape), SLO 30 s'; }
-    if (name === 'azure-sparse') { trace = thinned(trace as RequestsTrace, 8); describe += ', every 8th request (derived sparse shape: most seconds empty)'; }
-    const service = svc({ concurrency: 8, tokens: { baseMs: 50, prefillMsPerToken: 0.15, decodeMsPerToken: 15 }, coldStart: await alibabaColdStarts() });
+    if (name === 'azure-sparse') { trace = thinned(trace as RequestsTrace, 16); describe += ', every 16th request, one request per replica (derived sparse shape: about 70 % of seconds empty)'; }
+    const service = svc({ concurrency: name === 'azure-sparse' ? 1 : 8, tokens: { baseMs: 50, prefillMsPerToken: 0.15, decodeMsPerToken: 15 }, coldStart: await alibabaColdStarts() });
     return {
       name, set: name === 'azure' ? 'tune' : 'evaluate',
-      describe: `${describe}; service 50 ms + 0.15 ms/prompt token + 15 ms/output token, 8 slots/replica, cold start = Alibaba model-load times (median 22.7 s), SLO ${sloMs / 1000} s`,
+      describe: `${describe}; service 50 ms + 0.15 ms/prompt token + 15 ms/output token, ${service.concurrency} slots/replica, cold start = Alibaba model-load times (median 22.7 s), SLO ${sloMs / 1000} s`,
       base: { seed: 1, trace, service, sloMs, initialReplicas: 0, maxReplicas: 200 },
       ctx: { service, sloMs, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 0 },
       tide: [{ label: 'Tide predictive', seasonMs: 0 }],
     };
   }
   if (name === 'alibaba') {
-    const trace = await readTrace(`${TRACES_DIR}alibaba-genai/lora_request_trace.csv`);
+    const trace = await readTrace(`${TRACES_DIR}alibaba-genai/lora_request_trace.csv`, days < 23 ? { limitSeconds: days * 86400 } : {});
     const service = svc({ concurrency: 1, coldStart: await alibabaColdStarts() });
     return {
       name, set: 'tune',
-      describe: 'Alibaba GenAI LoRA requests, 23 days; service = exec_time_seconds, 1 slot/replica, cold start = Alibaba model-load times, SLO 120 s, scale to zero allowed',
+      describe: `Alibaba GenAI LoRA requests, ${days < 23 ? `first ${days} days` : '23 days'}; service = exec_time_seconds, 1 slot/replica, cold start = Alibaba model-load times, SLO 120 s, scale to zero allowed`,
       base: { seed: 1, trace, service, sloMs: 120_000, initialReplicas: 0, maxReplicas: 200 },
       ctx: { service, sloMs: 120_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: 86_400_000 },
       tide: [{ label: 'Tide predictive', seasonMs: 86_400_000 }],

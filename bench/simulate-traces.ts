@@ -79,7 +79,8 @@ for (const name of run) {
   console.log('| policy | replica-s | vs oracle | idle replica-s | cold starts | actions | p50 | p99 | SLO attainment | sim time |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   let t0 = performance.now();
-  const oracle = noOracle ? undefined : runOracle(sc.base, 0.99, { iterations: 6 });
+  sc.base.maxReplicas = sc.ctx.maxReplicas; // --max binds every policy
+  const oracle = noOracle ? undefined : runOracle(sc.base, 0.99, { iterations: 6, minReplicas: sc.ctx.minReplicas, maxReplicas: sc.ctx.maxReplicas });
   if (oracle) console.log(row(oracle, oracle, (performance.now() - t0) / 1000) + ` (${oracle.evaluations} runs)`);
   for (const p of ['hpa-cpu-50', 'hpa-cpu-70', 'kpa-defaults', 'keda-queue']) {
     t0 = performance.now();
