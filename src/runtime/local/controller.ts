@@ -252,6 +252,11 @@ export class LocalRuntime implements LocalCluster {
           this.metrics.requests.inc({ service: s.name, code });
           if (info.coldStartMs !== undefined) this.metrics.coldStart.observe({ service: s.name }, info.coldStartMs / 1000);
         },
+        onAcceptError: (e) => {
+          const code = exhaustionCode(e);
+          if (code) this.reportExhaustion('accept', code, `service/${s.name}`, `Service proxy cannot accept connections: ${describeExhaustion(code)}`);
+          else this.log(`service/${s.name}: accept failed: ${e.message}`);
+        },
       });
       entry.proxy = proxy;
       entry.port = proxy.port;

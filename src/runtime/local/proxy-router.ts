@@ -132,6 +132,10 @@ export abstract class ProxyRouter<R extends RoutedReplica, X extends RoutedExcha
       this.server.once('error', onError);
       this.server.listen(this.opts.port, this.opts.host, () => {
         this.server.off('error', onError);
+        // After listening, the server's errors are accept errors: never fatal, never unheard.
+        this.server.on('error', (e: NodeJS.ErrnoException) => {
+          try { this.observer?.onAcceptError?.(e); } catch { /* observers must not break the proxy */ }
+        });
         resolve();
       });
     });

@@ -84,6 +84,12 @@ export interface RequestObserver {
   onColdRequest?(): void;
   /** Called for each finished request (status 0 = connection error), for metrics and RPS accounting. */
   onRequestDone?(info: { status: number; latencyMs: number; queuedMs: number; coldStart: boolean; replica?: string; coldStartMs?: number }): void;
+  /**
+   * The listener failed to accept a connection (EMFILE, ENFILE, ENOBUFS …). The proxy goes on
+   * listening and serving its connections. (On EMFILE/ENFILE libuv itself accepts and closes the
+   * pending connections with a reserved fd, so that case rarely reaches here.)
+   */
+  onAcceptError?(err: NodeJS.ErrnoException): void;
 }
 
 export interface ReplicaProxy {
