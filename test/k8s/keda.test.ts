@@ -1,7 +1,9 @@
 // e2e on a real control plane: `tide controller` as the operator for a keda.sh/v1alpha1 ScaledObject
 // (Tide's CRDs from deploy/kubernetes/crds/), with a real Redis on loopback that requires a password.
-// The password exists only in a Secret; a TriggerAuthentication maps it (secretTargetRef) and the
-// Redis address (env: the target's container env) to the trigger. The controller runs with ONLY the
+// The password exists only in a Secret, referenced by the target's container env (valueFrom
+// secretKeyRef); a TriggerAuthentication maps that variable to the trigger's password (env), and the
+// address comes from the same container env through addressFromEnv ($(VAR) expansion included).
+// The RabbitMQ test below covers secretTargetRef through a ClusterTriggerAuthentication. The controller runs with ONLY the
 // tide-controller ServiceAccount token (deploy/kubernetes RBAC) plus the per-namespace RoleBinding of
 // tide-controller-secrets that deploy/kubernetes/22-secrets-rbac.yaml documents.
 //
@@ -63,16 +65,17 @@ spec:
       - name: worker
         image: example.com/worker:1
         env:
-        - {name: REDIS_ADDRESS, value: "127.0.0.1:${port}"}
+        - {name: REDIS_HOST, value: "127.0.0.1"}
+        - {name: REDIS_ADDRESS, value: "$(REDIS_HOST):${port}"}
+        - name: REDIS_PASSWORD
+          valueFrom: {secretKeyRef: {name: redis-auth, key: password}}
 ---
 apiVersion: keda.sh/v1alpha1
 kind: TriggerAuthentication
 metadata: {name: redis-auth, namespace: ${ns}}
 spec:
-  secretTargetRef:
-  - {parameter: password, name: redis-auth, key: password}
   env:
-  - {parameter: address, name: REDIS_ADDRESS}
+  - {parameter: password, name: REDIS_PASSWORD}
 ---
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
@@ -89,7 +92,7 @@ ${fallback ? '  fallback: {failureThreshold: 2, replicas: 2}\n' : ''}  advanced:
         scaleDown: {stabilizationWindowSeconds: 0}
   triggers:
   - type: redis
-    metadata: {listName: jobs, listLength: "5"}
+    metadata: {listName: jobs, listLength: "5", addressFromEnv: REDIS_ADDRESS}
     authenticationRef: {name: redis-auth}
 `;
 }
@@ -278,7 +281,7 @@ test('Redis list ScaledObject, password only in a Secret: 1 → 0, 0 → 1 → 4
 test('without the Secrets RoleBinding: the trigger fails naming the missing permission, Ready=False TriggerError, no scaling', { skip, timeout: 180_000 }, async () => {
   if (!plane) return;
   await plane.apply(manifests(DENIED, redis!.port, false));
-  const e = await waitEvent('KEDAScalerFailed', /cannot get resource "secrets" in API group "" in the namespace "keda-denied"/, DENIED);
+  const e = await waitEvent('KEDAScalerFailed', /error resolving secret name redis-auth for env REDIS_PASSWORD in namespace keda-denied: .*cannot get resource "secrets" in API group "" in the namespace "keda-denied"/, DENIED);
   assert.equal(e.message.includes(PASSWORD), false);
   const o = await until('Ready=False', async () => { const x = await so(DENIED); return cond(x, 'Ready')?.status === 'False' ? x : null; }, 60_000, 500);
   assert.equal(cond(o, 'Ready')?.reason, 'TriggerError');
