@@ -54,7 +54,10 @@ export interface Plane {
   apply(yaml: string, namespace?: string): Promise<string>;
   /** Stop one component (SIGTERM to its process group, SIGKILL after 10 s); startComponent brings it back. */
   stopComponent(name: PlaneComponent): Promise<void>;
-  startComponent(name: PlaneComponent): Promise<void>;
+  /** Start a component stopped by stopComponent, with the same command line or `edit(argv)`'s. */
+  startComponent(name: PlaneComponent, edit?: (argv: string[]) => string[]): Promise<void>;
+  /** The pid of a running component. */
+  pid(name: PlaneComponent): number;
   /** Last lines of a component's log. */
   log(name: PlaneComponent, lines?: number): string;
   stop(): Promise<void>;
@@ -204,13 +207,15 @@ export async function startPlane(opts: PlaneOptions = {}): Promise<Plane | null>
           await new Promise((r2) => setTimeout(r2, 50));
         }
       },
-      async startComponent(name) {
-        const argv = argvOf.get(name);
-        if (!argv) throw new Error(`${name} was not stopped through stopComponent`);
+      async startComponent(name, edit) {
+        const saved = argvOf.get(name);
+        if (!saved) throw new Error(`${name} was not stopped through stopComponent`);
+        const argv = edit ? edit([...saved]) : saved;
         const r2 = spawnSync('bash', ['-c', `setsid "$@" >> "${join(state, 'logs', `${name}.log`)}" 2>&1 < /dev/null & echo $!`, 'start', ...argv], { encoding: 'utf8' });
         const pid = r2.stdout.trim();
         writeFileSync(pidFile(name), `${pid}\n`);
       },
+      pid(name) { return Number(readFileSync(pidFile(name), 'utf8').trim()); },
       log(name, lines = 40) {
         try { return readFileSync(join(state, 'logs', `${name}.log`), 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
       },

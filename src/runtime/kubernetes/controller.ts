@@ -106,6 +106,7 @@ export class KubernetesController {
   private server: Server | undefined;
   /** The ScaledObject operator (undefined with keda: false). */
   keda: KedaReconciler | undefined;
+  private decisionsDir: string | undefined;
   rounds = 0;
   private readonly m: {
     syncs: Counter; desired: Gauge; upstreamDesired: Gauge; agreement: Counter; rescales: Counter;
@@ -491,7 +492,7 @@ export class KubernetesController {
     const f = this.opts.decisionsFile;
     if (!f) return;
     try {
-      mkdirSync(dirname(f), { recursive: true });
+      if (this.decisionsDir !== f) { mkdirSync(dirname(f), { recursive: true }); this.decisionsDir = f; }
       appendFileSync(f, JSON.stringify(record) + '\n');
     } catch (e) { this.log('warn', `cannot append to ${f}: ${(e as Error).message}`); }
   }

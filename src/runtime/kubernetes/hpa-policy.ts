@@ -8,7 +8,16 @@ import type { HpaObject } from './status.ts';
 
 export type PolicyResult = { ok: true; policy: HpaPolicy } | { ok: false; problems: string[] };
 
+// The informer hands out the same object until the HPA changes: parse each version once.
+const parsedPolicies = new WeakMap<HpaObject, PolicyResult>();
+
 export function policyOf(hpa: HpaObject): PolicyResult {
+  let r = parsedPolicies.get(hpa);
+  if (!r) { r = parsePolicy(hpa); parsedPolicies.set(hpa, r); }
+  return r;
+}
+
+function parsePolicy(hpa: HpaObject): PolicyResult {
   const plain = JSON.parse(JSON.stringify({
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',

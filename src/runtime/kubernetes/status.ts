@@ -39,7 +39,9 @@ export function currentMetricsOf(record: HpaDecisionRecord): k8s.V2MetricStatus[
         const current: k8s.V2MetricValueStatus = {};
         if (t.type === 'Utilization') {
           current.averageUtilization = Number.parseInt(p.current, 10);
-          const avg = avgSample(obs[i]);
+          // upstream's rawProposal: the decider's int64 average over the pods it counted
+          const raw = (p.detail as { usageMilli?: unknown } | undefined)?.usageMilli;
+          const avg = typeof raw === 'number' && Number.isFinite(raw) ? raw : avgSample(obs[i]);
           if (avg !== undefined) current.averageValue = formatMilli(avg);
         } else if (cur) current.averageValue = cur;
         return spec.type === 'Resource'

@@ -9,7 +9,7 @@ import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { TIDE_USER_AGENT, makeApis, tuneKubeConfig } from '../../../src/runtime/kubernetes/client.ts';
+import { MERGE_PATCH, TIDE_USER_AGENT, apiCode, apiMessage, makeApis, tuneKubeConfig } from '../../../src/runtime/kubernetes/client.ts';
 
 function selfSigned(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tide-tls-'));
@@ -62,10 +62,21 @@ test('API calls reuse one TLS connection and carry Tide\'s User-Agent', async ()
   const tls = selfSigned();
   const agents: string[] = [];
   let connections = 0;
+  const bodies: { method: string; url: string; type: string; body: string }[] = [];
   const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
     agents.push(String(req.headers['user-agent']));
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ apiVersion: 'v1', kind: 'NamespaceList', metadata: {}, items: [] }));
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      bodies.push({ method: req.method!, url: req.url!, type: String(req.headers['content-type']), body });
+      if (req.url?.startsWith('/api/v1/namespaces/missing')) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'namespaces "missing" not found', reason: 'NotFound', code: 404 }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(req.method === 'PATCH' ? JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x', labels: { a: 'b' } } }) : JSON.stringify({ apiVersion: 'v1', kind: 'NamespaceList', metadata: {}, items: [] }));
+    });
   });
   server.on('secureConnection', () => { connections++; });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -74,7 +85,15 @@ test('API calls reuse one TLS connection and carry Tide\'s User-Agent', async ()
     const apis = makeApis(kubeConfig(`https://127.0.0.1:${port}`, tls.cert));
     for (let i = 0; i < 20; i++) await apis.core.listNamespace();
     assert.equal(agents.length, 20);
+    // errors are client-node's ApiException (code, Status message), bodies and content types arrive intact
+    await assert.rejects(apis.core.readNamespace({ name: 'missing' }), (e) => apiCode(e) === 404 && apiMessage(e) === 'namespaces "missing" not found');
+    const ns = await apis.core.patchNamespace({ name: 'x', body: { metadata: { labels: { a: 'b' } } } }, MERGE_PATCH);
+    assert.equal(ns.metadata?.labels?.a, 'b');
+    const patch = bodies.find((b) => b.method === 'PATCH')!;
+    assert.equal(patch.type, 'application/merge-patch+json');
+    assert.deepEqual(JSON.parse(patch.body), { metadata: { labels: { a: 'b' } } });
     assert.deepEqual([...new Set(agents)], [TIDE_USER_AGENT]);
+    assert.equal(agents.length, 22);
     // client-node alone opens one per request; a pool may keep a second one while the first is released
     assert.ok(connections <= 3, `20 sequential requests over ${connections} TLS connections`);
   } finally {

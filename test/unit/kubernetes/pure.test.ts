@@ -74,3 +74,30 @@ test('status as kube-controller-manager writes it', () => {
   const again = setCondition(st, { type: 'AbleToScale', status: 'True', reason: 'X', message: 'm' }, new Date(now + 1000));
   assert.equal((again.conditions![0].lastTransitionTime as Date).getTime(), (st.conditions![0].lastTransitionTime as Date).getTime(), 'same status keeps the transition time');
 });
+
+test("currentMetrics' averageValue is upstream's rawProposal: the int64 average over the counted pods", () => {
+  const r = policyOf(v2 as any);
+  assert.ok(r.ok);
+  const now = Date.parse('2026-01-01T00:10:00Z');
+  const pod = (n: string) => ({ name: n, phase: 'Running' as const, ready: { status: 'True' as const, lastTransitionTime: now - 600_000 }, startTime: now - 600_000, containers: [{ name: 'c', requests: { cpu: 100 } }] });
+  const obs = {
+    now,
+    target: { specReplicas: 2, statusReplicas: 2, selector: 'app=web' },
+    pods: [pod('a'), pod('b')],
+    // 181m over 2 pods: upstream writes 90m (int64 division), not 91m (rounded)
+    metrics: [{ kind: 'pods' as const, samples: [{ pod: 'a', value: 90, timestamp: now - 5000, windowSeconds: 15 }, { pod: 'b', value: 91, timestamp: now - 5000, windowSeconds: 15 }] }],
+  };
+  const { record } = decideHpa({ ...r.policy, namespace: 'ns' }, obs, emptyHpaState(), {});
+  assert.deepEqual(currentMetricsOf(record), [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 90, averageValue: '90m' } } }]);
+});
+
+test('policyOf parses each version of an HPA object once', () => {
+  const obj = structuredClone(v2) as any;
+  const a = policyOf(obj);
+  assert.equal(policyOf(obj), a, 'the same object: the cached result');
+  const edited = structuredClone(obj);
+  edited.spec.maxReplicas = 7;
+  const b = policyOf(edited);
+  assert.notEqual(b, a);
+  assert.ok(b.ok && b.policy.maxReplicas === 7);
+});
