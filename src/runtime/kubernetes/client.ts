@@ -54,10 +54,11 @@ type TlsChoice = { key: string; opts: Record<string, unknown> };
  *   API call and leaves each agent's idle socket open until its keep-alive timeout;
  * - `userAgent` on every request (API clients, watches), so the apiserver's audit log and
  *   per-client accounting show Tide and not `kubernetes-client-javascript` / `undici`.
- * Credentials are still read per request (rotated service-account tokens keep working); a change
- * of CA or client certificate gets a new dispatcher.
+ * Credentials are read again every `authCacheMs` (10 s; rotated service-account tokens keep working);
+ * a change of CA or client certificate gets a new dispatcher.
  */
-export function tuneKubeConfig(kc: k8s.KubeConfig, userAgent = TIDE_USER_AGENT): k8s.KubeConfig {
+export function tuneKubeConfig(kc: k8s.KubeConfig, userAgent = TIDE_USER_AGENT, opts: { authCacheMs?: number } = {}): k8s.KubeConfig {
+  const authCacheMs = opts.authCacheMs ?? 10_000;
   const t = kc as unknown as { [TUNED]?: boolean; createDispatcher: (cluster: unknown, opts: Record<string, unknown>) => unknown };
   if (t[TUNED]) return kc;
   t[TUNED] = true;
@@ -78,10 +79,20 @@ export function tuneKubeConfig(kc: k8s.KubeConfig, userAgent = TIDE_USER_AGENT):
     return pool.get(key);
   };
   const apply = kc.applySecurityAuthentication.bind(kc);
+  // what authentication sets on a request (headers, dispatcher, TLS), reused for authCacheMs: client-node
+  // reads the CA and client certificate files again for every request
+  let auth: { at: number; headers: Record<string, string>; dispatcher: unknown; tls: TlsChoice | undefined } | undefined;
   kc.applySecurityAuthentication = async (ctx: k8s.RequestContext) => {
-    last = undefined;
-    await apply(ctx);
-    (ctx as unknown as { [TLS]?: TlsChoice })[TLS] = last;
+    const now = Date.now();
+    if (!auth || now - auth.at >= authCacheMs || now < auth.at) {
+      const probe = new k8s.RequestContext(ctx.getUrl(), k8s.HttpMethod.GET);
+      last = undefined;
+      await apply(probe);
+      auth = { at: now, headers: { ...probe.getHeaders() }, dispatcher: probe.getDispatcher(), tls: last };
+    }
+    for (const [k, v] of Object.entries(auth.headers)) ctx.setHeaderParam(k, v);
+    if (auth.dispatcher !== undefined) ctx.setDispatcher(auth.dispatcher as Parameters<k8s.RequestContext['setDispatcher']>[0]);
+    (ctx as unknown as { [TLS]?: TlsChoice })[TLS] = auth.tls;
     const set = ctx.setHeaderParam.bind(ctx);
     set('User-Agent', userAgent);
     // the API clients' middleware sets client-node's own User-Agent after authentication: keep ours

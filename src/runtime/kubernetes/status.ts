@@ -170,12 +170,20 @@ export function statusEqual(a: HpaStatus | undefined, b: HpaStatus | undefined):
   return normalizedStatus(a) === normalizedStatus(b);
 }
 
+// the informer's status objects do not change (an update brings a new object): normalize each once
+const normalizedStored = new WeakMap<HpaStatus, string>();
+function storedNormalized(s: HpaStatus): string {
+  let n = normalizedStored.get(s);
+  if (n === undefined) { n = normalizedStatus(s); normalizedStored.set(s, n); }
+  return n;
+}
+
 /**
  * Write the status subresource when it differs (upstream updateStatusIfNeeded). Returns 'written',
  * 'unchanged' or 'gone' (the HPA was deleted meanwhile).
  */
 export async function writeStatus(apis: Apis, hpa: HpaObject, status: HpaStatus, fieldManager: string): Promise<'written' | 'unchanged' | 'gone'> {
-  if (hpa.status && statusEqual(hpa.status, status)) return 'unchanged';
+  if (hpa.status && storedNormalized(hpa.status) === normalizedStatus(status)) return 'unchanged';
   const ns = hpa.metadata!.namespace!;
   const name = hpa.metadata!.name!;
   try {

@@ -31,7 +31,7 @@ function kubeConfig(server: string, ca: string, token = 't0'): k8s.KubeConfig {
 }
 
 test('the same dispatcher for every request, a new one only when the credentials change', async () => {
-  const kc = tuneKubeConfig(kubeConfig('https://127.0.0.1:1', 'not a real CA'));
+  const kc = tuneKubeConfig(kubeConfig('https://127.0.0.1:1', 'not a real CA'), TIDE_USER_AGENT, { authCacheMs: 0 });
   assert.equal(tuneKubeConfig(kc), kc); // idempotent
   const ctx = () => new k8s.RequestContext('https://127.0.0.1:1/api', k8s.HttpMethod.GET);
   const a = ctx(); const b = ctx();
@@ -100,4 +100,17 @@ test('API calls reuse one TLS connection and carry Tide\'s User-Agent', async ()
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   }
+});
+
+test('authentication is read once per authCacheMs, not per request', async () => {
+  const kc = tuneKubeConfig(kubeConfig('https://127.0.0.1:1', 'ca'), TIDE_USER_AGENT, { authCacheMs: 60_000 });
+  const ctx = () => new k8s.RequestContext('https://127.0.0.1:1/api', k8s.HttpMethod.GET);
+  const a = ctx();
+  await kc.applySecurityAuthentication(a);
+  (kc.getCurrentUser() as { token?: string }).token = 't1';
+  const b = ctx();
+  await kc.applySecurityAuthentication(b);
+  assert.equal(b.getHeaders().Authorization, 'Bearer t0', 'within the cache time the first reading holds');
+  assert.equal(b.getDispatcher(), a.getDispatcher());
+  assert.equal(b.getHeaders()['User-Agent'], TIDE_USER_AGENT);
 });
