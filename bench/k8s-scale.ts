@@ -410,6 +410,8 @@ rules:
       '|---|---|---|---|',
       row('rounds in the window', f(tide.rounds, 0), up ? f(up.rounds, 2) : '—'),
       row('CPU-seconds per round', f(tide.cpuPerRound, 2), up ? `${f(up.cpuPerRound, 2)} (kcm ${f(up.kcmCpuPerS * 100)} % − idle ${f(idleCpuPerS * 100)} % of a core)` : '—', up ? ratio(tide.cpuPerRound, up.cpuPerRound) : ''),
+      row(`CPU-seconds per sync period (${SYNC}, window CPU / periods)`, f(tide.cpuPerS * SYNC_S, 2), up ? f(up.cpuPerS * SYNC_S, 2) : '—', up ? ratio(tide.cpuPerS, up.cpuPerS) : ''),
+      row(`API requests per sync period (${SYNC})`, f(tide.reqsPerRound * tide.rounds / WINDOW_S * SYNC_S), up ? f(up.reqsPerRound * up.rounds / WINDOW_S * SYNC_S) : '—', up ? ratio(tide.reqsPerRound * tide.rounds, up.reqsPerRound * up.rounds) : ''),
       row('CPU, average over the window', `${f(tide.cpuPerS * 100)} % of a core`, up ? `${f(up.cpuPerS * 100)} % of a core` : '—', up ? ratio(tide.cpuPerS, up.cpuPerS) : ''),
       row('API requests per round (audit log, by user agent)', f(tide.reqsPerRound), up ? f(up.reqsPerRound) : '—', up ? ratio(tide.reqsPerRound, up.reqsPerRound) : ''),
       row('&nbsp;&nbsp;by verb and resource', tide.kinds.join('; '), up ? up.kinds.join('; ') : '—'),
