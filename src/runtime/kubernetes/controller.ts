@@ -26,6 +26,7 @@ import { apiCode, apiMessage } from './client.ts';
 import { policyOf } from './hpa-policy.ts';
 import { Watched } from './informer.ts';
 import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
+import { closePredictive, predictiveSpecFor, syncPredictive, type PredictiveHost } from './predictive.ts';
 import { forEachLimit, RoundScheduler } from './schedule.ts';
 import { getScale, ScaleError, type ScaleInfo } from './scale.ts';
 import { KedaReconciler } from './keda/reconciler.ts';
@@ -211,7 +212,7 @@ export class KubernetesController {
     const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
     if (verb === 'delete') {
       const e = this.entries.get(key);
-      if (e) { this.entries.delete(key); this.events.forget(e.uid); e.autoscaler?.close(); }
+      if (e) { this.entries.delete(key); this.events.forget(e.uid); e.autoscaler?.close(); closePredictive(e); }
       this.log('info', 'HPA deleted: forgetting its state', { hpa: key });
     }
   }
@@ -357,6 +358,16 @@ export class KubernetesController {
     const selector = scale.selector;
     const podInfos = selector ? podsFor(this.pods.list(ns), selector).map(podInfoOf) : [];
     const mapping = mergeMappings(this.opts.mapping, mappingFromAnnotations(hpa.metadata?.annotations));
+    // tide.dev/policy: predictive -> Tide's own policy decides, from Prometheus demand series (predictive.ts)
+    const predictive = predictiveSpecFor(hpa, policy, ns);
+    if (predictive) {
+      const result = await syncPredictive(this.predictiveHost(ent), { entry: ent, hpa, spec: predictive, scale, pods: podInfos, mapping, namespace: ns, active, now });
+      if (active && ent.lastScaleWrite === undefined) ent.lastScaleWrite = { replicas: scale.specReplicas, at: now };
+      if (ent.last) this.m.desired.set(labels, ent.last.desiredReplicas);
+      this.m.syncs.inc({ ...labels, mode, result });
+      return;
+    }
+    closePredictive(ent);
     const autoscaler = this.autoscalerFor(ent, hpa, policy, active, now);
     ent.port.begin({ now, namespace: ns, scale, pods: podInfos, mapping });
     const record = (await autoscaler.sync(now)) as HpaDecisionRecord | null;
@@ -396,6 +407,24 @@ export class KubernetesController {
     for (const e of ent.port.events) if (e.reason !== 'FailedRescale') await this.emit(hpa, e);
     await this.writeStatusLogged(hpa, ent, statusFromRecord(hpa, record, rescaled));
     this.m.syncs.inc({ ...labels, mode, result: rescaled ? 'rescaled' : 'ok' });
+  }
+
+  /** The controller's writers, lent to the predictive path (same status, events, records and shadow bookkeeping). */
+  private predictiveHost(ent: HpaEntry): PredictiveHost {
+    const labels = { namespace: ent.namespace, hpa: ent.name };
+    const hpa = `${ent.namespace}/${ent.name}`;
+    return {
+      emit: (h, e) => this.emit(h, e),
+      writeStatus: (h, st) => this.writeStatusLogged(h, ent, st),
+      appendRecord: (r) => this.appendRecord(r as HpaDecisionRecord),
+      shadow: (h, r) => this.shadow(h, ent, r as unknown as HpaDecisionRecord),
+      rescaled: (r) => {
+        ent.lastScaleWrite = { replicas: r.desiredReplicas, at: Date.now() };
+        this.m.rescales.inc(labels);
+        this.log('info', `rescaled ${r.currentReplicas} -> ${r.desiredReplicas}: ${r.explanation}`, { hpa, from: r.currentReplicas, to: r.desiredReplicas });
+      },
+      log: (level, msg) => this.log(level, msg, { hpa }),
+    };
   }
 
   /** The entry's autoscaler, (re)built from the factory when the spec or the mode changed; its memory carries over. */

@@ -1,0 +1,189 @@
+// e2e on a real control plane: an HPA annotated `tide.dev/policy: predictive`, decided in active mode
+// by `tide controller` through Tide's own policy (src/autoscalers/tide.ts, the module `tide up` runs),
+// its demand read from a real Prometheus through the metrics mapping (tide-arrival-rate,
+// tide-in-flight; src/runtime/kubernetes/predictive.ts). The test's exporter plays the model
+// server: a request counter and an in-flight gauge, labelled with the pods' app label, scraped every
+// second. The controller runs with ONLY the tide-controller ServiceAccount token.
+//
+// Expected (2 slots per replica, 80 % target utilization):
+//   idle (0 req/s, 0 in flight)            -> stays at minReplicas 1
+//   30 req/s, 6 in flight (200 ms service) -> ceil(6 / (2 x 0.8)) = 4
+//   idle again                             -> 1 once the 10 s scale-down window has passed
+// plus an HPA whose arrival-rate query has no series: no decision, ScalingActive=False
+// FailedGetExternalMetric and a Warning event, replicas untouched.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planeSkip, startPlane, until, type Plane } from '../support/k8s-plane.ts';
+import { startPrometheus, type Service } from '../support/services.ts';
+import { decisionsOf, events, getJson, ROOT, specReplicas, startController, type RunningController } from './helpers.ts';
+
+const NS = 'tide-predictive';
+const skip = planeSkip({});
+
+const deployment = (name: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers:
+      - name: server
+        image: example.com/${name}:1
+        resources: {requests: {cpu: 100m, memory: 64Mi}}
+`;
+
+const hpa = (name: string, extra = '') => `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: ${name}
+  namespace: ${NS}
+  annotations:
+    tide.dev/mode: active
+    tide.dev/policy: predictive
+    tide.dev/cold-start: 1s
+    tide.dev/scale-down-window: 10s
+    tide.dev/season: none
+    tide.dev/spike-memory: "off"
+    tide.dev/slots-per-replica: "2"
+    tide.dev/target-utilization: "80%"
+${extra}spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: ${name}}
+  minReplicas: 1
+  maxReplicas: 8
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+`;
+
+let plane: Plane | null = null;
+let prom: Service | null = null;
+let exporter: Server | undefined;
+let controller: RunningController | undefined;
+const load = { rate: 0, inFlight: 0 };
+let total = 0;
+let lastScrape = Date.now();
+
+before(async () => {
+  if (skip) return;
+  plane = await startPlane({});
+  if (!plane) return;
+  exporter = createServer((_req, res) => {
+    const now = Date.now();
+    total += (load.rate * (now - lastScrape)) / 1000;
+    lastScrape = now;
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end([
+      '# TYPE http_requests_total counter', `http_requests_total{app="chat"} ${total.toFixed(3)}`,
+      '# TYPE http_requests_in_flight gauge', `http_requests_in_flight{app="chat"} ${load.inFlight}`, '',
+    ].join('\n'));
+  });
+  await new Promise<void>((r) => exporter!.listen(0, '127.0.0.1', () => r()));
+  prom = await startPrometheus([`127.0.0.1:${(exporter.address() as { port: number }).port}`]);
+  assert.ok(prom, 'prometheus is installed (sudo bash .ci/install-services.sh)');
+  await plane.kubectl(['create', 'namespace', NS]);
+  await plane.apply(deployment('chat') + '---\n' + deployment('quiet'));
+  await plane.apply(hpa('chat') + '---\n' + hpa('quiet', '    metrics.tide.dev/tide-arrival-rate: sum(rate(no_such_requests_total{<<.LabelMatchers>>}[5s]))\n'));
+  const dir = mkdtempSync(join(tmpdir(), 'tide-pred-'));
+  const mapping = join(dir, 'tide-metrics.yaml');
+  writeFileSync(mapping, [
+    `prometheus: http://127.0.0.1:${prom!.port}`,
+    'metrics:',
+    '  tide-arrival-rate: sum(rate(http_requests_total{<<.LabelMatchers>>}[5s]))',
+    '  tide-in-flight: sum(http_requests_in_flight{<<.LabelMatchers>>})',
+    '',
+  ].join('\n'));
+  // the series exist before the controller's first sync
+  await until('prometheus has the series', async () => {
+    const r = await fetch(`http://127.0.0.1:${prom!.port}/api/v1/query?query=${encodeURIComponent('http_requests_in_flight')}`);
+    return ((await r.json()) as { data?: { result?: unknown[] } }).data?.result?.length;
+  }, 60_000, 500);
+  controller = await startController(plane, ['--metrics-mapping', mapping, '--sync-period', '2s']);
+}, { timeout: 400_000 });
+
+after(async () => {
+  await controller?.stop();
+  await prom?.dispose();
+  exporter?.close();
+  await plane?.stop();
+});
+
+/** The controller's syncs of an HPA so far. */
+async function syncs(name: string): Promise<number> {
+  return (await controller!.hpa(NS, name))?.syncs ?? 0;
+}
+
+/** `replicas` for the next `n` syncs of `name` (a quiescent point). */
+async function holds(name: string, replicas: number, n = 3): Promise<void> {
+  const s0 = await syncs(name);
+  await until(`${n} more syncs of ${name}`, async () => (await syncs(name)) >= s0 + n, 60_000, 500);
+  assert.equal(await specReplicas(plane!, NS, name), replicas, `${name} held ${replicas} replicas`);
+}
+
+test('tide.dev/policy: predictive in active mode: demand from Prometheus sizes the Deployment 1 -> 4 -> 1, status, events and records as the HPA controller writes them', { skip, timeout: 300_000 }, async () => {
+  if (!plane) return;
+  // idle: Tide decides (records) and keeps minReplicas
+  await until('first predictive decision', async () => decisionsOf(controller!.decisions).some((r) => r.decider === 'tide' && r.autoscaler === 'chat'), 60_000, 500);
+  await holds('chat', 1);
+
+  load.rate = 30;
+  load.inFlight = 6;
+  await until('scale 1 -> 4 on 30 req/s x 200 ms', async () => (await specReplicas(plane!, NS, 'chat')) === 4, 90_000, 500);
+  await holds('chat', 4);
+  const h = await until('status on 4 replicas', async () => {
+    const o = await getJson(plane!, ['-n', NS, 'get', 'hpa', 'chat']);
+    return o.status?.currentReplicas === 4 && o.status?.desiredReplicas === 4 ? o : null;
+  }, 60_000, 500);
+  const active = h.status.conditions.find((c: { type: string }) => c.type === 'ScalingActive');
+  assert.equal(active.status, 'True');
+  assert.equal(active.reason, 'ValidMetricFound');
+  assert.match(active.message, /tide\/predicted-concurrency \(tide\.dev\/policy: predictive\)/);
+  assert.equal(h.status.observedGeneration, h.metadata.generation);
+  assert.ok(h.status.lastScaleTime, 'lastScaleTime written');
+  const ev = await events(plane, NS, 'chat');
+  const up = ev.find((e) => e.reason === 'SuccessfulRescale' && /^New size: 4; reason: /.test(e.message));
+  assert.ok(up, `SuccessfulRescale to 4: ${JSON.stringify(ev.map((e) => e.message))}`);
+  assert.equal(up!.source?.component, 'tide-controller');
+  // the real kubectl shows what Tide wrote (the spec's CPU metric is not what decided: <unknown>)
+  const table = await plane.kubectl(['-n', NS, 'get', 'hpa', 'chat']);
+  assert.match(table, /chat\s+Deployment\/chat\s+cpu: <unknown>\/50%\s+1\s+8\s+4/);
+
+  load.rate = 0;
+  load.inFlight = 0;
+  await until('scale 4 -> 1 after the scale-down window', async () => (await specReplicas(plane!, NS, 'chat')) === 1, 90_000, 500);
+  await holds('chat', 1);
+
+  // every record is a 'tide' decision that replays
+  const recs = decisionsOf(controller!.decisions).filter((r) => r.autoscaler === 'chat');
+  assert.ok(recs.length >= 3, `records: ${recs.length}`);
+  assert.ok(recs.every((r) => r.decider === 'tide'));
+  const seq = recs.filter((r) => r.rescale).map((r) => `${r.currentReplicas}->${r.desiredReplicas}`);
+  assert.ok(seq.includes('1->4') || seq[0]?.startsWith('1->'), `rescales ${seq.join(', ')}`);
+  assert.equal(seq[seq.length - 1]?.endsWith('->1'), true, `rescales ${seq.join(', ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'tide-pred-rec-'));
+  const file = join(dir, 'chat.jsonl');
+  writeFileSync(file, recs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const verify = spawnSync(process.execPath, [join(ROOT, 'bin/tide.js'), 'decide', file, '--verify'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(verify.status, 0, verify.stderr);
+  assert.match(verify.stdout, new RegExp(`^${recs.length}/${recs.length} decisions reproduce`));
+
+  // no series for the arrival rate: no decision, the condition and event upstream gives a missing External metric
+  const q = await until('quiet HPA reports the missing input', async () => {
+    const o = await getJson(plane!, ['-n', NS, 'get', 'hpa', 'quiet']);
+    const c = o.status?.conditions?.find((x: { type: string }) => x.type === 'ScalingActive');
+    return c?.status === 'False' ? c : null;
+  }, 60_000, 500);
+  assert.equal(q.reason, 'FailedGetExternalMetric');
+  assert.match(q.message, /tide-arrival-rate: query "sum\(rate\(no_such_requests_total\{app="quiet"\}\[5s\]\)\)" returned no series/);
+  const qev = await events(plane, NS, 'quiet');
+  assert.ok(qev.some((e) => e.type === 'Warning' && e.reason === 'FailedGetExternalMetric'), JSON.stringify(qev));
+  assert.equal(await specReplicas(plane, NS, 'quiet'), 1);
+  assert.equal(decisionsOf(controller!.decisions).filter((r) => r.autoscaler === 'quiet').length, 0);
+});
