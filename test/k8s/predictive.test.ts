@@ -181,7 +181,7 @@ test('tide.dev/policy: predictive in active mode: demand from Prometheus sizes t
     return c?.status === 'False' ? c : null;
   }, 60_000, 500);
   assert.equal(q.reason, 'FailedGetExternalMetric');
-  assert.match(q.message, /tide-arrival-rate: query "sum\(rate\(no_such_requests_total\{app="quiet"\}\[5s\]\)\)" returned no series/);
+  assert.match(q.message, /tide-arrival-rate: query sum\(rate\(no_such_requests_total\{app="quiet"\}\[5s\]\)\) returned no series/);
   const qev = await events(plane, NS, 'quiet');
   assert.ok(qev.some((e) => e.type === 'Warning' && e.reason === 'FailedGetExternalMetric'), JSON.stringify(qev));
   assert.equal(await specReplicas(plane, NS, 'quiet'), 1);

@@ -23,6 +23,12 @@ export function testbedHome(): string {
 export interface PlaneOptions {
   /** Start metrics-server (serves metrics.k8s.io from kwok's simulated usage). */
   metrics?: boolean;
+  /**
+   * Start the custom/external metrics adapter (sigs.k8s.io/custom-metrics-apiserver's test provider,
+   * test/k8s/plane/custom-metrics-adapter/): custom.metrics.k8s.io + external.metrics.k8s.io on the
+   * aggregator; Plane.writeMetric sets a value.
+   */
+  customMetrics?: boolean;
   /** Keep kube-controller-manager's own HPA controller on (shadow-mode tests). Default off. */
   upstreamHpa?: boolean;
   /** --horizontal-pod-autoscaler-sync-period of the upstream controller, e.g. '5s'. */
@@ -58,21 +64,26 @@ export interface Plane {
   startComponent(name: PlaneComponent, edit?: (argv: string[]) => string[]): Promise<void>;
   /** The pid of a running component. */
   pid(name: PlaneComponent): number;
+  /**
+   * With customMetrics: set a custom metric of an object through the adapter's write endpoint, e.g.
+   * writeMetric('ns', 'pods', 'web-abc', 'requests_per_second', '300m').
+   */
+  writeMetric(namespace: string, resource: string, name: string, metric: string, quantity: string): Promise<void>;
   /** Last lines of a component's log. */
   log(name: PlaneComponent, lines?: number): string;
   stop(): Promise<void>;
 }
 
-export type PlaneComponent = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'metrics-server';
+export type PlaneComponent = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'metrics-server' | 'custom-metrics-adapter';
 
 const REQUIRED = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok'];
 /** Offsets start.sh adds to the port base. */
-const PORT_OFFSETS = [247, 257, 259, 379, 380, 443, 444];
+const PORT_OFFSETS = [247, 257, 259, 379, 380, 443, 444, 445, 446];
 
 /** Why no plane can start here (missing binaries), or null when one can. */
 export function planeMissing(opts: PlaneOptions = {}): string | null {
   const bin = join(testbedHome(), 'bin');
-  const need = [...REQUIRED, ...(opts.metrics ? ['metrics-server'] : [])];
+  const need = [...REQUIRED, ...(opts.metrics ? ['metrics-server'] : []), ...(opts.customMetrics ? ['custom-metrics-adapter'] : [])];
   const missing = need.filter((b) => !existsSync(join(bin, b)));
   if (opts.kwokCrds && !existsSync(join(testbedHome(), 'kwok-config/crd-clusterresourceusages.yaml'))) missing.push('kwok-config/crd-clusterresourceusages.yaml');
   return missing.length ? `missing ${missing.map((m) => join(bin, m)).join(', ')}` : null;
@@ -149,6 +160,7 @@ export async function startPlane(opts: PlaneOptions = {}): Promise<Plane | null>
       K8S_TESTBED_PORT_BASE: String(base),
       K8S_TESTBED_NODES: String(opts.nodes ?? 1),
       K8S_TESTBED_METRICS: opts.metrics ? '1' : '0',
+      K8S_TESTBED_CUSTOM_METRICS: opts.customMetrics ? '1' : '0',
       K8S_TESTBED_HPA: opts.upstreamHpa ? '1' : '0',
       K8S_TESTBED_KWOK_CRDS: opts.kwokCrds ? '1' : '0',
       K8S_TESTBED_TIMEOUT: '180',
@@ -216,6 +228,14 @@ export async function startPlane(opts: PlaneOptions = {}): Promise<Plane | null>
         writeFileSync(pidFile(name), `${pid}\n`);
       },
       pid(name) { return Number(readFileSync(pidFile(name), 'utf8').trim()); },
+      async writeMetric(namespace, resource, name, metric, quantity) {
+        const base = vars.K8S_TESTBED_CMA_WRITE;
+        if (!base) throw new Error('the plane was started without customMetrics');
+        const r = await fetch(`${base}/write-metrics/namespaces/${encodeURIComponent(namespace)}/${encodeURIComponent(resource)}/${encodeURIComponent(name)}/${encodeURIComponent(metric)}`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(quantity), signal: AbortSignal.timeout(10_000),
+        });
+        if (!r.ok) throw new Error(`write-metrics ${namespace}/${resource}/${name}/${metric}: HTTP ${r.status} ${await r.text()}`);
+      },
       log(name, lines = 40) {
         try { return readFileSync(join(state, 'logs', `${name}.log`), 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
       },

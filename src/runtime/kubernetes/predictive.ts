@@ -146,8 +146,8 @@ export class PrometheusDemand implements DemandStats {
     if (end - start > DEMAND_MAX_SPAN_MS) start = end - DEMAND_MAX_SPAN_MS;
     if (start > end) return;
     const [a, f, s, w] = await Promise.all([arrivals, inFlight, service, queued].map((x) => (x ? queryRange(x.server, x.query, start, end) : Promise.resolve(undefined))));
-    if (!a || a.series === 0) throw new Error(`${DEMAND_METRICS.arrivalRate}: query ${JSON.stringify(arrivals.query)} returned no series`);
-    if (inFlight && f!.series === 0) throw new Error(`${DEMAND_METRICS.inFlight}: query ${JSON.stringify(inFlight.query)} returned no series`);
+    if (!a || a.series === 0) throw new Error(`${DEMAND_METRICS.arrivalRate}: query ${arrivals.query} returned no series`);
+    if (inFlight && f!.series === 0) throw new Error(`${DEMAND_METRICS.inFlight}: query ${inFlight.query} returned no series`);
     const samples: DemandSample[] = [];
     for (let t = start; t <= end; t += 1000) {
       const rate = a.values[t] ?? 0;
