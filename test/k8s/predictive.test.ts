@@ -7,7 +7,7 @@
 //
 // Expected (2 slots per replica, 80 % target utilization):
 //   idle (0 req/s, 0 in flight)            -> stays at minReplicas 1
-//   30 req/s, 6 in flight (200 ms service) -> ceil(6 / (2 x 0.8)) = 4
+//   27 req/s, 5.4 in flight (200 ms service) -> ceil(5.4 / (2 x 0.8)) = 4 (away from the 4.8 / 6.4 edges)
 //   idle again                             -> 1 once the 10 s scale-down window has passed
 // plus an HPA whose arrival-rate query has no series: no decision, ScalingActive=False
 // FailedGetExternalMetric and a Warning event, replicas untouched.
@@ -120,23 +120,31 @@ async function syncs(name: string): Promise<number> {
   return (await controller!.hpa(NS, name))?.syncs ?? 0;
 }
 
-/** `replicas` for the next `n` syncs of `name` (a quiescent point). */
-async function holds(name: string, replicas: number, n = 3): Promise<void> {
-  const s0 = await syncs(name);
-  await until(`${n} more syncs of ${name}`, async () => (await syncs(name)) >= s0 + n, 60_000, 500);
-  assert.equal(await specReplicas(plane!, NS, name), replicas, `${name} held ${replicas} replicas`);
+/**
+ * Quiescent at `replicas`: spec.replicas equals it over `n` consecutive controller syncs. (On a step
+ * the policy may overshoot for a few syncs: the rate() window ramps while the in-flight gauge jumps,
+ * and the first seconds' busy-per-arrival service estimate is high; the assertion is on where it
+ * settles.)
+ */
+async function settles(name: string, replicas: number, n = 3, timeoutMs = 120_000): Promise<void> {
+  let from = -1;
+  await until(`${name} settles at ${replicas} replicas for ${n} syncs`, async () => {
+    const [cur, s] = [await specReplicas(plane!, NS, name), await syncs(name)];
+    if (cur !== replicas) { from = -1; return false; }
+    if (from < 0) from = s;
+    return s >= from + n;
+  }, timeoutMs, 500);
 }
 
 test('tide.dev/policy: predictive in active mode: demand from Prometheus sizes the Deployment 1 -> 4 -> 1, status, events and records as the HPA controller writes them', { skip, timeout: 300_000 }, async () => {
   if (!plane) return;
   // idle: Tide decides (records) and keeps minReplicas
   await until('first predictive decision', async () => decisionsOf(controller!.decisions).some((r) => r.decider === 'tide' && r.autoscaler === 'chat'), 60_000, 500);
-  await holds('chat', 1);
+  await settles('chat', 1);
 
-  load.rate = 30;
-  load.inFlight = 6;
-  await until('scale 1 -> 4 on 30 req/s x 200 ms', async () => (await specReplicas(plane!, NS, 'chat')) === 4, 90_000, 500);
-  await holds('chat', 4);
+  load.rate = 27;
+  load.inFlight = 5.4;
+  await settles('chat', 4);
   const h = await until('status on 4 replicas', async () => {
     const o = await getJson(plane!, ['-n', NS, 'get', 'hpa', 'chat']);
     return o.status?.currentReplicas === 4 && o.status?.desiredReplicas === 4 ? o : null;
@@ -157,8 +165,7 @@ test('tide.dev/policy: predictive in active mode: demand from Prometheus sizes t
 
   load.rate = 0;
   load.inFlight = 0;
-  await until('scale 4 -> 1 after the scale-down window', async () => (await specReplicas(plane!, NS, 'chat')) === 1, 90_000, 500);
-  await holds('chat', 1);
+  await settles('chat', 1);
 
   // every record is a 'tide' decision that replays
   const recs = decisionsOf(controller!.decisions).filter((r) => r.autoscaler === 'chat');
