@@ -65,7 +65,7 @@ before(async () => {
   const args: string[] = c.args.map((a: string) => (a.startsWith('--listen=') ? '--listen=127.0.0.1:0' : a));
   const api = new URL(plane.api);
   const env: Record<string, string> = {
-    PATH: '/nodejs/bin:/usr/bin:/bin',
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', // the distroless image's PATH (the script's own tools resolve on the host)
     NODE_ENV: 'production', // the Dockerfile's ENV
     KUBERNETES_SERVICE_HOST: api.hostname,
     KUBERNETES_SERVICE_PORT: api.port,
