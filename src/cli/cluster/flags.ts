@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../core/errors.ts';
-import { kindOf } from '../kube.ts';
 import { wantsCluster, type ClusterFlags } from './kube.ts';
 
 export interface ClusterCliFlags {
@@ -36,15 +35,14 @@ export function onCluster(cmd: Command, o: ClusterCliFlags): boolean {
 /** `tide get` against a cluster when asked: one TYPE [NAME] or TYPE/NAME. Returns false for the daemon. */
 export async function clusterGetIfAsked(cmd: Command, args: string[], o: ClusterCliFlags & { watch?: boolean; output?: string; selector?: string }): Promise<boolean> {
   if (!onCluster(cmd, o)) return false;
-  let type = args[0] ?? '';
-  let name = args[1];
-  if (type.includes('/')) [type, name] = [type.slice(0, type.indexOf('/')), type.slice(type.indexOf('/') + 1)];
-  if (args.length > (args[0]?.includes('/') ? 1 : 2) || type.includes(',')) throw new UserError('error: on a cluster, tide get takes one TYPE [NAME] (or TYPE/NAME); use kubectl for more');
-  const kind = kindOf(type).kind;
-  const { clusterGet } = await import('./views.ts');
+  // the same argument forms as the local view: TYPE[,TYPE…] [NAME…] or TYPE/NAME…
+  const { parseTargets } = await import('../commands/get.ts');
+  const reqs = parseTargets(args).map((r) => ({ kind: r.kind.kind, names: r.names }));
+  const { clusterGetMany } = await import('./views.ts');
   const ac = new AbortController();
   if (o.watch) process.once('SIGINT', () => { ac.abort(); process.exit(0); });
-  await clusterGet(kind, name, { ...flagsOf(o), watch: o.watch, output: o.output, selector: o.selector, signal: ac.signal });
+  const code = await clusterGetMany(reqs, { ...flagsOf(o), watch: o.watch, output: o.output, selector: o.selector, signal: ac.signal });
+  if (code) process.exitCode = code;
   return true;
 }
 

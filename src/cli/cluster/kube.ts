@@ -88,8 +88,8 @@ export async function connect(flags: ClusterFlags): Promise<Cluster> {
   if (!cluster) throw new UserError('error: no cluster configured: pass --kubeconfig / --context, set $KUBECONFIG, or write ~/.kube/config');
   const ctx = kc.getContextObject(kc.getCurrentContext());
   const namespace = flags.namespace || ctx?.namespace || 'default';
-  const https = await import('node:https');
-  const http = await import('node:http');
+  const https = process.getBuiltinModule('node:https') as typeof import('node:https');
+  const http = process.getBuiltinModule('node:http') as typeof import('node:http');
   const base = cluster.server.replace(/\/$/, '');
 
   /** One request with the kubeconfig's credentials (client cert, token, CA: applyToHTTPSOptions). */

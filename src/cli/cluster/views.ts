@@ -146,6 +146,77 @@ export async function clusterGet(kind: ClusterKind, name: string | undefined, o:
   }
 }
 
+/** kubectl's kind prefix of NAME (and of -o name) when several types are printed. */
+const PREFIX: Record<ClusterKind, string> = { hpa: 'horizontalpodautoscaler.autoscaling', pods: 'pod', deployments: 'deployment.apps', services: 'service' };
+const KIND_NAME: Record<ClusterKind, string> = { hpa: 'HorizontalPodAutoscaler', pods: 'Pod', deployments: 'Deployment', services: 'Service' };
+
+/**
+ * `tide get hpa,pods [NAME…]` (several types, or several names) on a cluster, printed as kubectl
+ * prints them: one table per type in the order asked, a blank line between tables, NAME prefixed
+ * with the kind (`horizontalpodautoscaler.autoscaling/web`) when more than one type is asked; one
+ * List for -o json|yaml; NotFound names reported on stderr (exit status 1) while the rest is
+ * printed. One type with at most one name is clusterGet (which also watches).
+ * Returns the exit status.
+ */
+export async function clusterGetMany(reqs: { kind: ClusterKind; names: string[] }[], o: GetOptions): Promise<number> {
+  if (reqs.length === 1 && reqs[0].names.length <= 1) {
+    await clusterGet(reqs[0].kind, reqs[0].names[0], o);
+    return 0;
+  }
+  const print = o.print ?? ((t: string) => console.log(t));
+  const warn = (t: string) => process.stderr.write(`${t}\n`);
+  const now = o.now ?? Date.now;
+  if (o.watch) throw new UserError('error: on a cluster, tide get -w watches one TYPE [NAME] at a time (use kubectl get -w for several)');
+  if (reqs.some((r) => r.names.length) && o.allNamespaces) throw new UserError('error: a resource cannot be retrieved by name across all namespaces');
+  if (o.output !== undefined && !['json', 'yaml', 'wide', 'name'].includes(o.output)) {
+    throw new UserError(`error: unable to match a printer suitable for the output format "${o.output}", allowed formats are: json,name,wide,yaml`);
+  }
+  const c = await connect(o);
+  let code = 0;
+  const got = await Promise.all(reqs.map(async (r) => {
+    const info = KINDS[r.kind];
+    const coll = collectionPath(c, info.groupVersion, info.resource);
+    if (!r.names.length) return { r, items: (await c.get<KubeList<Obj>>(coll, { labelSelector: o.selector })).items, missing: [] as string[] };
+    const items: Obj[] = [];
+    const missing: string[] = [];
+    for (const n of r.names) {
+      try { items.push(await c.get<Obj>(`${coll}/${encodeURIComponent(n)}`)); } catch (e) {
+        if (/\(NotFound\)/.test((e as Error).message)) missing.push(n); else throw e;
+      }
+    }
+    return { r, items, missing };
+  }));
+  for (const g of got) for (const n of g.missing) { warn(`Error from server (NotFound): ${KINDS[g.r.kind].qualified} "${n}" not found`); code = 1; }
+  if (o.output === 'json' || o.output === 'yaml') {
+    const all = got.flatMap((g) => g.items.map((it) => ({ apiVersion: KINDS[g.r.kind].groupVersion, kind: KIND_NAME[g.r.kind], ...it })));
+    if (!all.length && code) return code;
+    const doc = asList(all);
+    print(o.output === 'json' ? toJson(doc) : await toYaml(doc));
+    return code;
+  }
+  if (o.output === 'name') {
+    for (const g of got) for (const it of g.items) print(`${PREFIX[g.r.kind]}/${it.metadata.name}`);
+    return code;
+  }
+  const wide = o.output === 'wide';
+  const withKind = reqs.length > 1;
+  const nameCol = c.allNamespaces ? 1 : 0;
+  const tables: string[] = [];
+  for (const g of got) {
+    if (!g.items.length) continue;
+    const events = g.r.kind === 'hpa' ? await hpaEvents(c, c.allNamespaces ? undefined : c.namespace) : [];
+    const rows = g.items.map((it) => rowFor(g.r.kind, c, it, events, now(), wide));
+    if (withKind) for (const row of rows) row[nameCol] = `${PREFIX[g.r.kind]}/${row[nameCol]}`;
+    tables.push(printTable(headerFor(g.r.kind, c, wide), rows));
+  }
+  if (!tables.length) {
+    if (!code) warn(c.allNamespaces ? 'No resources found' : `No resources found in ${c.namespace} namespace.`);
+    return code;
+  }
+  print(tables.join('\n\n'));
+  return code;
+}
+
 export interface DescribeOptions extends ClusterFlags { print?: (text: string) => void; now?: () => number }
 
 /** `tide describe hpa [NAME]` on a cluster: kubectl's describe, then Tide's section. */
