@@ -146,3 +146,13 @@ test('property: the max window equals the brute-force max over the last `size` s
   ), { numRuns: 150 });
   assert.ok(dropped > 50, 'values did fall out of the window');
 });
+
+test('linear: a time before the last write reads the whole window; one silent second drops exactly one slot', () => {
+  const b = newBuckets(10);
+  for (let s = 0; s < 20; s++) recordBucket(b, at(s), s); // window holds seconds 10..19
+  const mean = (10 + 11 + 12 + 13 + 14 + 15 + 16 + 17 + 18 + 19) / 10;
+  assert.equal(linearAverage(b, at(15)), mean, 'divided by the window, not by the seconds since the first write');
+  assert.equal(linearAverage(b, at(19)), mean);
+  // one silent second: second 10 leaves the window, 9 slots remain
+  assert.equal(linearAverage(b, at(20)), (11 + 12 + 13 + 14 + 15 + 16 + 17 + 18 + 19) / 9);
+});

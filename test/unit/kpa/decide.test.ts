@@ -199,6 +199,13 @@ test('activation-scale lifts every non-zero decision; zero demand still reaches 
   const r1 = decideKpa(p, { now: at(1), readyPods: 0, currentReplicas: 0, samples: [{ time: at(1), concurrency: 1, rps: 1 }] }, st);
   assert.equal(r1.record.details.deciderDesired, 3);
   assert.ok(r1.record.limitedBy.includes('activation'));
+  // from 3 replicas, no traffic: the decider says 0 (not 3), and the scale-to-zero machine removes them
+  const loop = new Loop(policy({ activationScale: 3, windowSeconds: 6 }), 3);
+  loop.run(6, () => 30);
+  assert.equal(loop.replicas, 3);
+  loop.run(240, () => 0);
+  assert.ok(loop.records.some((r) => r.details.deciderDesired === 0), 'zero demand is not lifted to activation-scale');
+  assert.equal(loop.replicas, 0);
 });
 
 test('scale-down-delay holds the max of the last delay window, then releases', () => {
@@ -327,12 +334,15 @@ test('no scale to zero while the activator is not reachable', () => {
   assert.match(record.details.scaleToZero ?? '', /activator/);
 });
 
-test('enable-scale-to-zero false keeps one replica', () => {
+test('enable-scale-to-zero false keeps one replica (from 4 replicas: 4 → … → 1, never 0)', () => {
   const p = policy({ windowSeconds: 6 }, 0, { 'enable-scale-to-zero': 'false' });
-  const loop = new Loop(p, 1);
-  loop.run(10, () => 2);
+  const loop = new Loop(p, 4);
+  loop.run(10, () => 280); // 280 / 70 = 4 pods
+  assert.equal(loop.replicas, 4);
   loop.run(120, () => 0);
   assert.equal(loop.replicas, 1);
+  assert.ok(loop.records.every((r) => r.desiredReplicas >= 1));
+  assert.ok(loop.records.some((r) => r.rescale && r.desiredReplicas === 1), 'it did scale down to 1 (not just stay there)');
 });
 
 test('min-scale and max-scale bound the decision', () => {
