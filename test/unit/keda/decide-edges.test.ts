@@ -30,7 +30,7 @@ test('scalingModifiers without fallback: a failing trigger makes the composite m
   assert.equal(z.record.details.isActive, false);
 });
 
-test('scalingModifiers: a formula that is nil without a fallback is an error, not 0', () => {
+test('scalingModifiers: "a ?? b" with both triggers healthy uses a', () => {
   const p = twoTriggers({ scalingModifiers: { formula: 'a ?? b', target: 2, activationTarget: 0, metricType: 'AverageValue' } });
   const r = decideKeda(p, obs(3, [v(4), v(6)], S), active0);
   assert.equal(r.record.details.composite?.value, 4);
@@ -258,4 +258,133 @@ test('quantities: int64(value × 1000) milli-units, printed like kubectl', () =>
   const val = generatedHpaPolicy(policy({ triggers: [trigger({ metricType: 'Value', target: 2 })] }));
   assert.deepEqual(val.metrics[0].type === 'External' && val.metrics[0].external.target, { type: 'Value', value: 2000 });
   void pods;
+});
+
+test('partial failure: the healthy trigger keeps its own metric slot and target (no shift of observations)', () => {
+  const p = policy({ triggers: [trigger({ target: 5 }, 0), trigger({ type: 'prometheus', metricName: 's1-prometheus', target: 10 }, 1)] });
+  // trigger 0 fails, trigger 1 says 40 / 10 per pod → 4 replicas; a shifted slot would read 40 / 5 → 8
+  const r = decideKeda(p, obs(2, [err(), v(40)], S), active0);
+  assert.equal(r.record.desiredReplicas, 4);
+  // the same while a fallback is configured but its threshold is not reached yet
+  const q = policy({ triggers: p.triggers, fallback: { failureThreshold: 3, replicas: 6, behavior: 'static' } });
+  const r2 = decideKeda(q, obs(2, [err(), v(40)], S), active0);
+  assert.equal(r2.record.desiredReplicas, 4);
+  assert.equal(r2.record.details.isError, true);
+  assert.equal(r2.record.details.triggers[0].failures, 1);
+  assert.deepEqual(r2.state.health['s0-redis-jobs'], { numberOfFailures: 1, status: 'Failing' });
+  assert.deepEqual(r2.state.health['s1-prometheus'], { numberOfFailures: 0, status: 'Happy' });
+  // without a fallback no health is kept, even for healthy triggers
+  assert.deepEqual(decideKeda(policy(), obs(2, [v(3)], S), active0).state.health, {});
+});
+
+test('fallback with 1 ready pod and a Value metric works; fallback.replicas 1 still holds an inactive object', () => {
+  const p = policy({ fallback: { failureThreshold: 0, replicas: 6, behavior: 'static' }, triggers: [trigger({ metricType: 'Value', target: 4 })] });
+  const r = decideKeda(p, obs(3, [err()], S, 1), active0);
+  assert.equal(r.record.details.fallbackActive, true);
+  assert.equal(r.record.details.triggers[0].hpaValue, 24);
+  assert.equal(r.record.details.triggers[0].fallback, true);
+  const q = policy({ fallback: { failureThreshold: 5, replicas: 1, behavior: 'static' }, cooldownPeriodSeconds: 0 });
+  const held = decideKeda(q, obs(2, [err()], 100 * S), active0);
+  assert.equal(held.record.desiredReplicas, 2);
+  assert.equal(held.state.health['s0-redis-jobs'].numberOfFailures, 1, 'fallback.replicas 0 is still a valid fallback that counts failures');
+  const z = policy({ fallback: { failureThreshold: 5, replicas: 0, behavior: 'static' }, cooldownPeriodSeconds: 0 });
+  assert.equal(decideKeda(z, obs(2, [err()], 100 * S), active0).state.health['s0-redis-jobs'].numberOfFailures, 1);
+});
+
+test('scalingModifiers: Value composite target, Value fallback per ready pod, positive integer targets only', () => {
+  const mk = (target: number, metricType: 'Value' | 'AverageValue' = 'Value') => twoTriggers({
+    scalingModifiers: { formula: 'a + b', target, activationTarget: 0, metricType },
+    fallback: { failureThreshold: 0, replicas: 6, behavior: 'static' },
+  });
+  const hpa = generatedHpaPolicy(mk(2));
+  assert.deepEqual(hpa.metrics[0].type === 'External' && hpa.metrics[0].external.target, { type: 'Value', value: 2000 });
+  // composite Value fallback: 2 × 6 / 3 ready = 4
+  const r = decideKeda(mk(2), obs(3, [err(), v(1)], S), active0);
+  assert.equal(r.record.details.composite?.value, 4);
+  assert.equal(decideKeda(mk(0), obs(3, [err(), v(1)], S), active0).record.details.fallbackActive, false, 'target 0 is not a valid fallback target');
+  assert.equal(decideKeda(mk(1), obs(3, [err(), v(1)], S), active0).record.details.fallbackActive, true, 'target 1 is');
+  const good = decideKeda(mk(2), obs(3, [v(1), v(1)], S), active0);
+  assert.equal('error' in (good.record.details.composite ?? {}), false);
+});
+
+test('conditions keep their lastTransitionTime while the status stays, and move when it changes', () => {
+  const p = policy();
+  const a = decideKeda(p, obs(2, [v(10)], 10 * S), active0);
+  const b = decideKeda(p, obs(4, [v(10)], 20 * S), a.state);
+  const at = (r: typeof a, type: string) => r.record.conditions.find((c) => c.type === type)?.lastTransitionTime;
+  assert.equal(at(b, 'Ready'), new Date(10 * S).toISOString());
+  assert.equal(at(b, 'Active'), new Date(10 * S).toISOString());
+  const c = decideKeda(policy({ cooldownPeriodSeconds: 1000 }), obs(4, [v(0)], 30 * S), b.state);
+  assert.equal(c.record.conditions.find((x) => x.type === 'Active')?.status, 'False');
+  assert.equal(at(c, 'Active'), new Date(30 * S).toISOString());
+  assert.equal(at(c, 'Ready'), new Date(10 * S).toISOString());
+});
+
+test('record plumbing: config in the inputs only when given, createdAt defaults to the first decision, names in details', () => {
+  const p = twoTriggers();
+  const r = decideKeda(p, obs(2, [v(1), v(1)], 7 * S), emptyKedaState(), 7 * S, { tolerance: 0.2 } as never);
+  assert.deepEqual(r.record.inputs.config, { tolerance: 0.2 });
+  assert.equal(r.state.createdAt, 7 * S);
+  assert.equal(r.record.details.triggers[0].name, 'a');
+  assert.equal(r.record.details.triggers[0].value, 1);
+  assert.equal(r.record.details.triggers[0].hpaValue, 1);
+  const plain = decideKeda(policy(), obs(2, [v(1)], S), active0);
+  assert.equal('config' in plain.record.inputs, false);
+  assert.equal('name' in plain.record.details.triggers[0], false);
+  assert.equal('createdAt' in emptyKedaState(), false);
+  assert.ok(plain.record.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+  // a missing observation is an error for that trigger
+  const missing = decideKeda(p, obs(2, [v(1)], S), active0);
+  assert.match(missing.record.details.triggers[1].error ?? '', /no observation/);
+  // a cpu trigger given a single value is an error (it needs per-pod samples); its detail is kept
+  const cpu = policy({ triggers: [trigger({ type: 'cpu', metricType: 'Utilization', target: 50, metricName: 'cpu' })] });
+  const rc = decideKeda(cpu, obs(2, [v(3)], S), active0);
+  assert.equal(rc.record.details.triggers.length, 1);
+  assert.equal(rc.record.desiredReplicas, 2);
+});
+
+test('paused: Ready and Paused conditions, explanation per annotation, kedaScaleTo only when it moves', () => {
+  const same = decideKeda(policy({ annotations: { pausedReplicas: 3 } }), obs(3, [v(0)], S), emptyKedaState(0));
+  assert.equal(same.record.details.kedaScaleTo, null);
+  assert.match(same.record.explanation, /paused at 3 replicas \(paused-replicas annotation\)/);
+  const moved = decideKeda(policy({ annotations: { pausedReplicas: 5 } }), obs(3, [v(0)], S), emptyKedaState(0));
+  assert.equal(moved.record.details.kedaScaleTo, 5);
+  assert.match(moved.record.explanation, /scaled 3→5: paused-replicas annotation/);
+  const frozen = decideKeda(policy({ annotations: { paused: true } }), obs(3, [v(0)], S), emptyKedaState(0));
+  assert.match(frozen.record.explanation, /triggers are not polled/);
+  const d = frozen.record.details;
+  assert.deepEqual([d.phase, d.isActive, d.isError, d.fallbackActive, d.triggers.length], ['paused', false, false, false, 0]);
+  assert.deepEqual(frozen.record.conditions.map((c) => [c.type, c.status]), [['Ready', 'True'], ['Paused', 'True']]);
+});
+
+test('no spurious KEDA moves: at idle, at zero with min 0, and at min with idle mode', () => {
+  const idle = policy({ minReplicaCount: 3, idleReplicaCount: 0, cooldownPeriodSeconds: 0 });
+  assert.deepEqual(decideKeda(idle, obs(0, [v(0)], 100 * S), active0).record.events, []);
+  assert.deepEqual(decideKeda(policy({ cooldownPeriodSeconds: 0 }), obs(0, [v(0)], 100 * S), active0).record.events, []);
+  const atMin = decideKeda(idle, obs(3, [v(1)], 100 * S), active0);
+  assert.ok(!atMin.record.events.some((e) => e.reason === 'KEDAScaleTargetActivated'));
+  assert.equal(atMin.record.details.phase, 'hpa');
+  // without idle mode, active below min is the HPA's job (KEDA only activates from 0)
+  const noIdle = decideKeda(policy({ minReplicaCount: 3 }), obs(2, [v(1)], 100 * S), active0);
+  assert.equal(noIdle.record.details.phase, 'hpa');
+  assert.equal(noIdle.record.details.kedaScaleTo, null);
+  // inactive below min without idle mode: KEDA restores min itself
+  const restore = decideKeda(policy({ minReplicaCount: 2 }), obs(1, [v(0)], S), emptyKedaState(0));
+  assert.equal(restore.record.details.kedaScaleTo, 2);
+  assert.equal(restore.record.details.phase, 'activation');
+  // one replica, inactive, cooldown over, min 0: KEDA takes it to 0
+  const one = decideKeda(policy({ cooldownPeriodSeconds: 0 }), obs(1, [v(0)], 100 * S), active0);
+  assert.equal(one.record.desiredReplicas, 0);
+  assert.equal(one.record.details.phase, 'deactivation');
+  assert.ok(one.record.events.some((e) => e.reason === 'KEDAScaleTargetDeactivated' && /from 1 to 0/.test(e.message)));
+});
+
+test('composite activation: the event names the composite metric only', () => {
+  const sm = twoTriggers({ scalingModifiers: { formula: 'a + b', target: 2, activationTarget: 1, metricType: 'AverageValue' } });
+  const r = decideKeda(sm, obs(0, [v(2), v(3)], S), emptyKedaState(0));
+  const e = r.record.events.find((x) => x.reason === 'KEDAScaleTargetActivated');
+  assert.ok(e);
+  assert.match(e!.message, /triggered by composite-metric$/);
+  const idle = decideKeda(policy(), obs(0, [v(0)], S), emptyKedaState(0));
+  assert.match(idle.record.explanation, /no trigger above its activation threshold/);
 });
