@@ -229,3 +229,64 @@ test('initial scale 0 (allowed): a new revision is inactive (NoTraffic), never T
   const s = decideKpa(p, noSamples(at(2), 0, 0), null).state;
   assert.deepEqual([s.active.status, s.active.reason], ['False', 'NoTraffic']);
 });
+
+test('the PA keeps its last known desired scale while the decider says −1 (kpa.go: want −1 does not overwrite a scale ≥ 0)', () => {
+  const p = policy();
+  const st = stateWith(p, { deciderDesired: -1, paDesired: 3, active: { status: 'True', reason: 'Active', since: at(0) } });
+  assert.equal(decideKpa(p, noSamples(at(100), 3), st).state.paDesired, 3);
+  const fresh = stateWith(p, { deciderDesired: -1, paDesired: null, active: { status: 'True', reason: 'Active', since: at(0) } });
+  assert.equal(decideKpa(p, noSamples(at(100), 3), fresh).state.paDesired, -1);
+  const known = stateWith(p, { deciderDesired: 2, paDesired: 3, active: { status: 'True', reason: 'Active', since: at(0) } });
+  assert.equal(decideKpa(p, noSamples(at(100), 3), known).state.paDesired, 2);
+});
+
+test('record: events for a rescale, panic entry and exit, and Active transitions; limitedBy none / scale-to-zero-grace', () => {
+  const p = policy({ windowSeconds: 6 });
+  const st = stateWith(p, { deciderDesired: 0, active: { status: 'True', reason: 'Active', since: at(0) } });
+  // active for less than a stable window, decider says 0: held at 1 by the scale-to-zero machine
+  const held = decideKpa(p, noSamples(at(3), 2), st).record;
+  assert.equal(held.desiredReplicas, 1);
+  assert.ok(held.events.some((e) => e.reason === 'SuccessfulRescale' && /^New size: 1; reason: /.test(e.message)));
+  assert.ok(held.limitedBy.includes('scale-to-zero-grace'));
+  // nothing to say: limitedBy is exactly ['none'] and there is no event
+  const q = policy({ windowSeconds: 6, panicThresholdPercentage: 1000 });
+  let s: KpaState | null = null;
+  let last = decideKpa(q, { now: at(2), readyPods: 1, currentReplicas: 1, samples: [{ time: at(2), concurrency: 50, rps: 50 }] }, s).record;
+  s = decideKpa(q, { now: at(2), readyPods: 1, currentReplicas: 1, samples: [{ time: at(2), concurrency: 50, rps: 50 }] }, null).state;
+  last = decideKpa(q, { now: at(4), readyPods: 1, currentReplicas: 1, samples: [{ time: at(4), concurrency: 50, rps: 50 }] }, s).record;
+  assert.deepEqual(last.limitedBy, ['none']);
+  assert.equal(last.rescale, false);
+  assert.deepEqual(last.events, []);
+  // panic entry and exit events
+  const pp = policy({ windowSeconds: 6, target: 10 });
+  let ps: KpaState | null = null;
+  const enter = decideKpa(pp, { now: at(2), readyPods: 1, currentReplicas: 1, samples: [{ time: at(2), concurrency: 100, rps: 100 }] }, ps);
+  assert.ok(enter.record.events.some((e) => e.reason === 'Panicking'));
+  ps = enter.state;
+  let exit: ReturnType<typeof decideKpa> | null = null;
+  for (let t = 4; t <= 40 && !exit; t += 2) {
+    const r = decideKpa(pp, { now: at(t), readyPods: 10, currentReplicas: 10, samples: [{ time: at(t), concurrency: 1, rps: 1 }] }, ps);
+    ps = r.state;
+    if (r.record.events.some((e) => e.reason === 'UnPanicking')) exit = r;
+  }
+  assert.ok(exit, 'left panic with an UnPanicking event');
+  assert.ok(!exit!.record.events.some((e) => e.reason === 'Panicking'));
+  // Active transition events
+  const wake = stateWith(p, { deciderDesired: 1, active: { status: 'False', reason: 'NoTraffic', since: at(0) } });
+  assert.ok(decideKpa(p, noSamples(at(100), 1), wake).record.events.some((e) => e.reason === 'Active'));
+  const sleep = stateWith(p, { deciderDesired: 0, active: { status: 'True', reason: 'Active', since: at(0) } });
+  assert.ok(decideKpa(p, noSamples(at(100), 1), sleep).record.events.some((e) => e.reason === 'Inactive'));
+});
+
+test('record details: with no data the per-window numbers are null; with data they are the decider\'s', () => {
+  const p = policy({ windowSeconds: 6 });
+  const none = decideKpa(p, noSamples(at(100), 1), stateWith(p, { deciderDesired: 1 })).record.details;
+  assert.deepEqual([none.stableAverage, none.panicAverage, none.desiredStablePodCount, none.desiredPanicPodCount, none.maxScaleUp, none.maxScaleDown], [null, null, null, null, null, null]);
+  const r = decideKpa(p, { now: at(2), readyPods: 2, currentReplicas: 2, samples: [{ time: at(2), concurrency: 140, rps: 1 }] }, null).record.details;
+  assert.equal(r.stableAverage, 140);
+  assert.equal(r.panicAverage, 140);
+  assert.equal(r.desiredStablePodCount, 2);
+  assert.equal(r.desiredPanicPodCount, 2);
+  assert.equal(r.maxScaleUp, 2000);
+  assert.equal(r.maxScaleDown, 1);
+});
