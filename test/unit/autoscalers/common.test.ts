@@ -90,7 +90,7 @@ test('finish: remembers, actuates, then records (after an async write completes)
   assert.deepEqual(order, ['scaled', 'recorded']);
   const p2 = fakePort();
   const c2 = new Core(spec, p2, false);
-  assert.equal(c2.finish(rec({ rescale: false }), NOW, false).desiredReplicas, 3);
+  assert.equal((c2.finish(rec({ rescale: false }), NOW, false) as DecisionRecord).desiredReplicas, 3);
   assert.equal(p2.records.length, 0);
   c2.finish(rec({ rescale: false }), NOW);
   assert.equal(p2.records.length, 1);
@@ -100,7 +100,7 @@ test('status counts: from the port when it answers at once (terminating pods not
   const port = fakePort({ spec: 5, pods: [pod('a'), pod('b'), pod('c', { deletionTimestamp: NOW })] });
   const core = new Core({ ...spec, createdAt: NOW - 5 }, port, false);
   assert.deepEqual(core.counts(), { current: 2, spec: 5 });
-  const st = core.status({ kind: 'hpa', name: 'web', reference: 'Deployment/web', targets: '', minReplicas: 1, maxReplicas: 3 });
+  const st = core.status({ kind: 'hpa', name: 'web', reference: 'Deployment/web', targets: '', minReplicas: 1, maxReplicas: 3, metricSpecs: [] });
   assert.equal(st.created, NOW - 5);
   assert.equal(st.desiredReplicas, 5, 'no decision yet: spec');
   assert.equal(st.lastScaleTime, undefined);
@@ -111,7 +111,7 @@ test('status counts: from the port when it answers at once (terminating pods not
   assert.deepEqual(a.counts(), { current: 0, spec: 0 });
   a.last = rec({ currentReplicas: 4, desiredReplicas: 6 });
   assert.deepEqual(a.counts(), { current: 4, spec: 6 });
-  const s2 = a.status({ kind: 'hpa', name: 'web', reference: 'Deployment/web', targets: '', minReplicas: 1, maxReplicas: 3, lastScaleTime: 7 });
+  const s2 = a.status({ kind: 'hpa', name: 'web', reference: 'Deployment/web', targets: '', minReplicas: 1, maxReplicas: 3, metricSpecs: [], lastScaleTime: 7 });
   assert.equal(s2.lastScaleTime, 7);
   assert.equal(s2.desiredReplicas, 6);
   assert.equal(s2.dryRun, true);
