@@ -388,3 +388,86 @@ test('composite activation: the event names the composite metric only', () => {
   const idle = decideKeda(policy(), obs(0, [v(0)], S), emptyKedaState(0));
   assert.match(idle.record.explanation, /no trigger above its activation threshold/);
 });
+
+test('HPA defaults that complete a paused behavior are autoscaling/v2 defaults', async () => {
+  const { defaultScaleUpRules, defaultScaleDownRules } = await import('../../../src/deciders/keda/decide.ts');
+  assert.deepEqual(defaultScaleUpRules(), { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }, { type: 'Pods', value: 4, periodSeconds: 15 }] });
+  assert.deepEqual(defaultScaleDownRules(), { stabilizationWindowSeconds: 300, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] });
+});
+
+test('generated HPA carries namespace, source file and selecting HPAs only when given', () => {
+  const h = generatedHpaPolicy(policy({ namespace: 'ns', source: { file: 'so.yaml' }, selectingHpas: ['other'] } as Partial<KedaPolicy>));
+  assert.equal(h.namespace, 'ns');
+  assert.deepEqual(h.source, { apiVersion: 'autoscaling/v2', file: 'so.yaml' });
+  assert.deepEqual(h.selectingHpas, ['other']);
+  const bare = generatedHpaPolicy(policy({ namespace: undefined, behavior: undefined }));
+  assert.equal('namespace' in bare, false);
+  assert.equal('behavior' in bare, false);
+  assert.equal('selectingHpas' in bare, false);
+  assert.deepEqual(bare.source, { apiVersion: 'autoscaling/v2' });
+});
+
+test('a failing cpu trigger is an invalid Resource metric for the HPA (no scale-down) and its error is kept', () => {
+  const p = policy({ minReplicaCount: 1, triggers: [trigger({ type: 'cpu', metricType: 'Utilization', target: 50, metricName: 'cpu' }), trigger({}, 1)] });
+  const r = decideKeda(p, obs(4, [err('metrics-server down'), v(0)], S), active0);
+  assert.equal(r.record.details.triggers[0].error, 'metrics-server down');
+  assert.equal(r.record.desiredReplicas, 4, 'the redis trigger says 0, but an invalid metric blocks the scale-down');
+});
+
+test('a failed Value fallback (0 ready pods) keeps the other trigger in its own slot', () => {
+  const p = policy({
+    fallback: { failureThreshold: 0, replicas: 6, behavior: 'static' },
+    triggers: [trigger({ metricType: 'Value', target: 4 }, 0), trigger({ type: 'prometheus', metricName: 's1-prometheus', target: 10 }, 1)],
+  });
+  // trigger 1: AverageValue 40 / 10 → 4 replicas (external AverageValue needs no pods)
+  const r = decideKeda(p, obs(3, [err(), v(40)], S, 0), active0);
+  assert.equal(r.record.details.fallbackActive, false);
+  assert.equal(r.record.desiredReplicas, 4);
+});
+
+test('the generated HPA keeps its own memory across rounds: its downscale stabilization holds the count', () => {
+  const p = policy({
+    minReplicaCount: 1,
+    behavior: {
+      scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 1000, periodSeconds: 15 }] },
+      scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+    },
+  });
+  const up = decideKeda(p, obs(2, [v(50)], 10 * S), active0);
+  assert.equal(up.record.desiredReplicas, 10);
+  assert.ok(up.record.events.some((e) => e.reason === 'SuccessfulRescale'), "the HPA's own events are passed on");
+  assert.equal(up.record.drivingMetric, 0);
+  const later = decideKeda(p, obs(10, [v(5)], 40 * S), up.state);
+  assert.equal(later.record.desiredReplicas, 10, 'held by the 300 s stabilization window');
+  assert.ok(later.state.hpa !== up.state.hpa || JSON.stringify(later.state.hpa).length > 2);
+});
+
+test('limitedBy: fallback replaces none, duplicates go, cooldown only while cooling down', () => {
+  const p = policy({ fallback: { failureThreshold: 0, replicas: 6, behavior: 'static' } });
+  const r = decideKeda(p, obs(2, [err()], S), active0);
+  assert.equal(r.record.desiredReplicas, 6);
+  assert.deepEqual(r.record.limitedBy, ['fallback'], "the HPA's 'none' gives way");
+  const at = decideKeda(policy({ fallback: { failureThreshold: 0, replicas: 2, behavior: 'static' } }), obs(2, [err()], S), active0);
+  assert.deepEqual(at.record.limitedBy, ['tolerance', 'fallback']);
+  const plain = decideKeda(policy(), obs(2, [v(20)], S), active0);
+  assert.deepEqual(plain.record.limitedBy, ['none']);
+  assert.ok(!plain.record.limitedBy.includes('cooldown'));
+  assert.equal('cooldownUntil' in plain.record.details, false);
+  assert.equal('composite' in plain.record.details, false);
+  assert.ok(plain.record.details.hpa, 'the HPA part of the record');
+  const zero = decideKeda(policy(), obs(0, [v(0)], S), emptyKedaState(0));
+  assert.equal('hpa' in zero.record.details, false);
+  assert.equal('lastActiveTime' in zero.state, false);
+});
+
+test('fallback events only on the transitions', () => {
+  const p = policy({ fallback: { failureThreshold: 0, replicas: 6, behavior: 'static' } });
+  const a = decideKeda(p, obs(2, [err()], S), active0);
+  assert.ok(a.record.events.some((e) => e.reason === 'ScaledObjectFallbackActivated'));
+  const b = decideKeda(p, obs(6, [err()], 2 * S), a.state);
+  assert.ok(!b.record.events.some((e) => e.reason === 'ScaledObjectFallbackActivated'), 'still in fallback: no new event');
+  const c = decideKeda(p, obs(6, [v(10)], 3 * S), b.state);
+  assert.ok(c.record.events.some((e) => e.reason === 'ScaledObjectFallbackDeactivated'));
+  const d = decideKeda(p, obs(2, [v(10)], 4 * S), c.state);
+  assert.ok(!d.record.events.some((e) => /ScaledObjectFallback/.test(e.reason)));
+});
