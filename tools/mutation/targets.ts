@@ -10,7 +10,7 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/hpa/normalize.ts': ['test/unit/hpa/behavior.test.ts', 'test/unit/hpa/properties.test.ts', 'test/unit/hpa/decide.test.ts'],
   'src/deciders/keda/decide.ts': ['test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
   'src/replay/kpa-scenario.ts': ['test/unit/kpa/scenario.test.ts'],
-  'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa.test.ts'],
+  'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa-edges.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   'src/autoscalers/keda.ts': ['test/unit/autoscalers/keda.test.ts'],
   'src/autoscalers/kpa.ts': ['test/unit/kpa/driver.test.ts'],
   'src/autoscalers/tide.ts': ['test/unit/runtime/tide-driver.test.ts'],

@@ -125,3 +125,15 @@ test('Go durations: units, fractions, sums and signs', () => {
   assert.equal(parseGoDuration('0.1s0.2s'), 0.3, 'rounded to the nanosecond, not 0.30000000000000004');
   for (const badText of ['', '1', 's', '1d', '1 s', '--1s', '1s-']) assert.equal(parseGoDuration(badText), null, badText);
 });
+
+test('hard-coded upstream constants: 2 s decider tick, 1 s metric buckets', async () => {
+  const { TICK_INTERVAL_MS, BUCKET_SIZE_MS } = await import('../../../src/deciders/kpa/config.ts');
+  assert.equal(TICK_INTERVAL_MS, 2000);
+  assert.equal(BUCKET_SIZE_MS, 1000);
+});
+
+test('more edges: a malformed retention is refused (not read as 0), max-scale 1 under a limit is fine, sums round to the nanosecond', () => {
+  assert.throws(() => kpaConfigFromMap({ 'scale-to-zero-pod-retention-period': 'abc' }), /not a duration/);
+  assert.equal(ok({ 'max-scale': '1', 'max-scale-limit': '10' }).maxScale, 1);
+  assert.equal(parseGoDuration('0.1s0.7s'), 0.8);
+});
