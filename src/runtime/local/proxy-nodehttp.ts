@@ -51,8 +51,12 @@ class Exchange extends RoutedExchange<Replica> {
   readonly res: ServerResponse;
   upReq: ClientRequest | null = null;
   headers: string[] | null = null;
-  /** Body-read or write-stall timer (one at a time). */
-  ioTimer: NodeJS.Timeout | null = null;
+  /**
+   * The body-read or write-stall timeout (one at a time): which one runs (IO_NONE, IO_BODY,
+   * IO_WRITE) and since when (the engine's clock); the engine's sweep checks them.
+   */
+  ioKind = IO_NONE;
+  ioSince = 0;
 
   constructor(req: IncomingMessage, res: ServerResponse, t0: number) {
     const h = req.headers;
@@ -63,10 +67,18 @@ class Exchange extends RoutedExchange<Replica> {
   }
 }
 
+const IO_NONE = 0;
+const IO_BODY = 1;
+const IO_WRITE = 2;
+
 class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   protected readonly server: http.Server;
   private readonly bodyTimeoutMs: number;
   private readonly writeTimeoutMs: number;
+  /** Monotonic clock of the body and write timeouts (injectable: `clock`), and their sweep. */
+  private readonly clock: () => number;
+  private readonly timed = new Set<Exchange>();
+  private sweeper: NodeJS.Timeout | null = null;
   private closeDone: Promise<void> | null = null;
 
   constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
@@ -75,6 +87,13 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     const headersTimeout = t(opts.headersTimeoutMs, PROXY_TIMEOUT_DEFAULTS.headersTimeoutMs);
     this.bodyTimeoutMs = t(opts.bodyTimeoutMs, PROXY_TIMEOUT_DEFAULTS.bodyTimeoutMs);
     this.writeTimeoutMs = t(opts.writeTimeoutMs, PROXY_TIMEOUT_DEFAULTS.writeTimeoutMs);
+    this.clock = opts.clock ?? (() => performance.now());
+    // as the raw engine: one sweep per proxy checks the body and write timeouts (0: tests call sweep())
+    const every = opts.sweepIntervalMs ?? Math.max(10, Math.min(1000, Math.floor(Math.min(this.bodyTimeoutMs, this.writeTimeoutMs) / 4)));
+    if (every > 0) {
+      this.sweeper = setInterval(() => this.sweep(), every);
+      this.sweeper.unref();
+    }
     this.server = http.createServer(
       {
         keepAliveTimeout: t(opts.idleTimeoutMs, PROXY_TIMEOUT_DEFAULTS.idleTimeoutMs),
@@ -127,6 +146,21 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     return (this.closeDone ??= this.shutdown(opts.graceMs ?? 0));
   }
 
+  /** Check the body and write timeouts against the clock (runs by itself unless sweepIntervalMs is 0). */
+  sweep(): void {
+    const now = this.clock();
+    for (const x of [...this.timed]) {
+      if (x.ioKind === IO_BODY && now - x.ioSince >= this.bodyTimeoutMs) this.bodyTimeout(x);
+      else if (x.ioKind === IO_WRITE && now - x.ioSince >= this.writeTimeoutMs) this.writeTimeout(x);
+    }
+  }
+
+  private startIo(x: Exchange, kind: number): void {
+    x.ioKind = kind;
+    x.ioSince = this.clock();
+    this.timed.add(x);
+  }
+
   private async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     // stop accepting (node:http also closes the idle keep-alive connections)
@@ -140,6 +174,7 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     this.server.closeIdleConnections();
     await closed;
     clearTimeout(cut);
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const r of this.list) r.agent.destroy();
   }
 
@@ -181,8 +216,8 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     }
     if (x.hasBody) {
       // body timeout: the longest pause between two reads of the body (not while paused by us)
-      x.ioTimer = setTimeout(onBodyTimeout, this.bodyTimeoutMs, this, x);
-      req.on('data', () => x.ioTimer?.refresh());
+      this.startIo(x, IO_BODY);
+      req.on('data', () => { if (x.ioKind !== IO_NONE) x.ioSince = this.clock(); });
       // a 'data' listener switches the body to flowing mode: pause it again, or the body of a request
       // waiting in the queue (or for a replica) is read and dropped before send() pipes it upstream,
       // and the replica waits forever for the Content-Length it was promised; pipe() resumes it
@@ -197,19 +232,17 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   }
 
   clearIo(x: Exchange): void {
-    if (x.ioTimer !== null) {
-      clearTimeout(x.ioTimer);
-      x.ioTimer = null;
-    }
+    x.ioKind = IO_NONE;
+    this.timed.delete(x);
   }
 
   /** The request body stalled for bodyTimeoutMs. */
   bodyTimeout(x: Exchange): void {
-    x.ioTimer = null;
+    this.clearIo(x);
     if (x.req.complete) return;
     if (x.req.isPaused() && x.state !== DONE) {
       // held back by the proxy (replica not reading): not the client's fault
-      x.ioTimer = setTimeout(onBodyTimeout, this.bodyTimeoutMs, this, x);
+      this.startIo(x, IO_BODY);
       return;
     }
     if (x.state === QUEUED) this.unqueue(x);
@@ -226,7 +259,7 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
 
   /** The client read nothing of the response for writeTimeoutMs: abort, free the slot. */
   writeTimeout(x: Exchange): void {
-    x.ioTimer = null;
+    this.clearIo(x);
     x.res.destroy();
   }
 
@@ -306,11 +339,11 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     upRes.on('data', (chunk: Buffer) => {
       if (!res.write(chunk)) {
         upRes.pause();
-        if (x.ioTimer === null) x.ioTimer = setTimeout(onWriteTimeout, this.writeTimeoutMs, this, x);
+        if (x.ioKind === IO_NONE) this.startIo(x, IO_WRITE);
       }
     });
     res.on('drain', () => {
-      if (x.ioTimer !== null && x.req.complete) this.clearIo(x);
+      if (x.ioKind !== IO_NONE && x.req.complete) this.clearIo(x);
       upRes.resume();
     });
   }
@@ -439,14 +472,6 @@ function filterNamed(headers: string[], names: Set<string>): void {
     headers[w++] = headers[i + 1];
   }
   headers.length = w;
-}
-
-function onBodyTimeout(p: NodeHttpProxy, x: Exchange): void {
-  p.bodyTimeout(x);
-}
-
-function onWriteTimeout(p: NodeHttpProxy, x: Exchange): void {
-  p.writeTimeout(x);
 }
 
 /** Start the node:http proxy engine listening on `options.host:options.port`. */
