@@ -58,11 +58,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nsName = (i: number) => `bench-${String(i).padStart(2, '0')}`;
 const appOf = (i: number) => ({ ns: nsName(i % NSS), name: `app-${i}` });
 
-function objects(): string {
-  const docs: string[] = [];
-  for (let n = 0; n < NSS; n++) docs.push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ${nsName(n)}}\n`);
+/** The namespace objects, then one YAML text per namespace (kubectl applies a few at a time). */
+function objects(): { namespaces: string; perNamespace: string[] } {
+  const nss: string[] = [];
+  for (let n = 0; n < NSS; n++) nss.push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ${nsName(n)}}\n`);
+  const per: string[][] = Array.from({ length: NSS }, () => []);
   for (let i = 0; i < HPAS; i++) {
     const { ns, name } = appOf(i);
+    const docs = per[i % NSS]!;
     docs.push(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: ${name}, namespace: ${ns}}
@@ -89,7 +92,7 @@ spec:
     resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
 `);
   }
-  return docs.join('---\n');
+  return { namespaces: nss.join('---\n'), perNamespace: per.map((d) => d.join('---\n')) };
 }
 
 function procStat(pid: number): { cpuS: number; rssMiB: number; hwmMiB: number } {
@@ -254,7 +257,12 @@ rules:
     log(`plane up in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const creds = await controllerCredentials(plane);
     void creds;
-    await plane.kubectl(['apply', '--server-side', '-f', '-'], objects());
+    const objs = objects();
+    await plane.kubectl(['apply', '-f', '-'], objs.namespaces);
+    let next = 0;
+    await Promise.all(Array.from({ length: 3 }, async () => {
+      while (next < objs.perNamespace.length) await plane.kubectl(['apply', '--server-side', '-f', '-'], objs.perNamespace[next++]!);
+    }));
     log('objects created');
     const wantPods = HPAS * PODS;
     await until(`${wantPods} ready pods`, async () => {
