@@ -309,6 +309,9 @@ async function main(): Promise<void> {
         addedP50: tide.p50 - direct.p50 <= 0.5,
         addedP99: tide.p99 - direct.p99 <= 2,
         throughputVsNginx: nginx ? tide.maxRps / nginx.maxRps >= 0.5 : null,
+        // issue 9: <= 0.2 ms added p50, >= 0.8x nginx at every swept connection count
+        addedP50Issue9: tide.p50 - direct.p50 <= 0.2,
+        sweepVsNginx: sweep.length && nginx ? sweep.every((p) => (p.tideVsNginx ?? 0) >= 0.8) : null,
       },
     };
     if (json) {
@@ -328,6 +331,7 @@ async function main(): Promise<void> {
       for (const a of act)
         console.log(`activator: ${a.held} held at zero (cc 10), setReady -> first response p50 ${f(a.firstP50)} ms, -> all ${f(a.allP50)} ms (a warm request: ${f(a.warmP50)} ms)`);
       console.log(`goals: added p50 <= 0.5 ms: ${summary.goals.addedP50 ? 'met' : 'MISSED'}; added p99 <= 2 ms: ${summary.goals.addedP99 ? 'met' : 'MISSED'}; throughput >= 0.5x nginx: ${summary.goals.throughputVsNginx === null ? 'n/a' : summary.goals.throughputVsNginx ? 'met' : 'MISSED'}`);
+      console.log(`goals (issue 9): added p50 <= 0.2 ms: ${summary.goals.addedP50Issue9 ? 'met' : 'MISSED'}; >= 0.8x nginx at ${sweep.map((p) => p.conns).join('/')} connections: ${summary.goals.sweepVsNginx === null ? 'n/a' : summary.goals.sweepVsNginx ? 'met' : `MISSED (${sweep.map((p) => (p.tideVsNginx ?? 0).toFixed(2)).join(', ')})`}`);
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');
