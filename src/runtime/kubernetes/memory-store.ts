@@ -1,0 +1,151 @@
+// An HPA's memory on the cluster: the recommendation history and scale events that
+// kube-controller-manager keeps only in its process (so a restart or a failover forgets the
+// scale-down a stabilization window was holding and the rate limits of behavior policies). Tide keeps
+// them in one annotation on the HPA itself, `tide.dev/memory`, written by the leader only when the
+// memory changes in a way that matters to a later decision, read by a new leader before its first
+// decision on that HPA.
+//
+// Why an annotation on the HPA: it lives and dies with the object (no garbage, no extra object to
+// list or watch: every standby already has it in its HPA informer, so a takeover reads nothing), and
+// it is one small merge patch. A copied manifest carrying it is ignored (the uid must match).
+//
+// Compaction is lossless for every decision the HPA decider can take with it:
+//  - recommendations: the decider takes, per stabilization window, the max (scale-down) and the min
+//    (scale-up) of the entries newer than now − window. An entry that has a newer entry ≥ it AND a
+//    newer entry ≤ it can never be either, for any window: it is dropped. What remains is the
+//    suffix-maxima and suffix-minima, at most 2 × (maxReplicas − minReplicas + 1) entries.
+//  - scale events: "outdated" ones (older than the longest policy period when the last event was
+//    stored) are never counted again: dropped.
+// The newest recommendation's timestamp moves at every sync while its value stays the same; that
+// alone is not a change worth a write. So the write key leaves it out, and a new leader restores it
+// as the moment the previous leader could last have acted (its last Lease renewal seen + the renew
+// deadline, at most now): a value that was still being recommended is held at least as long as the
+// old leader would have held it, by at most the renew deadline more.
+// Bounds: 64 recommendations and 64 events per direction (older ones merged conservatively: a merged
+// recommendation takes the larger value and the newer time, merged events add up at the newer time,
+// so a truncated memory can only hold replicas longer); the annotation is at most MEMORY_MAX_BYTES.
+import type { HpaState, ScaleEvent, TimestampedRecommendation } from '../../deciders/hpa/types.ts';
+
+export const MEMORY_ANNOTATION = 'tide.dev/memory';
+export const MEMORY_MAX_RECOMMENDATIONS = 64;
+export const MEMORY_MAX_EVENTS = 64;
+/** Upper bound of the annotation value (64 + 2 × 64 entries of at most ~24 characters, plus the header). */
+export const MEMORY_MAX_BYTES = 8192;
+
+/** The annotation's JSON: times are ms relative to `t` (the write time), to keep it short. */
+export interface PersistedMemory {
+  v: 1;
+  /** metadata.uid of the HPA it belongs to. */
+  uid: string;
+  /** Epoch ms of the write. */
+  t: number;
+  /** Recommendations [dt, replicas], oldest first. */
+  r: [number, number][];
+  /** Scale-up and scale-down events [dt, replicaChange], oldest first. */
+  u: [number, number][];
+  d: [number, number][];
+  /** lastScaleTime, dt. */
+  l?: number;
+}
+
+/** Drop recommendations that can never be a window's max or min again; oldest first. */
+export function compactRecommendations(recs: readonly TimestampedRecommendation[]): TimestampedRecommendation[] {
+  const sorted = recs.map((r, i) => ({ r, i })).sort((a, b) => a.r.timestamp - b.r.timestamp || a.i - b.i).map((x) => x.r);
+  const keep: TimestampedRecommendation[] = [];
+  let maxAfter = -Infinity;
+  let minAfter = Infinity;
+  for (let i = sorted.length - 1; i >= 0; i--) {
+    const r = sorted[i]!;
+    const dominated = maxAfter >= r.recommendation && minAfter <= r.recommendation;
+    if (!dominated) keep.push(r);
+    if (r.recommendation > maxAfter) maxAfter = r.recommendation;
+    if (r.recommendation < minAfter) minAfter = r.recommendation;
+  }
+  keep.reverse();
+  while (keep.length > MEMORY_MAX_RECOMMENDATIONS) {
+    // merge the two oldest: the larger value at the newer time (holds replicas at least as long)
+    const [a, b] = keep.splice(0, 2) as [TimestampedRecommendation, TimestampedRecommendation];
+    keep.unshift({ timestamp: b.timestamp, recommendation: Math.max(a.recommendation, b.recommendation) });
+  }
+  return keep;
+}
+
+export function compactEvents(events: readonly ScaleEvent[]): ScaleEvent[] {
+  const live = events.filter((e) => e.outdated !== true).map((e) => ({ timestamp: e.timestamp, replicaChange: e.replicaChange })).sort((a, b) => a.timestamp - b.timestamp);
+  while (live.length > MEMORY_MAX_EVENTS) {
+    const [a, b] = live.splice(0, 2) as [ScaleEvent, ScaleEvent];
+    live.unshift({ timestamp: b.timestamp, replicaChange: a.replicaChange + b.replicaChange });
+  }
+  return live;
+}
+
+/** The memory to persist for an HPA decider state, taken at `now`. */
+export function persistMemory(uid: string, state: HpaState, now: number): PersistedMemory {
+  const t = Math.round(now);
+  const rel = (x: number) => Math.round(x) - t;
+  const m: PersistedMemory = {
+    v: 1,
+    uid,
+    t,
+    r: compactRecommendations(state.recommendations ?? []).map((r) => [rel(r.timestamp), r.recommendation]),
+    u: compactEvents(state.scaleUpEvents ?? []).map((e) => [rel(e.timestamp), e.replicaChange]),
+    d: compactEvents(state.scaleDownEvents ?? []).map((e) => [rel(e.timestamp), e.replicaChange]),
+  };
+  if (state.lastScaleTime !== undefined) m.l = rel(state.lastScaleTime);
+  return m;
+}
+
+/**
+ * What decides whether a write is needed: everything but the newest recommendation's time (absolute
+ * times, so two writes at different moments compare equal when nothing else moved).
+ */
+export function memoryKey(m: PersistedMemory): string {
+  const abs = (p: [number, number]) => [p[0] + m.t, p[1]];
+  const r = m.r.map(abs);
+  if (r.length) r[r.length - 1] = [0, r[r.length - 1]![1]!];
+  return JSON.stringify([m.uid, r, m.u.map(abs), m.d.map(abs), m.l === undefined ? null : m.l + m.t]);
+}
+
+export function encodeMemory(m: PersistedMemory): string {
+  return JSON.stringify(m);
+}
+
+const isPair = (p: unknown): p is [number, number] => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** Parse an annotation value; a reason string when it cannot be used (malformed, too big, another object's). */
+export function decodeMemory(text: string | undefined, uid: string): PersistedMemory | string {
+  if (text === undefined || text === '') return 'no memory';
+  if (text.length > MEMORY_MAX_BYTES) return `memory annotation too large (${text.length} bytes > ${MEMORY_MAX_BYTES})`;
+  let o: unknown;
+  try { o = JSON.parse(text); } catch { return 'memory annotation is not JSON'; }
+  const m = o as Partial<PersistedMemory>;
+  if (!m || typeof m !== 'object' || m.v !== 1) return 'memory annotation has an unknown format';
+  if (m.uid !== uid) return `memory annotation belongs to another object (uid ${String(m.uid)})`;
+  if (typeof m.t !== 'number' || !Number.isFinite(m.t)) return 'memory annotation has no time';
+  for (const k of ['r', 'u', 'd'] as const) {
+    const list = m[k];
+    if (!Array.isArray(list) || !list.every(isPair)) return `memory annotation: ${k} is not a list of [time, value] pairs`;
+    if (list.length > (k === 'r' ? MEMORY_MAX_RECOMMENDATIONS : MEMORY_MAX_EVENTS)) return `memory annotation: ${k} has too many entries`;
+  }
+  if (m.l !== undefined && (typeof m.l !== 'number' || !Number.isFinite(m.l))) return 'memory annotation: l is not a number';
+  return m as PersistedMemory;
+}
+
+/**
+ * The decider state a new leader resumes from. `previousActiveUntil`: the newest moment the previous
+ * writer could still have synced (see the header); the newest recommendation is taken as seen then
+ * (never later than `now`, never earlier than written).
+ */
+export function restoreMemory(m: PersistedMemory, now: number, previousActiveUntil?: number): HpaState {
+  const abs = (dt: number) => m.t + dt;
+  const recommendations: TimestampedRecommendation[] = m.r.map(([dt, v]) => ({ timestamp: abs(dt), recommendation: v }));
+  const last = recommendations[recommendations.length - 1];
+  if (last) last.timestamp = Math.max(last.timestamp, Math.min(now, previousActiveUntil ?? now));
+  const state: HpaState = {
+    recommendations,
+    scaleUpEvents: m.u.map(([dt, c]) => ({ timestamp: abs(dt), replicaChange: c, outdated: false })),
+    scaleDownEvents: m.d.map(([dt, c]) => ({ timestamp: abs(dt), replicaChange: c, outdated: false })),
+  };
+  if (m.l !== undefined) state.lastScaleTime = abs(m.l);
+  return state;
+}
