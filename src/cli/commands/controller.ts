@@ -3,6 +3,8 @@ import { parseFeatureGates } from '../../deciders/hpa/feature-gates.ts';
 import { UserError } from '../../core/errors.ts';
 import { loadKubeConfig, makeApis, apiMessage } from '../../runtime/kubernetes/client.ts';
 import { KubernetesController, type Mode } from '../../runtime/kubernetes/controller.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { kubernetesLeaseStore, LeaderElector, validateLeaderTimings } from '../../runtime/kubernetes/leader.ts';
 import { parseDuration } from '../../runtime/local/workload.ts';
 import { loadMetricMapping, parseMetricMapping, type MetricMapping } from '../../sources/metric-mapping.ts';
 
@@ -45,6 +47,13 @@ export function register(program: Command): void {
     .option('--log-format <fmt>', 'json (default) or text', 'json')
     .option('--cluster-object-namespace <ns>', 'namespace of the Secrets of ClusterTriggerAuthentications (KEDA\'s KEDA_CLUSTER_OBJECT_NAMESPACE)', 'tide-system')
     .option('--no-keda', 'do not watch keda.sh ScaledObjects')
+    .option('--leader-elect', 'elect a leader among several replicas with a coordination.k8s.io/v1 Lease; only the leader writes (scale, status, events, memory), the others stay warm', false)
+    .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long a standby waits after the last renewal it saw before taking the Lease').argParser(dur('--leader-elect-lease-duration', 1000)).default(15_000, '15s'))
+    .addOption(new Option('--leader-elect-renew-deadline <duration>', 'the leader stops acting when it could not renew for this long').argParser(dur('--leader-elect-renew-deadline', 1)).default(10_000, '10s'))
+    .addOption(new Option('--leader-elect-retry-period <duration>', 'time between attempts to acquire or renew').argParser(dur('--leader-elect-retry-period', 1)).default(2_000, '2s'))
+    .option('--leader-elect-resource-name <name>', 'name of the Lease', 'tide-controller')
+    .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease (default: the pod\'s namespace in a cluster, else tide-system)')
+    .option('--no-persist-memory', 'do not keep each active HPA\'s recommendation history and scale events in its tide.dev/memory annotation (then a restart or failover forgets them, as kube-controller-manager does)')
     .action(async (o: Record<string, any>) => {
       if (o.mode !== 'shadow' && o.mode !== 'active') throw new UserError(`--mode: must be shadow or active, got ${JSON.stringify(o.mode)}`);
       const m = /^(.*):(\d+)$/.exec(o.listen);
@@ -80,6 +89,25 @@ export function register(program: Command): void {
       if (o.cpuInitPeriod !== undefined) hpaConfig.cpuInitializationPeriodSeconds = o.cpuInitPeriod / 1000;
       if (o.readinessDelay !== undefined) hpaConfig.initialReadinessDelaySeconds = o.readinessDelay / 1000;
       if (o.featureGates !== undefined) hpaConfig.featureGates = o.featureGates;
+      let elector: LeaderElector | undefined;
+      let leaseName = '';
+      if (o.leaderElect) {
+        const bad = validateLeaderTimings(o.leaderElectLeaseDuration, o.leaderElectRenewDeadline, o.leaderElectRetryPeriod);
+        if (bad.length) throw new UserError(bad.join('; '));
+        const saNs = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+        const leaseNs = o.leaderElectResourceNamespace ?? (existsSync(saNs) ? readFileSync(saNs, 'utf8').trim() : 'tide-system');
+        leaseName = `${leaseNs}/${o.leaderElectResourceName}`;
+        const count = (verb: string) => apis.requests.set(verb, (apis.requests.get(verb) ?? 0) + 1);
+        elector = new LeaderElector({
+          store: kubernetesLeaseStore(kc, leaseNs, o.leaderElectResourceName, count),
+          leaseDurationMs: o.leaderElectLeaseDuration,
+          renewDeadlineMs: o.leaderElectRenewDeadline,
+          retryPeriodMs: o.leaderElectRetryPeriod,
+          onStartedLeading: () => ctl.leadershipGained(),
+          onNewLeader: (id) => log('info', 'leader', { leader: id }),
+          log: (level, msg, fields) => log(level, msg, fields),
+        });
+      }
       const ctl = new KubernetesController({
         apis,
         namespace: o.namespace,
@@ -94,6 +122,8 @@ export function register(program: Command): void {
         port: Number(m[2]),
         log,
         keda: o.keda === false ? false : { clusterObjectNamespace: o.clusterObjectNamespace },
+        ...(elector ? { leader: elector } : {}),
+        persistMemory: o.persistMemory !== false,
       });
       log('info', 'starting', { kubeconfig: source, server: kc.getCurrentCluster()?.server, namespace: o.namespace ?? '(all)', mode: o.mode, syncPeriodMs: o.syncPeriod, concurrentSyncs: o.concurrentSyncs });
       let stopping = false;
@@ -102,11 +132,14 @@ export function register(program: Command): void {
         stopping = true;
         log('info', `${sig}: stopping`);
         await ctl.stop();
+        await elector?.stop(true); // hand over at once: the Lease is released only after the last write
         process.exit(0);
       };
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
       await ctl.start();
+      // campaign only once the informers are synced: a replica that cannot see the cluster never leads
+      if (elector) { log('info', 'leader election', { identity: elector.identity, lease: leaseName }); elector.start(); }
       const a = ctl.address;
       log('info', 'ready', { listen: a ? `${a.host}:${a.port}` : null });
       // for tests and scripts: the bound address on stdout, one line

@@ -28,6 +28,8 @@ import { Watched } from './informer.ts';
 import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
 import { closePredictive, predictiveSpecFor, syncPredictive, type PredictiveHost } from './predictive.ts';
 import { forEachLimit, RoundScheduler } from './schedule.ts';
+import { ClaimRegistry, CONFLICTING_AUTOSCALER, conflictMessage, hpaClaimant } from './claims.ts';
+import { encodeMemory, memoryKey, memoryOf, persistMemory, writeMemory } from './memory-store.ts';
 import { getScale, ScaleError, type ScaleInfo } from './scale.ts';
 import { KedaReconciler } from './keda/reconciler.ts';
 import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
@@ -58,6 +60,13 @@ export interface ControllerOptions {
   log?: LogFn;
   /** keda.sh ScaledObjects (src/runtime/kubernetes/keda/): where ClusterTriggerAuthentication Secrets live (default tide-system); false: do not watch ScaledObjects. */
   keda?: { clusterObjectNamespace?: string; tickMs?: number } | false;
+  /**
+   * Leader election (src/runtime/kubernetes/leader.ts): only while `isLeader()` does this replica
+   * sync and write anything; otherwise it is a warm standby (informers synced, views served).
+   */
+  leader?: { isLeader(): boolean; previousHolderActiveUntil?(): number | undefined; readonly identity: string; readonly leader: string };
+  /** Keep each active HPA's memory in its tide.dev/memory annotation (default true). */
+  persistMemory?: boolean;
 }
 
 export interface ShadowResult { tide: number; upstream: number | undefined; agree: boolean; at: string }
@@ -76,6 +85,12 @@ export interface HpaEntry {
   halted?: string;
   haltedGeneration?: number;
   invalid?: string;
+  /** Another autoscaler claims the same target (cross-kind conflict): its message. */
+  conflict?: string;
+  /** upstream's selectingHpas the autoscaler was built with (AmbiguousSelector). */
+  autoscalerSelecting?: string;
+  /** memoryKey of what the tide.dev/memory annotation holds (last written or restored). */
+  memoryKey?: string;
   /** What Tide last wrote to the target's scale (active mode). */
   lastScaleWrite?: { replicas: number; at: number };
   lastStatusWriteAt?: number;
@@ -98,6 +113,8 @@ export class KubernetesController {
   readonly pods: Watched<k8s.V1Pod>;
   readonly entries = new Map<string, HpaEntry>();
   readonly registry = new Registry();
+  /** Who claims which target, across kinds (HPAs fed here; ScaledObjects by their watcher: claims.replaceKind('ScaledObject', …)). */
+  readonly claims = new ClaimRegistry();
   private readonly events: EventRecorder;
   private readonly resourceMetrics: ResourceMetrics;
   private readonly fieldManager: string;
@@ -111,8 +128,9 @@ export class KubernetesController {
   rounds = 0;
   private readonly m: {
     syncs: Counter; desired: Gauge; upstreamDesired: Gauge; agreement: Counter; rescales: Counter;
-    halted: Gauge; apiRequests: Gauge; roundSeconds: Histogram; informerHealthy: Gauge; relists: Gauge;
+    halted: Gauge; apiRequests: Gauge; roundSeconds: Histogram; informerHealthy: Gauge; relists: Gauge; leader: Gauge; memoryWrites: Counter;
   };
+  private wasLeader = false;
 
   constructor(opts: ControllerOptions) {
     this.opts = opts;
@@ -148,6 +166,8 @@ export class KubernetesController {
       roundSeconds: new Histogram({ name: 'tide_k8s_sync_round_seconds', help: 'Duration of one sync round over all HPAs', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [r] }),
       informerHealthy: new Gauge({ name: 'tide_k8s_informer_healthy', help: '1 when the informer has a complete, current list', labelNames: ['informer'], registers: [r] }),
       relists: new Gauge({ name: 'tide_k8s_informer_lists', help: 'LISTs done by an informer (first + after errors)', labelNames: ['informer'], registers: [r] }),
+      leader: new Gauge({ name: 'tide_k8s_leader', help: '1 while this replica holds the leader Lease (or runs without leader election), 0 while it is a standby', registers: [r] }),
+      memoryWrites: new Counter({ name: 'tide_k8s_memory_writes_total', help: 'tide.dev/memory annotation writes (HPA memory persisted for failover)', labelNames: L, registers: [r] }),
     };
   }
 
@@ -208,6 +228,17 @@ export class KubernetesController {
     return this.hpas.healthy && this.pods.healthy;
   }
 
+  /** May this replica write (scale, status, events, memory)? Always without leader election. */
+  canActuate(): boolean {
+    return this.opts.leader ? this.opts.leader.isLeader() : true;
+  }
+
+  /** This replica became leader: forget per-HPA state so every autoscaler resumes from the memory on the cluster. */
+  leadershipGained(): void {
+    for (const e of this.entries.values()) e.autoscaler?.close();
+    this.entries.clear();
+  }
+
   private onHpa(verb: 'add' | 'update' | 'delete', obj: HpaObject): void {
     const key = `${obj.metadata?.namespace}/${obj.metadata?.name}`;
     if (verb === 'delete') {
@@ -228,9 +259,14 @@ export class KubernetesController {
       this.updateGauges();
       return;
     }
+    const leading = this.canActuate();
+    if (leading !== this.wasLeader) this.log('info', leading ? 'leading: syncing HPAs' : 'standby: not syncing (another replica leads)', { leader: this.opts.leader?.leader });
+    this.wasLeader = leading;
+    if (!leading) { this.updateGauges(); return; } // a warm standby: informers synced, nothing written
     const list = [...this.hpas.list()].sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
     const live = new Set<string>();
     for (const hpa of list) live.add(`${hpa.metadata?.namespace}/${hpa.metadata?.name}`);
+    this.claims.replaceKind('HorizontalPodAutoscaler', list.map(hpaClaimant).filter((c) => c !== undefined));
     // each HPA once per round (the list is keyed), several at a time
     await forEachLimit(list, this.opts.concurrentSyncs ?? 5, async (hpa) => {
       const key = `${hpa.metadata?.namespace}/${hpa.metadata?.name}`;
@@ -247,6 +283,7 @@ export class KubernetesController {
   }
 
   private updateGauges(): void {
+    this.m.leader.set(this.canActuate() ? 1 : 0);
     for (const [verb, n] of this.apis.requests) this.m.apiRequests.set({ verb }, n);
     for (const inf of [this.hpas, this.pods]) {
       const name = inf === this.hpas ? 'hpa' : 'pods';
@@ -262,8 +299,13 @@ export class KubernetesController {
     let e = this.entries.get(key);
     if (!e || e.uid !== hpa.metadata?.uid) {
       e?.autoscaler?.close();
-      const port = new KubernetesClusterPort(this.apis, this.resourceMetrics, () => this.served, this.fieldManager);
-      e = { namespace: ns, name, uid: hpa.metadata?.uid ?? '', mode: this.opts.defaultMode, port, agreements: 0, disagreements: 0, syncs: 0 };
+      const self: { e?: HpaEntry } = {};
+      const port = new KubernetesClusterPort(this.apis, this.resourceMetrics, () => this.served, this.fieldManager, {
+        allowed: () => this.canActuate(),
+        // write-ahead: the decision's memory (its scale event) is on the cluster before the scale changes
+        beforeScale: () => (self.e ? this.saveMemory(self.e, Date.now()) : Promise.resolve()),
+      });
+      e = self.e = { namespace: ns, name, uid: hpa.metadata?.uid ?? '', mode: this.opts.defaultMode, port, agreements: 0, disagreements: 0, syncs: 0 };
       this.entries.set(key, e);
     }
     return e;
@@ -276,6 +318,7 @@ export class KubernetesController {
   }
 
   private async emit(hpa: HpaObject, e: { type: 'Normal' | 'Warning'; reason: string; message: string }): Promise<void> {
+    if (!this.canActuate()) return;
     try { await this.events.emit(hpa, e); } catch (err) { this.log('warn', `cannot write event ${e.reason}: ${apiMessage(err)}`, { hpa: `${hpa.metadata?.namespace}/${hpa.metadata?.name}` }); }
   }
 
@@ -334,6 +377,26 @@ export class KubernetesController {
       return;
     }
 
+    // claims: the selector is known now (upstream registers it at the same point)
+    this.claims.setSelector('HorizontalPodAutoscaler', ent.namespace, ent.name, scale.selector);
+    const others = this.claims.otherClaimants('HorizontalPodAutoscaler', ent.namespace, ent.name);
+    const matched = scale.selector ? podsFor(this.pods.list(ent.namespace), scale.selector) : [];
+    const selecting = scale.selector ? this.claims.selectingHpas(ent.namespace, matched.map((p) => ({ labels: p.metadata?.labels ?? {} }))) : [];
+    // several HPAs over the same pods: the decider says AmbiguousSelector as upstream; else another kind on the same target
+    if (others.length && selecting.length <= 1) {
+      const msg = conflictMessage(policy.scaleTargetRef, others);
+      if (ent.conflict !== msg) this.log('warn', msg, { hpa: key });
+      ent.conflict = msg;
+      this.m.syncs.inc({ ...labels, mode, result: 'conflict' });
+      if (active) {
+        await this.emit(hpa, { type: 'Warning', reason: CONFLICTING_AUTOSCALER, message: msg });
+        const status = setCondition(hpa.status ?? { currentReplicas: scale.specReplicas, desiredReplicas: scale.specReplicas }, { type: 'ScalingActive', status: 'False', reason: CONFLICTING_AUTOSCALER, message: msg }, new Date(now));
+        await this.writeStatusLogged(hpa, ent, { ...status, currentReplicas: scale.specReplicas });
+      }
+      return;
+    }
+    ent.conflict = undefined;
+
     // 3. never fight: someone else changed the replicas Tide set, or writes this HPA's status
     if (active && !ent.halted) {
       const other = await this.otherWriter(hpa, ent, scale, policy.scaleTargetRef);
@@ -356,7 +419,7 @@ export class KubernetesController {
     // 4. the shared HPA autoscaler (src/autoscalers/hpa.ts) observes through this shell's port
     const ns = ent.namespace;
     const selector = scale.selector;
-    const podInfos = selector ? podsFor(this.pods.list(ns), selector).map(podInfoOf) : [];
+    const podInfos = selector ? matched.map(podInfoOf) : [];
     const mapping = mergeMappings(this.opts.mapping, mappingFromAnnotations(hpa.metadata?.annotations));
     // tide.dev/policy: predictive -> Tide's own policy decides, from Prometheus demand series (predictive.ts)
     const predictive = predictiveSpecFor(hpa, policy, ns);
@@ -368,7 +431,7 @@ export class KubernetesController {
       return;
     }
     closePredictive(ent);
-    const autoscaler = this.autoscalerFor(ent, hpa, policy, active, now);
+    const autoscaler = this.autoscalerFor(ent, hpa, selecting.length > 1 ? { ...policy, selectingHpas: selecting } : policy, active, now);
     ent.port.begin({ now, namespace: ns, scale, pods: podInfos, mapping });
     const record = (await autoscaler.sync(now)) as HpaDecisionRecord | null;
     if (!record) return;
@@ -405,6 +468,7 @@ export class KubernetesController {
     }
     for (const e of record.events) await this.emit(hpa, e);
     for (const e of ent.port.events) if (e.reason !== 'FailedRescale') await this.emit(hpa, e);
+    await this.saveMemory(ent, now);
     await this.writeStatusLogged(hpa, ent, statusFromRecord(hpa, record, rescaled));
     this.m.syncs.inc({ ...labels, mode, result: rescaled ? 'rescaled' : 'ok' });
   }
@@ -430,7 +494,8 @@ export class KubernetesController {
   /** The entry's autoscaler, (re)built from the factory when the spec or the mode changed; its memory carries over. */
   private autoscalerFor(ent: HpaEntry, hpa: HpaObject, policy: HpaPolicy, active: boolean, now: number): Autoscaler {
     const gen = hpa.metadata?.generation ?? 0;
-    if (ent.autoscaler && ent.autoscalerGeneration === gen && ent.autoscalerActive === active) return ent.autoscaler;
+    const selecting = (policy.selectingHpas ?? []).join(' ');
+    if (ent.autoscaler && ent.autoscalerGeneration === gen && ent.autoscalerActive === active && ent.autoscalerSelecting === selecting) return ent.autoscaler;
     const spec: AutoscalerSpec = {
       kind: 'hpa',
       name: ent.name,
@@ -445,7 +510,13 @@ export class KubernetesController {
       ent.autoscaler.close();
     } else {
       // a fresh controller: keep the conditions' transition times and lastScaleTime the status already has
-      const state = emptyHpaState();
+      // an active HPA resumes from the memory the previous leader (or process) left on the cluster
+      const mem = active && this.opts.persistMemory !== false ? memoryOf(hpa, now, this.opts.leader?.previousHolderActiveUntil?.()) : undefined;
+      const state = mem && 'state' in mem ? mem.state : emptyHpaState();
+      if (mem && 'state' in mem) {
+        ent.memoryKey = mem.key;
+        this.log('info', 'memory restored from the tide.dev/memory annotation', { hpa: `${ent.namespace}/${ent.name}`, recommendations: state.recommendations.length, scaleUpEvents: state.scaleUpEvents.length, scaleDownEvents: state.scaleDownEvents.length, writtenAt: new Date(mem.memory.t).toISOString() });
+      } else if (mem && mem.why !== 'no memory') this.log('warn', `memory not restored: ${mem.why}`, { hpa: `${ent.namespace}/${ent.name}` });
       const conds = conditionsFromK8s(hpa.status);
       if (conds) state.conditions = conds;
       const lst = hpa.status?.lastScaleTime ? new Date(hpa.status.lastScaleTime as unknown as string).getTime() : undefined;
@@ -455,10 +526,26 @@ export class KubernetesController {
     ent.autoscaler = a;
     ent.autoscalerGeneration = gen;
     ent.autoscalerActive = active;
+    ent.autoscalerSelecting = selecting;
     return a;
   }
 
+  /** Persist an active HPA's memory when it changed in a way a later decision depends on (leader only). */
+  private async saveMemory(ent: HpaEntry, now: number): Promise<void> {
+    if (this.opts.persistMemory === false || !ent.autoscaler || !ent.autoscalerActive || !this.canActuate()) return;
+    const m = persistMemory(ent.uid, ent.autoscaler.snapshot().state as import('../../deciders/hpa/types.ts').HpaState, now);
+    const key = memoryKey(m);
+    if (key === ent.memoryKey) return;
+    try {
+      const r = await writeMemory(this.apis, ent.namespace, ent.name, encodeMemory(m), this.fieldManager);
+      if (r === 'written') { ent.memoryKey = key; this.m.memoryWrites.inc({ namespace: ent.namespace, hpa: ent.name }); }
+    } catch (e) {
+      this.log('warn', `cannot write the HPA's memory: ${apiMessage(e)}`, { hpa: `${ent.namespace}/${ent.name}` });
+    }
+  }
+
   private async writeStatusLogged(hpa: HpaObject, ent: HpaEntry, status: HpaStatus): Promise<void> {
+    if (!this.canActuate()) return;
     try {
       const r = await writeStatus(this.apis, hpa, status, this.fieldManager);
       if (r === 'written') ent.lastStatusWriteAt = Date.now();
@@ -533,6 +620,7 @@ export class KubernetesController {
       name: e.name,
       mode: e.mode,
       halted: e.halted ?? null,
+      conflict: e.conflict ?? null,
       invalid: e.invalid ?? null,
       lastError: e.lastError ?? null,
       syncs: e.syncs,
@@ -552,6 +640,12 @@ export class KubernetesController {
     }));
   }
 
+  /** Leader election as this replica sees it (null without leader election). */
+  leaderView(): { identity: string; leading: boolean; leader: string } | null {
+    const l = this.opts.leader;
+    return l ? { identity: l.identity, leading: l.isLeader(), leader: l.leader } : null;
+  }
+
   private listen(port: number, host: string): Promise<void> {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -564,7 +658,7 @@ export class KubernetesController {
         return;
       }
       if (url.pathname === '/api/scaledobjects') return send(200, JSON.stringify(this.keda?.snapshot() ?? { watching: false, scaledObjects: [] }), 'application/json');
-      if (url.pathname === '/api/hpas') return send(200, JSON.stringify({ rounds: this.rounds, ready: this.ready(), hpas: this.snapshot(), requests: Object.fromEntries(this.apis.requests), informers: { hpa: { lists: this.hpas.lists, restarts: this.hpas.restarts, healthy: this.hpas.healthy }, pods: { lists: this.pods.lists, restarts: this.pods.restarts, healthy: this.pods.healthy } } }), 'application/json');
+      if (url.pathname === '/api/hpas') return send(200, JSON.stringify({ rounds: this.rounds, ready: this.ready(), leader: this.leaderView(), hpas: this.snapshot(), requests: Object.fromEntries(this.apis.requests), informers: { hpa: { lists: this.hpas.lists, restarts: this.hpas.restarts, healthy: this.hpas.healthy }, pods: { lists: this.pods.lists, restarts: this.pods.restarts, healthy: this.pods.healthy } } }), 'application/json');
       send(404, 'not found\n');
     });
     return new Promise((resolve, reject) => {

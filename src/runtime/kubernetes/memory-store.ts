@@ -25,6 +25,8 @@
 // recommendation takes the larger value and the newer time, merged events add up at the newer time,
 // so a truncated memory can only hold replicas longer); the annotation is at most MEMORY_MAX_BYTES.
 import type { HpaState, ScaleEvent, TimestampedRecommendation } from '../../deciders/hpa/types.ts';
+import type { Apis } from './client.ts';
+import { apiCode, MERGE_PATCH } from './client.ts';
 
 export const MEMORY_ANNOTATION = 'tide.dev/memory';
 export const MEMORY_MAX_RECOMMENDATIONS = 64;
@@ -148,4 +150,25 @@ export function restoreMemory(m: PersistedMemory, now: number, previousActiveUnt
   };
   if (m.l !== undefined) state.lastScaleTime = abs(m.l);
   return state;
+}
+
+// ---- on the cluster ----
+
+/** The memory a fresh autoscaler of this HPA resumes from, or why there is none. */
+export function memoryOf(hpa: { metadata?: { uid?: string; annotations?: Record<string, string> } }, now: number, previousActiveUntil?: number): { state: HpaState; key: string; memory: PersistedMemory } | { why: string } {
+  const m = decodeMemory(hpa.metadata?.annotations?.[MEMORY_ANNOTATION], hpa.metadata?.uid ?? '');
+  if (typeof m === 'string') return { why: m };
+  return { state: restoreMemory(m, now, previousActiveUntil), key: memoryKey(m), memory: m };
+}
+
+/** One merge patch of the annotation (field manager: Tide's). 'gone' when the HPA was deleted meanwhile. */
+export async function writeMemory(apis: Apis, namespace: string, name: string, text: string, fieldManager: string): Promise<'written' | 'gone'> {
+  apis.requests.set('patch hpa memory', (apis.requests.get('patch hpa memory') ?? 0) + 1);
+  try {
+    await apis.autoscaling.patchNamespacedHorizontalPodAutoscaler({ name, namespace, body: { metadata: { annotations: { [MEMORY_ANNOTATION]: text } } }, fieldManager }, MERGE_PATCH);
+    return 'written';
+  } catch (e) {
+    if (apiCode(e) === 404) return 'gone';
+    throw e;
+  }
 }

@@ -25,18 +25,26 @@ export interface SyncContext {
   mapping: MetricMapping;
 }
 
+/** Gates of a replica that may lose leadership: `allowed` is checked before every write, `beforeScale` runs before a /scale write (Tide persists the HPA's memory there first). */
+export interface PortHooks {
+  allowed?: () => boolean;
+  beforeScale?: () => Promise<void>;
+}
+
 export class KubernetesClusterPort implements ClusterPort {
   private readonly apis: Apis;
   private readonly resource: ResourceMetrics;
   private readonly served: () => { custom: boolean; external: boolean };
   private readonly fieldManager: string;
   private ctx: SyncContext | undefined;
+  private readonly hooks: PortHooks;
   /** Set by setScale during the current sync. */
   rescaledTo: number | undefined;
   records: DecisionRecord[] = [];
   events: DecisionEvent[] = [];
 
-  constructor(apis: Apis, resource: ResourceMetrics, served: () => { custom: boolean; external: boolean }, fieldManager: string) {
+  constructor(apis: Apis, resource: ResourceMetrics, served: () => { custom: boolean; external: boolean }, fieldManager: string, hooks: PortHooks = {}) {
+    this.hooks = hooks;
     this.apis = apis;
     this.resource = resource;
     this.served = served;
@@ -65,7 +73,10 @@ export class KubernetesClusterPort implements ClusterPort {
 
   async setScale(t: ScaleTargetRef, replicas: number): Promise<void> {
     const c = this.c;
-    const ok = await updateScale(this.apis, c.namespace, t, c.scale, replicas, this.fieldManager);
+    const allowed = this.hooks.allowed;
+    if (allowed && !allowed()) throw new Error('this replica is not the leader (any more): not writing the scale');
+    await this.hooks.beforeScale?.();
+    const ok = await updateScale(this.apis, c.namespace, t, c.scale, replicas, this.fieldManager, allowed);
     if (!ok) throw new Error(`the replicas of ${t.kind}/${t.name} were changed by another writer during the update; not overriding them`);
     this.rescaledTo = replicas;
   }

@@ -76,9 +76,11 @@ export async function getScale(apis: Apis, namespace: string, ref: ScaleRef): Pr
  * on a 409 the scale is re-read and, if someone else changed spec.replicas meanwhile, the write is
  * abandoned (returns false) rather than overriding them; otherwise it is retried (up to 5 times).
  */
-export async function updateScale(apis: Apis, namespace: string, ref: ScaleRef, info: ScaleInfo, replicas: number, fieldManager: string): Promise<boolean> {
+export async function updateScale(apis: Apis, namespace: string, ref: ScaleRef, info: ScaleInfo, replicas: number, fieldManager: string, allowed?: () => boolean): Promise<boolean> {
   let cur = info;
   for (let attempt = 0; attempt < 5; attempt++) {
+    // a replica that lost leadership between two attempts writes nothing more
+    if (allowed && !allowed()) throw new ScaleError('this replica is not the leader (any more): not writing the scale', 0);
     const body = {
       apiVersion: 'autoscaling/v1',
       kind: 'Scale',

@@ -43,7 +43,9 @@ test('deploy/kubernetes: the ClusterRole grants no secrets, no wildcard verbs, n
     assert.ok(!r.resources.some((x) => x === '*' && !r.apiGroups.every((g) => /metrics\.k8s\.io$/.test(g))), `wildcard resource outside the metrics APIs: ${JSON.stringify(r)}`);
     assert.ok(!r.resources.some((x) => /secrets|serviceaccounts\/token|roles|rolebindings/.test(x)), JSON.stringify(r));
     if (r.verbs.some((v) => writes.has(v))) {
-      assert.ok(r.resources.every((x) => x === 'horizontalpodautoscalers/status' || x === 'scaledobjects/status' || x.endsWith('/scale') || x === 'events' || x === 'leases'), `write on ${r.resources}`);
+      // horizontalpodautoscalers: patch only (the tide.dev/memory annotation), never update
+      const hpaMemory = r.resources.join() === 'horizontalpodautoscalers' && r.verbs.every((v) => v === 'patch' || !writes.has(v));
+      assert.ok(hpaMemory || r.resources.every((x) => x === 'horizontalpodautoscalers/status' || x === 'scaledobjects/status' || x.endsWith('/scale') || x === 'events' || x === 'leases'), `write on ${r.resources}`);
       assert.ok(!r.verbs.includes('delete'));
     }
   }
@@ -58,7 +60,7 @@ test('deploy/kubernetes: Secrets only through tide-controller-secrets: get, neve
   assert.deepEqual(sec.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
   for (const b of byKind('ClusterRoleBinding') as unknown as { roleRef: { name: string } }[]) assert.notEqual(b.roleRef.name, 'tide-controller-secrets');
   const rbs = byKind('RoleBinding') as unknown as { metadata: { namespace: string }; roleRef: { kind: string; name: string }; subjects: unknown[] }[];
-  assert.deepEqual(rbs.map((b) => [b.metadata.namespace, b.roleRef.kind, b.roleRef.name]), [['tide-system', 'ClusterRole', 'tide-controller-secrets']]);
+  assert.deepEqual(rbs.filter((b) => b.roleRef.name === 'tide-controller-secrets').map((b) => [b.metadata.namespace, b.roleRef.kind, b.roleRef.name]), [['tide-system', 'ClusterRole', 'tide-controller-secrets']]);
 });
 
 test('deploy/kubernetes/crds: keda.sh/v1alpha1 ScaledObject, TriggerAuthentication, ClusterTriggerAuthentication with KEDA\'s names, scope and status subresource', () => {
@@ -82,6 +84,19 @@ test('deploy/kubernetes/crds: keda.sh/v1alpha1 ScaledObject, TriggerAuthenticati
     // KEDA's full field set is kept
     assert.equal(o.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-preserve-unknown-fields'], true);
   }
+});
+
+test('deploy/kubernetes: leader election touches only its own Lease, in its own namespace', () => {
+  const roles = byKind('Role') as unknown as { metadata: { namespace: string }; rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] }[];
+  const [role] = roles;
+  assert.equal(role.metadata.namespace, 'tide-system');
+  for (const r of role.rules) {
+    assert.deepEqual([r.apiGroups, r.resources], [['coordination.k8s.io'], ['leases']]);
+    // create cannot be limited to a name; everything else is
+    if (r.verbs.join() !== 'create') assert.deepEqual(r.resourceNames, ['tide-controller']);
+  }
+  const [d] = byKind('Deployment') as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }[];
+  assert.ok(d.spec.replicas >= 2 && d.spec.template.spec.containers[0].args.includes('--leader-elect'), 'several replicas only with leader election');
 });
 
 test('Dockerfile: non-root user matching the Deployment, no dev dependencies', () => {
