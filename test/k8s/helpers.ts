@@ -17,7 +17,7 @@ export interface RunningController {
   proc: ChildProcess;
   decisions: string;
   output(): string;
-  api(): Promise<{ rounds: number; ready: boolean; hpas: any[]; requests: Record<string, number>; informers: any }>;
+  api(): Promise<{ rounds: number; ready: boolean; leader?: { identity: string; leading: boolean; leader: string } | null; hpas: any[]; requests: Record<string, number>; informers: any }>;
   hpa(ns: string, name: string): Promise<any | undefined>;
   metrics(): Promise<string>;
   stop(): Promise<number | null>;

@@ -134,7 +134,7 @@ test('failover: kill -9 the leader while it scales up, then while a 60 s window 
   const a = await controller(HA_ARGS);
   await until('a leads', () => leading(a), 60_000, 200);
   const b = await controller(HA_ARGS);
-  await until('b is synced and a standby', async () => { const v = await b.api(); return v.ready && v.leader?.leading === false && v.leader?.leader === (await a.api()).leader.identity; }, 60_000, 200);
+  await until('b is synced and a standby', async () => { const v = await b.api(); return v.ready && v.leader?.leading === false && v.leader?.leader === (await a.api()).leader?.identity; }, 60_000, 200);
   await p.apply(hpa(NS, 'web', 'web', `  behavior:
     scaleUp:
       stabilizationWindowSeconds: 0
