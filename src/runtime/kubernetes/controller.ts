@@ -275,7 +275,7 @@ export class KubernetesController {
         if (ent) ent.lastError = apiMessage(e);
         this.log('error', `sync failed: ${apiMessage(e)}`, { hpa: key });
       }
-    }, () => this.stopped);
+    }, () => this.stopped || !this.canActuate()); // a leader that lost the Lease mid-round stops there
     if (this.stopped) return;
     for (const key of [...this.entries.keys()]) if (!live.has(key)) this.entries.delete(key);
     this.m.roundSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
