@@ -196,6 +196,15 @@ export class KubernetesController {
         fieldManager: this.fieldManager, clusterObjectNamespace: k.clusterObjectNamespace ?? 'tide-system', ...(this.opts.decisionsFile ? { decisionsFile: this.opts.decisionsFile } : {}),
         ...(this.opts.concurrentSyncs ? { concurrentSyncs: this.opts.concurrentSyncs } : {}), ...(k.tickMs ? { tickMs: k.tickMs } : {}),
         log: (level, msg, fields) => this.log(level, msg, fields),
+        canActuate: () => this.canActuate(),
+        conflict: (so) => {
+          if (Date.now() - this.claimsAt > 1000) this.refreshClaims();
+          const ns = so.metadata?.namespace ?? '';
+          const name = so.metadata?.name ?? '';
+          const others = this.claims.otherClaimants('ScaledObject', ns, name);
+          const ref = so.spec?.scaleTargetRef;
+          return others.length && ref?.name ? conflictMessage({ kind: ref.kind ?? 'Deployment', name: ref.name }, others) : undefined;
+        },
       });
       await this.keda.start();
     }
@@ -233,10 +242,19 @@ export class KubernetesController {
     return this.opts.leader ? this.opts.leader.isLeader() : true;
   }
 
+  private claimsAt = -Infinity;
+  /** Feed the claims with every HPA and ScaledObject in the caches (each round; at most once a second otherwise). */
+  refreshClaims(hpas: readonly HpaObject[] = this.hpas.list()): void {
+    this.claimsAt = Date.now();
+    this.claims.replaceKind('HorizontalPodAutoscaler', hpas.map(hpaClaimant).filter((c) => c !== undefined));
+    if (this.keda) this.claims.replaceKind('ScaledObject', this.keda.claimants());
+  }
+
   /** This replica became leader: forget per-HPA state so every autoscaler resumes from the memory on the cluster. */
   leadershipGained(): void {
     for (const e of this.entries.values()) e.autoscaler?.close();
     this.entries.clear();
+    this.keda?.leadershipGained();
   }
 
   private onHpa(verb: 'add' | 'update' | 'delete', obj: HpaObject): void {
@@ -266,7 +284,7 @@ export class KubernetesController {
     const list = [...this.hpas.list()].sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
     const live = new Set<string>();
     for (const hpa of list) live.add(`${hpa.metadata?.namespace}/${hpa.metadata?.name}`);
-    this.claims.replaceKind('HorizontalPodAutoscaler', list.map(hpaClaimant).filter((c) => c !== undefined));
+    this.refreshClaims(list);
     // each HPA once per round (the list is keyed), several at a time
     await forEachLimit(list, this.opts.concurrentSyncs ?? 5, async (hpa) => {
       const key = `${hpa.metadata?.namespace}/${hpa.metadata?.name}`;

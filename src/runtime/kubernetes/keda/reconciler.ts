@@ -58,6 +58,10 @@ export interface KedaReconcilerOptions {
   /** How often due objects are looked for (ms, default 500). */
   tickMs?: number;
   log: LogFn;
+  /** Leader election: nothing is synced or written while this says no (a warm standby). */
+  canActuate?: () => boolean;
+  /** Another autoscaler claims this ScaledObject's target (src/runtime/kubernetes/claims.ts): the message naming it, else undefined. */
+  conflict?: (so: ScaledObjectObject) => string | undefined;
 }
 
 export interface ScaledObjectEntry {
@@ -164,6 +168,23 @@ export class KedaReconciler {
     for (const e of this.entries.values()) { e.autoscaler?.close(); e.port.close(); }
   }
 
+  /** The ScaledObjects as claimants of their targets (for src/runtime/kubernetes/claims.ts). */
+  claimants(): { kind: string; namespace: string; name: string; scaleTargetRef: { apiVersion?: string; kind: string; name: string } }[] {
+    const out = [];
+    for (const so of this.informer?.list() ?? []) {
+      const ref = so.spec?.scaleTargetRef;
+      if (!so.metadata?.namespace || !so.metadata.name || !ref?.name) continue;
+      out.push({ kind: 'ScaledObject', namespace: so.metadata.namespace, name: so.metadata.name, scaleTargetRef: { apiVersion: ref.apiVersion ?? 'apps/v1', kind: ref.kind ?? 'Deployment', name: ref.name } });
+    }
+    return out;
+  }
+
+  /** This replica became leader: every ScaledObject starts afresh from what its status holds. */
+  leadershipGained(): void {
+    for (const e of this.entries.values()) { e.autoscaler?.close(); e.port.close(); }
+    this.entries.clear();
+  }
+
   get healthy(): boolean {
     return !this.informer || this.informer.healthy;
   }
@@ -172,6 +193,7 @@ export class KedaReconciler {
   async round(): Promise<void> {
     if (this.busy || this.stopped || !this.informer) return;
     if (!this.informer.healthy || !this.o.pods.healthy) return; // a stale cache never drives a decision
+    if (this.o.canActuate && !this.o.canActuate()) return; // a standby: another replica leads
     this.busy = true;
     try {
       const now = Date.now();
@@ -192,7 +214,7 @@ export class KedaReconciler {
           if (ent) { ent.lastError = msg; ent.nextDue = Date.now() + this.o.syncPeriodMs; }
           this.o.log('error', `ScaledObject sync failed: ${msg}`, { scaledObject: key });
         }
-      }, () => this.stopped);
+      }, () => this.stopped || (this.o.canActuate !== undefined && !this.o.canActuate()));
       for (const [key, e] of this.entries) if (!live.has(key)) { e.autoscaler?.close(); e.port.close(); this.entries.delete(key); }
     } finally {
       this.busy = false;
@@ -206,7 +228,8 @@ export class KedaReconciler {
     let e = this.entries.get(key);
     if (!e || e.uid !== so.metadata?.uid) {
       if (e) { e.autoscaler?.close(); e.port.close(); }
-      const port = new KedaClusterPort(this.o.apis, this.o.resourceMetrics, this.o.served, this.o.fieldManager);
+      const allowed = this.o.canActuate;
+      const port = new KedaClusterPort(this.o.apis, this.o.resourceMetrics, this.o.served, this.o.fieldManager, allowed ? { allowed } : {});
       e = { namespace: ns, name, uid: so.metadata?.uid ?? '', mode: this.o.defaultMode, port, nextDue: 0, started: false, syncs: 0 };
       this.entries.set(key, e);
     }
@@ -219,6 +242,7 @@ export class KedaReconciler {
   }
 
   private async emit(so: ScaledObjectObject, ent: ScaledObjectEntry, e: DecisionEvent): Promise<void> {
+    if (this.o.canActuate && !this.o.canActuate()) return;
     const ev = { ...e, message: redact(e.message, ent.port.secrets()) };
     try { await this.events.emit(so, ev); } catch (err) {
       this.o.log('warn', `cannot write event ${e.reason}: ${apiMessage(err)}`, { scaledObject: `${ent.namespace}/${ent.name}` });
@@ -273,6 +297,7 @@ export class KedaReconciler {
   }
 
   private async writeStatus(so: ScaledObjectObject, ent: ScaledObjectEntry, status: NonNullable<ScaledObjectObject['status']>): Promise<void> {
+    if (this.o.canActuate && !this.o.canActuate()) return;
     try {
       const base = { ...so, status: ent.status ?? so.status };
       const r = await writeScaledObjectStatus(this.o.apis, base, status, this.o.fieldManager);
@@ -318,6 +343,14 @@ export class KedaReconciler {
     }
     if (!ent.policy) return this.checkFailed(so, ent, `ScaledObject doesn't have correct spec: ${ent.invalid}`, active);
     const policy = ent.policy;
+    // another autoscaler (an HPA) names the same target: act on neither; an Event names the other
+    const conflict = this.o.conflict?.(so);
+    if (conflict) {
+      if (ent.lastError !== conflict) this.o.log('warn', conflict, { scaledObject: key });
+      ent.lastError = conflict;
+      if (active) await this.emit(so, ent, { type: 'Warning', reason: 'ConflictingAutoscaler', message: conflict });
+      return;
+    }
 
     if (active && !ent.halted) {
       const other = this.otherWriter(so, ent);
@@ -445,6 +478,7 @@ export class KedaReconciler {
     const orig = so.status?.originalReplicaCount;
     const ref = so.spec?.scaleTargetRef;
     if (this.modeOf(so) !== 'active' || !adv.restoreToOriginalReplicaCount || orig === undefined || !ref?.name) return;
+    if (this.o.canActuate && !this.o.canActuate()) return; // the leader restores it
     try {
       const target = { apiVersion: ref.apiVersion ?? 'apps/v1', kind: ref.kind ?? 'Deployment', name: ref.name };
       const scale = await getScale(this.o.apis, so.metadata!.namespace!, target);
