@@ -561,7 +561,7 @@ export function decidePredictive(
     inputs: { policy, observation: obs, state: prev },
     details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS,
       levelSmooth, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
-      terms: { demand: requiredDemand, backlog: Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
+      terms: { demand: reactive ? requiredNow : requiredDemand, backlog: Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
   };
   return { record, state: st };
 }
