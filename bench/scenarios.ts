@@ -52,7 +52,7 @@ export async function scenario(name: string, days = 7): Promise<Scenario> {
     const service = svc({ concurrency: 4, dist: { kind: 'lognormal', medianMs: 250, sigma: 0.5 }, coldStart: { kind: 'fixed', ms: 30_000 } });
     return {
       name, set: name === 'twitter' ? 'tune' : 'evaluate',
-      describe: `Twitter per-second counts, ${name === 'twitter' ? `first ${days} days` : `days 8-${7 + days} (never tuned on)`}; service lognormal(median 250 ms, σ 0.5), 4 slots/replica, cold start 30 s, SLO 1 s`,
+      describe: `Twitter per-second counts, ${name === 'twitter' ? `first ${days} days` : `${days === 1 ? 'day 8' : `days 8-${7 + days}`} (never tuned on)`}; service lognormal(median 250 ms, σ 0.5), 4 slots/replica, cold start 30 s, SLO 1 s`,
       base: { seed: 1, trace, service, sloMs: 1000, initialReplicas: 0, maxReplicas: 200 },
       ctx: { service, sloMs: 1000, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 86_400_000 },
       tide: [{ label: 'Tide predictive (season 24h)', seasonMs: 86_400_000 }],
