@@ -20,6 +20,7 @@
 //   annotation removed → Paused=False ScaledObjectUnpaused, 3 again; purged → 0
 //   two Prometheus triggers combined by scalingModifiers (a + b, target 10), minReplicaCount 1,
 //   idleReplicaCount 0: inactive → 0 (idle), a=20 + b=15 → ceil(35/10) = 4, composite-metric status
+//   each keda.sh rule of the ClusterRole removed in turn → the apiserver's "cannot VERB resource …"
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ import { Redis } from 'ioredis';
 import amqp from 'amqplib';
 import { planeSkip, startPlane, until, type Plane } from '../support/k8s-plane.ts';
 import { startPrometheus, startRabbitMQ, startRedis, type Service } from '../support/services.ts';
+import { clusterRoleRules, setClusterRoleRules } from '../support/k8s-rbac.ts';
 import { decisionsOf, getJson, ROOT, startController, type RunningController } from './helpers.ts';
 
 const NS = 'keda-demo';
@@ -392,4 +394,49 @@ ${trig('a')}${trig('b')}`));
   series.a = 0;
   series.b = 0;
   await settlesAt(0, 'inactive again: -> 0 after cooldown', ns);
+});
+
+test('without any one keda.sh rule of the ClusterRole, the controller says which permission is missing', { skip, timeout: 300_000 }, async () => {
+  if (!plane) return;
+  await controller!.stop(); // one active controller at a time
+  const rules = clusterRoleRules();
+  const checked: string[] = [];
+  let n = 0;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (!r.apiGroups.includes('keda.sh')) continue;
+    const ns = `keda-rbac-${n++}`;
+    const res = r.resources.join(',');
+    const expect = res === 'scaledobjects' ? /cannot list resource \\?"scaledobjects\\?" in API group \\?"keda\.sh\\?"/
+      : res === 'scaledobjects/status' ? /cannot patch resource \\?"scaledobjects\/status\\?" in API group \\?"keda\.sh\\?"/
+        : /cannot get resource \\?"triggerauthentications\\?" in API group \\?"keda\.sh\\?"/;
+    await setClusterRoleRules(plane, rules.filter((_, j) => j !== i));
+    let c: RunningController | undefined;
+    try {
+      await plane.kubectl(['create', 'namespace', ns]);
+      await plane.apply(`apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata: {name: none, namespace: ${ns}}
+spec: {}
+`);
+      await plane.apply(workload(ns, 0, `  pollingInterval: 1
+  triggers:
+  - type: prometheus
+    metadata: {serverAddress: "http://127.0.0.1:${prom!.port}", query: "sum(tide_keda_a)", threshold: "10"}
+    authenticationRef: {name: none}
+`));
+      c = await startController(plane, ['--mode', 'active', '--sync-period', '2s']);
+      const text = await until(`the controller to name the missing permission (${expect})`, async () => {
+        const ev = JSON.stringify(await soEvents(ns).catch(() => []));
+        const t = `${c!.output()}\n${ev}`;
+        return expect.test(t) ? t : null;
+      }, 90_000, 500);
+      checked.push(`${r.verbs.join(',')} ${res}: ${expect.exec(text)![0]}`);
+    } finally {
+      await c?.stop();
+      await setClusterRoleRules(plane, rules);
+    }
+  }
+  process.stderr.write(`keda rbac: ${checked.length} rules proven necessary:\n  ${checked.join('\n  ')}\n`);
+  assert.equal(checked.length, 3, checked.join('\n'));
 });
