@@ -104,3 +104,18 @@ test('snapshot/restore carries the decider state and the last poll time', () => 
   assert.equal(c.snapshot().extra?.lastPoll, null);
   a.close();
 });
+
+test('controller knobs reach the decider; the decider state carries from one sync to the next and through restore', () => {
+  const port = fakePort({ spec: 2, scaler: () => ({ kind: 'error' as const, message: 'down' }) });
+  const p = kedaPolicy({ fallback: { failureThreshold: 5, replicas: 6, behavior: 'static' } });
+  const a = createKedaAutoscaler(spec(p), port, { config: { tolerance: 0.5 } });
+  const r1 = a.sync(NOW) as KedaDecisionRecord;
+  assert.deepEqual(r1.inputs.config, { tolerance: 0.5 });
+  const r2 = a.sync(NOW + 15_000) as KedaDecisionRecord;
+  assert.equal(r2.details.triggers[0].failures, 2, 'failures accumulate across syncs');
+  const none = createKedaAutoscaler(spec(p), port, {});
+  assert.equal('config' in (none.sync(NOW) as KedaDecisionRecord).inputs, false);
+  const b = createKedaAutoscaler(spec(p), port, {});
+  b.restore(a.snapshot());
+  assert.equal((b.sync(NOW + 30_000) as KedaDecisionRecord).details.triggers[0].failures, 3, 'restored state');
+});
