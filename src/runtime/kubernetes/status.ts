@@ -198,6 +198,8 @@ export async function writeStatus(apis: Apis, hpa: HpaObject, status: HpaStatus,
 }
 
 interface EventKey { uid: string; reason: string; message: string; type: string }
+/** The object an Event is about (its involvedObject). */
+export interface EventSubject { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string } }
 
 /** core/v1 Events on HPAs, aggregated per (object, type, reason, message) like client-go does. */
 export class EventRecorder {
@@ -209,9 +211,16 @@ export class EventRecorder {
     this.component = component;
   }
 
-  async emit(hpa: HpaObject, e: DecisionEvent): Promise<void> {
-    const ns = hpa.metadata?.namespace ?? 'default';
-    const k: EventKey = { uid: hpa.metadata?.uid ?? '', reason: e.reason, message: e.message, type: e.type };
+  /** An Event on an HPA. */
+  emit(hpa: HpaObject, e: DecisionEvent): Promise<void> {
+    return this.emitOn({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: hpa.metadata }, e);
+  }
+
+  /** An Event on any object (HPAs, ScaledObjects), aggregated by (object, type, reason, message) as client-go's recorder does. */
+  async emitOn(obj: EventSubject, e: DecisionEvent): Promise<void> {
+    const meta = obj.metadata;
+    const ns = meta?.namespace ?? 'default';
+    const k: EventKey = { uid: meta?.uid ?? '', reason: e.reason, message: e.message, type: e.type };
     const key = JSON.stringify(k);
     const now = new Date();
     const prev = this.seen.get(key);
@@ -226,12 +235,12 @@ export class EventRecorder {
         this.seen.delete(key); // expired (events have a TTL): create anew
       }
     }
-    const name = `${hpa.metadata?.name ?? 'hpa'}.${(now.getTime() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
+    const name = `${meta?.name ?? obj.kind.toLowerCase()}.${(now.getTime() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
     await this.apis.core.createNamespacedEvent({
       namespace: ns,
       body: {
         metadata: { name, namespace: ns },
-        involvedObject: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: hpa.metadata?.name, namespace: ns, uid: hpa.metadata?.uid, resourceVersion: hpa.metadata?.resourceVersion },
+        involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: meta?.name, namespace: ns, uid: meta?.uid, resourceVersion: meta?.resourceVersion },
         reason: e.reason,
         message: e.message,
         type: e.type,
@@ -247,7 +256,7 @@ export class EventRecorder {
     if (this.seen.size > 10_000) this.seen.delete(this.seen.keys().next().value!);
   }
 
-  /** Forget aggregation state of a deleted HPA. */
+  /** Forget aggregation state of a deleted object. */
   forget(uid: string): void {
     for (const k of [...this.seen.keys()]) if (k.includes(`"uid":"${uid}"`)) this.seen.delete(k);
   }

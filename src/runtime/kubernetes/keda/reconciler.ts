@@ -244,7 +244,7 @@ export class KedaReconciler {
   private async emit(so: ScaledObjectObject, ent: ScaledObjectEntry, e: DecisionEvent): Promise<void> {
     if (this.o.canActuate && !this.o.canActuate()) return;
     const ev = { ...e, message: redact(e.message, ent.port.secrets()) };
-    try { await this.events.emit(so, ev); } catch (err) {
+    try { await this.events.emitFor(so, ev); } catch (err) {
       this.o.log('warn', `cannot write event ${e.reason}: ${apiMessage(err)}`, { scaledObject: `${ent.namespace}/${ent.name}` });
     }
   }

@@ -10,7 +10,6 @@
 //
 // Events go on the ScaledObject (involvedObject keda.sh/v1alpha1 ScaledObject), aggregated as
 // client-go's correlator does (the same reason+message again → count+1 on one Event).
-import { hostname } from 'node:os';
 import type * as k8s from '@kubernetes/client-node';
 import type { Condition, DecisionEvent } from '../../../core/decision.ts';
 import type { KedaDecisionRecord } from '../../../deciders/keda/decide.ts';
@@ -18,6 +17,7 @@ import { COMPOSITE_METRIC_NAME, isResourceTrigger } from '../../../deciders/keda
 import type { KedaPolicy, KedaState } from '../../../deciders/keda/types.ts';
 import type { Apis } from '../client.ts';
 import { apiCode, MERGE_PATCH } from '../client.ts';
+import { EventRecorder } from '../status.ts';
 import type { ScaleInfo } from '../scale.ts';
 
 export interface ScaledObjectObject {
@@ -169,54 +169,9 @@ export async function writeScaledObjectStatus(apis: Apis, so: ScaledObjectObject
   return 'written';
 }
 
-/** core/v1 Events on ScaledObjects, aggregated by (object, type, reason, message). */
-export class ScaledObjectEvents {
-  private readonly apis: Apis;
-  private readonly component: string;
-  private readonly seen = new Map<string, { name: string; count: number }>();
-  constructor(apis: Apis, component: string) {
-    this.apis = apis;
-    this.component = component;
-  }
-
-  async emit(so: ScaledObjectObject, e: DecisionEvent): Promise<void> {
-    const ns = so.metadata?.namespace ?? 'default';
-    const key = JSON.stringify([so.metadata?.uid ?? '', e.type, e.reason, e.message]);
-    const now = new Date();
-    const prev = this.seen.get(key);
-    this.apis.requests.set('event', (this.apis.requests.get('event') ?? 0) + 1);
-    if (prev) {
-      prev.count++;
-      try {
-        await this.apis.core.patchNamespacedEvent({ name: prev.name, namespace: ns, body: { count: prev.count, lastTimestamp: now } }, MERGE_PATCH);
-        return;
-      } catch (err) {
-        if (apiCode(err) !== 404) throw err;
-        this.seen.delete(key);
-      }
-    }
-    const name = `${so.metadata?.name ?? 'scaledobject'}.${(now.getTime() * 1000 + Math.floor(Math.random() * 1000)).toString(16)}`;
-    await this.apis.core.createNamespacedEvent({
-      namespace: ns,
-      body: {
-        metadata: { name, namespace: ns },
-        involvedObject: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: so.metadata?.name, namespace: ns, uid: so.metadata?.uid, resourceVersion: so.metadata?.resourceVersion },
-        reason: e.reason,
-        message: e.message,
-        type: e.type,
-        source: { component: this.component },
-        reportingComponent: this.component,
-        reportingInstance: hostname(),
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
-    this.seen.set(key, { name, count: 1 });
-    if (this.seen.size > 10_000) this.seen.delete(this.seen.keys().next().value!);
-  }
-
-  forget(uid: string): void {
-    for (const k of [...this.seen.keys()]) if (k.startsWith(`[${JSON.stringify(uid)},`)) this.seen.delete(k);
+/** core/v1 Events on ScaledObjects: the controller's one EventRecorder, with a ScaledObject as the involved object. */
+export class ScaledObjectEvents extends EventRecorder {
+  emitFor(so: ScaledObjectObject, e: DecisionEvent): Promise<void> {
+    return this.emitOn({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: so.metadata }, e);
   }
 }
