@@ -25,8 +25,14 @@
 //    last scale-down window (default: the cold start, at least 60 s — removing a replica that is
 //    needed again sooner costs more replica-seconds of loading than it saves, and risks the SLO).
 // 5. Reactive mode: when the SLO leaves room for a cold start plus twice the mean service time, no
-//    spare capacity is kept (one slot per outstanding request) and the scale-down window shrinks to
-//    one cold start: waiting for a new replica is cheaper than keeping one idle.
+//    spare capacity is kept and the scale-down window shrinks to one cold start: waiting for a new
+//    replica is cheaper than keeping one idle. Sizing (reactiveSizing 'deadline', deadlineSlots):
+//    every queued request must start before its deadline; the ready replicas are credited with what
+//    they can still start by then, a replica ordered now only with what it starts after its cold
+//    start ('outstanding', the older rule: one slot per request in flight or queued).
+// 6. Sparse and batched arrivals: the arrival-rate window spans at least rateMinArrivals
+//    independent arrivals (requests / the index of dispersion of the per-second counts), so a few
+//    requests close together, or one batch, are not read as sustained demand.
 import type { DecisionRecord, LimitRule } from '../core/decision.ts';
 import { erlangC } from '../math/queueing.ts';
 import { DEFAULT_SPIKE_OPTIONS, detectSpikePeriod, findOnsets, recallSpike, type SpikeOptions } from './spikes.ts';
@@ -92,6 +98,19 @@ export interface PredictivePolicy {
    * surge is served by the queue and the replicas that are up until the smoothed rate catches up).
    */
   burstPersistence?: 'auto' | 'on' | 'off';
+  /**
+   * Sparse arrivals: the arrival-rate window also spans about this many arrivals (up to 5 min), so
+   * that a few requests close together are not read as sustained demand. 0 or undefined (a policy
+   * built before this field existed) = the window is ~3 service times only; default 20 (±22 %).
+   */
+  rateMinArrivals?: number;
+  /**
+   * Reactive mode (the SLO covers a cold start plus two service times): 'deadline' (default) sizes
+   * for every queued request to start before its deadline, crediting what the ready replicas can
+   * still serve by then (deadlineSlots); 'outstanding' (undefined, the policy before this field
+   * existed) keeps one slot per request in flight or queued.
+   */
+  reactiveSizing?: 'deadline' | 'outstanding';
 }
 
 export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: string }): PredictivePolicy {
@@ -109,6 +128,8 @@ export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: s
     burstQuantile: 0,
     spikeMemory: true,
     burstPersistence: 'auto',
+    rateMinArrivals: 20,
+    reactiveSizing: 'deadline',
     ...p,
     coldStartMs,
     prewarmHorizonMs: p.prewarmHorizonMs ?? coldStartMs + 2000,
@@ -242,6 +263,11 @@ export interface PredictiveState {
   surgeExcess?: number;
   surgeLong?: number;
   surgeShort?: number;
+  /** Seconds of samples the rate estimate has seen since it was last reset (bounds its window while young). */
+  rateAge?: number;
+  /** Mean and mean square of the per-second arrival counts (EWMA over ~5 min): their index of dispersion. */
+  countMean?: number;
+  countSq?: number;
 }
 
 export function emptyPredictiveState(): PredictiveState {
@@ -270,6 +296,11 @@ export interface PredictiveDetails {
   /** Queued work now (slot-s), and what of it the ready replicas have not drained by the time a replica ordered now is ready. */
   backlogSlotS?: number;
   backlogLeftAtReadySlotS?: number;
+  /** Reactive deadline sizing (reactiveSizing 'deadline'): its inputs and result (slots). */
+  deadline?: { slots: number; deadlineMs: number; perReady: number; perNew: number; servableByReady: number; newSlots: number };
+  /** Window of the arrival-rate estimate (s), and the index of dispersion of the per-second counts it used. */
+  rateWindowS?: number;
+  rateDispersion?: number;
   /** Which term asked for how many replicas. */
   terms?: { demand: number; backlog: number; forecast: number; spike: number; keepForSurge: number; held: number };
 }
@@ -295,6 +326,37 @@ export function replicasFor(p: PredictivePolicy, d: number, s: number): number {
     n = Math.max(n, k);
   }
   return Math.ceil(n * (1 + p.headroom) - 1e-9);
+}
+
+/**
+ * Reactive-mode sizing by deadlines (reactiveSizing 'deadline'): the SLO lets a request wait out a
+ * cold start, so what matters is whether every queued request can START before its deadline,
+ * T = slo - 2 x mean service from now (>= one cold start in reactive mode). A slot starts a request
+ * every mean service time: a ready one floor(T / s) of them before T (counting a busy one as free
+ * after one mean service), a slot ordered now only from one cold start on, floor((T - C) / s) + 1.
+ * The sustained flow (levelSlots = arrival rate x mean service) keeps levelSlots busy. So:
+ * - if the ready slots not needed by the flow can start the queue in time, the slots needed are
+ *   levelSlots + queued / perReady (and may be fewer than the ready ones: a batch that the replicas
+ *   up now serve before its deadline is not sustained demand);
+ * - else every ready slot is kept and the rest of the queue needs new slots, perNew requests each
+ *   (at least levelSlots in all).
+ */
+export function deadlineSlots(
+  p: PredictivePolicy,
+  o: { queued: number; levelSlots: number; readySlots: number; serviceMs: number },
+): { slots: number; deadlineMs: number; perReady: number; perNew: number; servableByReady: number; newSlots: number } {
+  const s = Math.max(1, o.serviceMs);
+  const deadlineMs = Math.max(p.coldStartMs, (p.sloLatencyMs ?? 0) - 2 * s);
+  const perReady = Math.max(1, Math.floor(deadlineMs / s));
+  const perNew = Math.floor(Math.max(0, deadlineMs - p.coldStartMs) / s) + 1;
+  const spare = Math.max(0, o.readySlots - o.levelSlots);
+  const servableByReady = spare * perReady;
+  if (o.queued <= servableByReady) {
+    return { slots: o.levelSlots + o.queued / perReady, deadlineMs, perReady, perNew, servableByReady, newSlots: 0 };
+  }
+  const newSlots = Math.ceil((o.queued - servableByReady) / perNew - 1e-9);
+  // (the queue is the flow's excess so far: the flow and the queue are not added up)
+  return { slots: Math.max(o.readySlots + newSlots, o.levelSlots), deadlineMs, perReady, perNew, servableByReady, newSlots };
 }
 
 export function decidePredictive(
@@ -324,8 +386,13 @@ export function decidePredictive(
     surgeExcess: prev.surgeExcess ?? 0,
     surgeLong: prev.surgeLong ?? 0,
     surgeShort: prev.surgeShort ?? 0,
+    rateAge: prev.rateAge ?? 0,
+    countMean: prev.countMean ?? 0,
+    countSq: prev.countSq ?? 0,
   };
   const seasonBuckets = Math.max(policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0, policy.spikeMemory ? SPIKE_HISTORY_MS / BUCKET_MS : 0);
+  let rateWindowS = 0;
+  let rateDispersion = 1;
   for (const s of obs.samples) {
     // mean service time over a decaying window (~10 min): from the service times the proxy saw
     // when it has them; else busy ms per arrival, skipping seconds with a queue once an estimate
@@ -341,14 +408,34 @@ export function decidePredictive(
     }
     // arrival rate over a window of ~3 mean service times (10 s .. 5 min): Little's law needs a
     // window longer than a request, or one long request reads as many busy slots
-    const w = Math.min(300, Math.max(10, (3 * st.serviceMs) / 1000));
+    // Sparse arrivals: a rate estimated from a handful of arrivals is mostly noise (relative error
+    // 1/sqrt(N) for N arrivals), and the scale-down window keeps its peaks. The window also spans
+    // about rateMinArrivals arrivals (at most 5 min, and no more than the samples seen since the
+    // estimate was last reset, so that it does not start out sluggish).
+    // Batched arrivals: requests that arrive together are not independent, so they count as fewer
+    // arrivals: N requests with per-second counts of index of dispersion D (variance / mean: 1 for
+    // Poisson arrivals, about the batch size for batches) weigh like N / D independent ones.
+    st.rateAge = (st.rateAge ?? 0) + 1;
+    const w0 = Math.min(300, Math.max(10, (3 * st.serviceMs) / 1000));
+    const minArrivals = policy.rateMinArrivals ?? 0;
+    let w = w0;
+    if (minArrivals > 0) {
+      const wd = Math.min(st.rateAge, 300);
+      st.countMean = (st.countMean ?? 0) + (s.arrivals - (st.countMean ?? 0)) / wd;
+      st.countSq = (st.countSq ?? 0) + (s.arrivals * s.arrivals - (st.countSq ?? 0)) / wd;
+      const m = st.countMean ?? 0;
+      const dispersion = m > 0 ? Math.max(1, ((st.countSq ?? 0) - m * m) / m) : 1;
+      w = Math.max(w0, Math.min(st.rateAge, 300, (minArrivals * dispersion) / Math.max(st.rate, 1e-9)));
+      rateDispersion = dispersion;
+    }
     st.rate += (s.arrivals - st.rate) / w;
+    rateWindowS = w;
     // offered load in busy slots (Little's law): rate x mean service, what the replicas are busy
     // with when nothing queues. Before a service time is known, what they were busy with.
     const busy = s.busyMs / 1000;
     if (s.arrivals > 0 || s.busyMs > 0 || s.queuedMs > 0) st.lastActive = s.t + 1000;
     // idle for a whole scale-down window: the rate is zero (an EWMA never gets there by itself)
-    if (s.t + 1000 - st.lastActive >= policy.scaleDownWindowMs) st.rate = 0;
+    if (s.t + 1000 - st.lastActive >= policy.scaleDownWindowMs) { st.rate = 0; st.rateAge = 0; }
     const d = st.serviceMs > 0 ? (st.rate * st.serviceMs) / 1000 : busy;
     st.recent.push(d);
     if (st.recent.length > 30) st.recent.shift();
@@ -490,10 +577,17 @@ export function decidePredictive(
   // time, a request can afford to wait for a replica started for it, so no spare capacity is kept
   // for future arrivals: one slot per outstanding request (in flight + queued) is enough.
   const reactive = policy.sloLatencyMs !== undefined && st.serviceMs > 0 && policy.coldStartMs + 2 * st.serviceMs <= policy.sloLatencyMs;
+  let deadline: PredictiveDetails['deadline'];
   if (reactive) {
     const lastBusy = obs.samples.length ? obs.samples[obs.samples.length - 1].busyMs / 1000 : 0;
-    const outstanding = (obs.inFlight ?? Math.ceil(lastBusy)) + obs.queued;
-    requiredNow = Math.ceil(outstanding / policy.slotsPerReplica);
+    const inFlight = obs.inFlight ?? Math.ceil(lastBusy);
+    const outstanding = inFlight + obs.queued;
+    if ((policy.reactiveSizing ?? 'outstanding') === 'deadline') {
+      deadline = deadlineSlots(policy, { queued: obs.queued, levelSlots: levelSmooth, readySlots: obs.readyReplicas * policy.slotsPerReplica, serviceMs: st.serviceMs });
+      requiredNow = outstanding > 0 ? Math.max(1, Math.ceil(deadline.slots / policy.slotsPerReplica - 1e-9)) : 0;
+    } else {
+      requiredNow = Math.ceil(outstanding / policy.slotsPerReplica);
+    }
     requiredForecast = Math.min(requiredForecast, requiredNow);
   }
   // a recalled spike is provisioned for while it is expected, but not held by the scale-down window
@@ -532,10 +626,14 @@ export function decidePredictive(
     ? `a spike like the one ${((st.spikeLag ?? 0) * BUCKET_MS / 60_000).toFixed(0)} min ago (x${spikeRatio.toFixed(1)}) is due within ${h.toFixed(0)}s: needs ${requiredSpike}`
     : required > requiredNow
     ? `forecast demand ${forecast.toFixed(1)} busy slots within ${h.toFixed(0)}s needs ${requiredForecast}`
+    : deadline
+    ? deadline.newSlots > 0
+      ? `${obs.queued} queued requests must start within ${(deadline.deadlineMs / 1000).toFixed(0)}s; the ${obs.readyReplicas} ready replicas can start ${deadline.servableByReady.toFixed(0)} of them besides the ${levelSmooth.toFixed(1)} busy slots of demand, and a replica ordered now ${deadline.perNew} per slot after its ${(policy.coldStartMs / 1000).toFixed(0)}s cold start: needs ${requiredNow}`
+      : `demand ${levelSmooth.toFixed(1)} busy slots plus ${obs.queued} queued requests that the ready replicas start within their ${(deadline.deadlineMs / 1000).toFixed(0)}s deadline (${deadline.perReady} per slot) needs ${requiredNow}`
     : `demand ${(level + queueNow).toFixed(1)} busy slots needs ${requiredNow}`;
   const why = why0 + surgeNote + backlogNote;
   const tail = desired !== required
-    ? limitedBy.includes('stabilization') ? `; held at ${desired} by the ${policy.scaleDownWindowMs / 1000}s cold-start-aware scale-down window` : `; clamped to ${desired}`
+    ? limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window` : `; clamped to ${desired}`
     : '';
   const record: PredictiveRecord = {
     decider: 'tide',
@@ -560,8 +658,9 @@ export function decidePredictive(
     events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
     inputs: { policy, observation: obs, state: prev },
     details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS,
-      levelSmooth, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
-      terms: { demand: reactive ? requiredNow : requiredDemand, backlog: Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
+      levelSmooth, rateWindowS, rateDispersion, deadline, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
+      terms: { demand: reactive ? (deadline ? Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : requiredNow) : requiredDemand,
+        backlog: reactive ? (deadline ? requiredNow - Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : 0) : Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
   };
   return { record, state: st };
 }
@@ -583,6 +682,8 @@ export const ANNOTATIONS = {
   spikeMemory: 'tide.dev/spike-memory',
   spikeThreshold: 'tide.dev/spike-threshold',
   burstPersistence: 'tide.dev/burst-persistence',
+  rateMinArrivals: 'tide.dev/rate-min-arrivals',
+  reactiveSizing: 'tide.dev/reactive-sizing',
 } as const;
 
 export function parseDurationMs(v: string, what: string): number {
@@ -653,6 +754,17 @@ export function predictiveFromAnnotations(
     const v = a[ANNOTATIONS.burstPersistence].trim().toLowerCase();
     if (v !== 'auto' && v !== 'on' && v !== 'off') throw new Error(`${ANNOTATIONS.burstPersistence}: "${a[ANNOTATIONS.burstPersistence]}" must be auto, on or off`);
     p.burstPersistence = v;
+  }
+  if (a[ANNOTATIONS.rateMinArrivals]) {
+    const v = a[ANNOTATIONS.rateMinArrivals].trim();
+    const n = Number(v);
+    if (v === '' || !Number.isInteger(n) || n < 0 || n > 10_000) throw new Error(`${ANNOTATIONS.rateMinArrivals}: "${a[ANNOTATIONS.rateMinArrivals]}" must be a whole number of arrivals from 0 (off) to 10000`);
+    p.rateMinArrivals = n;
+  }
+  if (a[ANNOTATIONS.reactiveSizing]) {
+    const v = a[ANNOTATIONS.reactiveSizing].trim().toLowerCase();
+    if (v !== 'deadline' && v !== 'outstanding') throw new Error(`${ANNOTATIONS.reactiveSizing}: "${a[ANNOTATIONS.reactiveSizing]}" must be deadline or outstanding`);
+    p.reactiveSizing = v;
   }
   return defaultPredictivePolicy(p);
 }
