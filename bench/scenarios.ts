@@ -1,9 +1,11 @@
 // The benchmark scenarios (docs/benchmarks.md, "Simulator"): the shipped public traces with their
 // service models and SLOs, split into the set Tide's defaults were tuned on and a set that is only
 // evaluated on. Full traces are read from $TIDE_TRACES_DIR (default ../shared/traces next to the
-// checkout); they are not shipped.
+// checkout); they are not shipped. The ServeGen scenarios read the compact fixtures shipped in
+// src/sim/data/ (src/sim/traces/servegen.ts; docs/benchmarks.md, "Public traces added for issue 15").
 import { defaultService, type ServiceModel, type SimOptions } from '../src/sim/engine.ts';
 import { readColdStarts, readTrace } from '../src/sim/traces/read.ts';
+import { readServeGen } from '../src/sim/traces/servegen.ts';
 import type { PolicyContext } from '../src/sim/run.ts';
 import type { PredictivePolicy } from '../src/policies/predictive.ts';
 import type { Dist } from '../src/sim/dist.ts';
@@ -15,8 +17,8 @@ export interface TideVariant { label: string; seasonMs: number; over?: Partial<P
 export interface Scenario { name: string; set: 'tune' | 'evaluate'; base: SimOptions; ctx: PolicyContext; tide: TideVariant[]; describe: string }
 
 /** Tune-on: the three traces the defaults were chosen on. Evaluate-only: never used to choose a constant. */
-export const TUNE = ['twitter', 'azure', 'alibaba'] as const;
-export const EVALUATE = ['twitter-week2', 'azure-batched', 'azure-sparse'] as const;
+export const TUNE = ['twitter', 'azure', 'alibaba', 'servegen-mm'] as const;
+export const EVALUATE = ['twitter-week2', 'azure-batched', 'azure-sparse', 'servegen-r1', 'servegen-sparse'] as const;
 
 function svc(over: Partial<ServiceModel>): ServiceModel {
   const s = { ...defaultService, ...over };
@@ -82,6 +84,62 @@ export async function scenario(name: string, days = 7): Promise<Scenario> {
       base: { seed: 1, trace, service, sloMs: 120_000, initialReplicas: 0, maxReplicas: 200 },
       ctx: { service, sloMs: 120_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: 86_400_000 },
       tide: [{ label: 'Tide predictive', seasonMs: 86_400_000 }],
+    };
+  }
+  if (name.startsWith('servegen-')) return servegenScenario(name, days);
+  throw new Error(`unknown scenario ${name} (${[...TUNE, ...EVALUATE].join(', ')})`);
+}
+
+const DATA = new URL('../src/sim/data/', import.meta.url).pathname;
+
+/**
+ * The ServeGen slices (Alibaba Cloud Model Studio, per-tenant measurements; requests reconstructed
+ * with seed 1). Service models from what the model is, not fitted to any result:
+ * - servegen-mm: Qwen-VL-class image model, ~7B: 100 ms (vision encoder) + 0.2 ms/prompt token
+ *   (images are ~1,000 tokens) + 15 ms/output token, 8 sequences per replica (continuous batching),
+ *   cold start = Alibaba model-load times (same class of checkpoint); SLO 20 s (p99 of service alone is
+ *   ~13.7 s: 857 output tokens; the SLO leaves room above it as the other scenarios do).
+ * - servegen-r1: DeepSeek-R1 reasoning: 50 ms + 0.1 ms/prompt token + 20 ms/output token (about
+ *   50 tokens/s per stream on a batched MoE node), 16 sequences per replica; cold start lognormal
+ *   with median 90 s (hundreds of GB of weights at several GB/s plus engine warm-up); SLO 300 s
+ *   (reasoning answers run minutes: output p99 is ~13k tokens = ~260 s of decoding alone).
+ * - servegen-sparse: the 55 tenants of language model m-large that average < 0.05 requests/s:
+ *   50 ms + 0.15 ms/prompt token + 20 ms/output token, 8 sequences per replica, cold start = Alibaba
+ *   model-load times, SLO 15 s, scale to zero allowed (FaaS-like: ~85 % of seconds are empty).
+ */
+async function servegenScenario(name: string, days: number): Promise<Scenario> {
+  if (name === 'servegen-mm') {
+    const trace = readServeGen(`${DATA}servegen-mm-image.csv.gz`, { limitSeconds: Math.min(days, 1) * 86400 });
+    const service = svc({ concurrency: 8, tokens: { baseMs: 100, prefillMsPerToken: 0.2, decodeMsPerToken: 15 }, coldStart: await alibabaColdStarts() });
+    return {
+      name, set: 'tune',
+      describe: 'ServeGen Qwen-VL image (multimodal), 35 tenants, 1 day (arrivals reconstructed from per-tenant 10-min measurements); service 100 ms + 0.2 ms/prompt token + 15 ms/output token, 8 slots/replica, cold start = Alibaba model-load times, SLO 20 s',
+      base: { seed: 1, trace, service, sloMs: 20_000, initialReplicas: 0, maxReplicas: 200 },
+      ctx: { service, sloMs: 20_000, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 0 },
+      tide: [{ label: 'Tide predictive', seasonMs: 0 }],
+    };
+  }
+  if (name === 'servegen-r1') {
+    const trace = readServeGen(`${DATA}servegen-deepseek-r1.csv.gz`, { limitSeconds: Math.min(days, 1) * 86400 });
+    const service = svc({ concurrency: 16, tokens: { baseMs: 50, prefillMsPerToken: 0.1, decodeMsPerToken: 20 }, coldStart: { kind: 'lognormal', medianMs: 90_000, sigma: 0.3 } });
+    return {
+      name, set: 'evaluate',
+      describe: 'ServeGen DeepSeek-R1 (reasoning), 73 tenants, 1 day (arrivals reconstructed from per-tenant 10-min measurements; long-tail outputs); service 50 ms + 0.1 ms/prompt token + 20 ms/output token, 16 slots/replica, cold start lognormal(median 90 s, σ 0.3), SLO 300 s',
+      base: { seed: 1, trace, service, sloMs: 300_000, initialReplicas: 0, maxReplicas: 200 },
+      ctx: { service, sloMs: 300_000, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 0 },
+      tide: [{ label: 'Tide predictive', seasonMs: 0 }],
+    };
+  }
+  if (name === 'servegen-sparse') {
+    const d = Math.min(days, 14);
+    const trace = readServeGen(`${DATA}servegen-m-large-sparse.csv.gz`, { limitSeconds: d * 86400 });
+    const service = svc({ concurrency: 8, tokens: { baseMs: 50, prefillMsPerToken: 0.15, decodeMsPerToken: 20 }, coldStart: await alibabaColdStarts() });
+    return {
+      name, set: 'evaluate',
+      describe: `ServeGen language model m-large, its 55 smallest tenants (< 0.05 req/s each), ${d === 1 ? 'day 1' : `days 1-${d}`} (arrivals reconstructed; sparse and bursty); service 50 ms + 0.15 ms/prompt token + 20 ms/output token, 8 slots/replica, cold start = Alibaba model-load times, SLO 15 s, scale to zero allowed`,
+      base: { seed: 1, trace, service, sloMs: 15_000, initialReplicas: 0, maxReplicas: 200 },
+      ctx: { service, sloMs: 15_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: d >= 2 ? 86_400_000 : 0 },
+      tide: [{ label: 'Tide predictive', seasonMs: d >= 2 ? 86_400_000 : 0 }],
     };
   }
   throw new Error(`unknown scenario ${name} (${[...TUNE, ...EVALUATE].join(', ')})`);

@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--trace <file>', 'trace file: Azure LLM CSV, Twitter counts (.txt/.tbz2), Alibaba CSV, or an access log (CSV timestamp[,service_ms] / JSONL)')
     .option('--generate <spec>', 'synthetic workload instead of a trace: poisson:RPS | diurnal:MEAN:AMPL:PERIOD_S | bursts:BASE:PEAK:EVERY_S:LEN_S | step:RPS1:RPS2:AT_S')
     .option('--duration <d>', 'length of a generated workload', '1h')
-    .option('--format <f>', 'trace format (azure|twitter|alibaba|log|counts), detected when omitted')
+    .option('--format <f>', 'trace format (azure|twitter|alibaba|log|counts|servegen), detected when omitted')
     .option('--limit <d>', 'simulate only this much of the trace (e.g. 7d, 6h)')
     .option('--skip <d>', 'skip this much of the trace first')
     .option('--policy <name>', `built-in policy (repeatable): ${BUILTIN_POLICIES.join(', ')}, static:N`, collect, [])

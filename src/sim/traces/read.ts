@@ -9,6 +9,8 @@
 //             `{"timestamp": ..., "service_ms": ...}`. timestamp: epoch seconds (< 1e11), epoch ms,
 //             or an ISO 8601 date-time. Lines may be out of order; they are sorted.
 // - counts:   CSV `second,count` or one count per line (per-second counts).
+// - servegen: the shipped ServeGen fixtures (servegen.ts): per-tenant measured rates and fitted
+//             inter-arrival distributions, requests reconstructed with a seed.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
@@ -16,10 +18,12 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import type { CountsTrace, RequestsTrace, Trace } from '../workload.ts';
+import { readServeGen } from './servegen.ts';
 
-export type TraceFormat = 'azure' | 'twitter' | 'alibaba' | 'log' | 'counts';
+export type TraceFormat = 'azure' | 'twitter' | 'alibaba' | 'log' | 'counts' | 'servegen';
 
 export function detectFormat(file: string, firstLine: string): TraceFormat {
+  if (/servegen[^/]*\.csv(\.gz)?$/i.test(file) || /^# ServeGen/.test(firstLine)) return 'servegen';
   if (/\.(tbz2|bz2)$/.test(file) || /^\s*\d+(\s+\d+){5,}/.test(firstLine)) return 'twitter';
   if (/^TIMESTAMP,ContextTokens,GeneratedTokens/i.test(firstLine)) return 'azure';
   if (/^gmt_create,/.test(firstLine)) return 'alibaba';
@@ -142,6 +146,7 @@ export async function readTrace(file: string, opts: ReadOptions = {}): Promise<T
     case 'azure': return readAzure(file, opts);
     case 'alibaba': return readAlibaba(file, opts);
     case 'log': return readAccessLog(file, opts);
+    case 'servegen': return readServeGen(file, opts);
   }
 }
 
