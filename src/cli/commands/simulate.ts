@@ -123,6 +123,7 @@ async function runSimulate(manifests: string[], o: Opts): Promise<void> {
         ...(o.format ? { format: o.format } : {}),
         ...(o.limit ? { limitSeconds: dur(o.limit, '--limit') / 1000 } : {}),
         ...(o.skip ? { skipSeconds: dur(o.skip, '--skip') / 1000 } : {}),
+        seed,
       });
     } catch (e) {
       throw new UserError(`${o.trace}: ${(e as Error).message}`);

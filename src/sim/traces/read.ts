@@ -136,6 +136,8 @@ export interface ReadOptions {
   limitSeconds?: number;
   /** Skip the first `skipSeconds`. */
   skipSeconds?: number;
+  /** Seed of traces that are reconstructed rather than read (servegen; default 1). */
+  seed?: number;
 }
 
 export async function readTrace(file: string, opts: ReadOptions = {}): Promise<Trace> {
