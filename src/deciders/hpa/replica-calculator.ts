@@ -428,6 +428,8 @@ export function getObjectPerPodMetricReplicas(env: CalcEnv, statusReplicas: numb
 
 const MAX_INT64 = 9223372036854775807n;
 const MIN_INT64 = -9223372036854775808n;
+/** float64(math.MaxInt64): 2^63. */
+const INT64_MAX_AS_FLOAT = Number(MAX_INT64);
 
 /**
  * Sum of the external series as int64, with upstream's overflow handling: the Value path
@@ -469,7 +471,13 @@ export function getExternalMetricReplicas(env: CalcEnv, currentReplicas: number,
   return { ...r, usage };
 }
 
-/** External metric, AverageValue target (upstream GetExternalPerPodMetricReplicas). */
+/**
+ * External metric, AverageValue target (upstream GetExternalPerPodMetricReplicas). A total at int64
+ * max (as a float64: 2^63) is reported as it is, not divided by the status replicas, as upstream does.
+ */
 export function getExternalPerPodMetricReplicas(env: CalcEnv, statusReplicas: number, targetUsagePerPod: number, values: number[]): CalcResult {
-  return perPod(env, statusReplicas, targetUsagePerPod, externalTotal(values, 'wrap'));
+  const total = externalTotal(values, 'wrap');
+  const r = perPod(env, statusReplicas, targetUsagePerPod, total);
+  if (r.ok && total >= INT64_MAX_AS_FLOAT) return { ...r, usage: total };
+  return r;
 }

@@ -131,8 +131,11 @@ test('resource utilization: missing pods count as 100% of request on a scale-dow
 });
 
 test('resource utilization: missing pods count as 0% on a scale-up', () => {
-  const r = ok(cpuUtil(pods(4), 4, 50, [900, 900, 900, undefined]));
-  assert.equal(r.replicas, 6); // 2700 / 4000 = 67% → 1.34 × 4 = 5.36
+  // 70% vs 50%: 1.4. The missing pod at 0%: 2100/4000 = 52% → 1.04, within tolerance → 4.
+  // Left out it would be ceil(1.4 × 3) = 5; at 100% of request 77% → ceil(1.54 × 4) = 7.
+  const r = ok(cpuUtil(pods(4), 4, 50, [700, 700, 700, undefined]));
+  assert.equal(r.info.rebalancedUsageRatio, 52 / 50);
+  assert.equal(r.replicas, 4);
 });
 
 test('resource utilization: a rebalance that would flip the direction keeps the current count', () => {
@@ -183,8 +186,8 @@ test('resource average value: plain average with cpu readiness rules', () => {
 });
 
 test('pods metric: truncated average, ceil of ratio × ready pods', () => {
-  const r = ok(getPlainMetricReplicas(env(pods(3)), 3, 10000, '', vals([12000, 13000, 17000])));
-  assert.equal(r.usage, 14000);
+  const r = ok(getPlainMetricReplicas(env(pods(3)), 3, 10000, '', vals([12000, 13000, 17002])));
+  assert.equal(r.usage, 14000); // 42002 / 3 = 14000.67, truncated
   assert.equal(r.replicas, 5);
 });
 
@@ -279,7 +282,7 @@ test('external totals: int64 overflow is capped (Value) or turns into int64 max 
   const capped = ok(getExternalMetricReplicas(env(pods(1)), 0, 1000, [big, big, 5]));
   assert.equal(capped.usage, 9223372036854775807);
   const wrapped = ok(getExternalPerPodMetricReplicas(env([]), 2, 1000, [big, big]));
-  assert.equal(wrapped.usage, Math.ceil(9223372036854775807 / 2));
+  assert.equal(wrapped.usage, 9223372036854775807); // at int64 max upstream reports the total, undivided
   // upstream's AverageValue sum also answers int64 max for a negative running sum
   assert.equal(ok(getExternalPerPodMetricReplicas(env([]), 2, 1000, [-5000])).replicas, 2147483647);
 });
