@@ -433,7 +433,8 @@ const INT64_MAX_AS_FLOAT = Number(MAX_INT64);
 
 /**
  * Sum of the external series as int64, with upstream's overflow handling: the Value path
- * (GetExternalMetricReplicas) stops at int64 max before a positive overflow; the AverageValue path
+ * (GetExternalMetricReplicas) stops at int64 max before a positive overflow (a negative one wraps
+ * around, as int64 addition does); the AverageValue path
  * (GetExternalPerPodMetricReplicas) adds with wrap-around and answers int64 max once the running
  * sum turns negative. Exact (BigInt) once a partial sum leaves the safe-integer range.
  */
@@ -453,6 +454,7 @@ export function externalTotal(values: number[], mode: 'cap' | 'wrap'): number {
     if (mode === 'cap') {
       if (v > 0n && b > MAX_INT64 - v) return Number(MAX_INT64);
       b += v;
+      if (b < MIN_INT64) b += 1n << 64n; // a negative int64 overflow still wraps (only positive ones are capped)
     } else {
       b += v;
       if (b > MAX_INT64) b -= 1n << 64n; // int64 wrap-around

@@ -130,6 +130,15 @@ test('resource: int64 sums wrap as upstream\'s do (metrics and requests), the ra
   assert.equal(g.usage, 2 ** 56);
 });
 
+test('resource: a request total that wraps to 0 in int64 is upstream\'s "no metrics returned matched known pods"', () => {
+  // 4 × 2^62 m requested is 2^64: 0 as an int64 (the samples themselves are small)
+  const huge = pods(4, { requests: { cpu: P62 } });
+  assert.deepEqual(cpuUtil(huge, 4, 50, vals([100, 100, 100, 100])), { ok: false, error: 'no metrics returned matched known pods' });
+  // the same in the rebalance: 3 × 2^62 is −2^62 (utilization 0: down), the missing 4th pod at 100 %
+  // of its 2^62 m request brings the total to 2^64 → the second sum fails
+  assert.deepEqual(cpuUtil(huge, 4, 50, vals([100, 100, 100, undefined])), { ok: false, error: 'no metrics returned matched known pods' });
+});
+
 test('resource: int32(...) of a negative utilization wraps too (custom quantities can be negative)', () => {
   // −2147483649 % is one below int32 min: it wraps to int32 max
   const a = ok(cpuUtil([pod('p0', { requests: { cpu: 100 } })], 1, 50, vals([-2147483649])));
@@ -141,6 +150,13 @@ test('resource: int32(...) of a negative utilization wraps too (custom quantitie
 });
 
 // ---------------------------------------------------------------- plain averages
+
+test('plain: no pods, or no ready pod with a sample, are errors (as on the resource path)', () => {
+  assert.deepEqual(plain([], 1, 1000, vals([100])), { ok: false, error: 'no pods returned by selector while calculating replica count' });
+  const pending = pods(2, { phase: 'Pending' });
+  assert.deepEqual(plain(pending, 2, 1000, vals([100, 100])), { ok: false, error: 'did not receive metrics for targeted pods (pods might be unready)' });
+  assert.deepEqual(plain(pods(2), 2, 1000, [sample('ghost', 100)]).ok, true); // an unknown pod's sample still counts here
+});
 
 test('plain average: truncated, on data that does not divide exactly (1000.5 → 1000 changes the count)', () => {
   const r = ok(plain(pods(2), 2, 500, vals([1000, 1001])));
@@ -343,7 +359,14 @@ test('external totals on the int64 path: capped (Value) before a positive overfl
   // upstream: usage + 2^62 would pass int64 max → usage = int64 max, the −2^62 after it is never added
   assert.equal(externalTotal([P62, P62, -P62], 'cap'), 9223372036854775807);
   assert.equal(externalTotal([P60, -(2 ** 61)], 'cap'), -1152921504606846976);
+  // only a positive overflow is capped: a negative one wraps around as int64 addition does
+  assert.equal(externalTotal([-(2 ** 63), -1], 'cap'), 9223372036854775807);
+  assert.equal(externalTotal([-P62, -P62, -P62, P62], 'cap'), 9223372036854775807); // −3·2^62 wraps to 2^62, then capped
+  assert.equal(externalTotal([-(2 ** 63), P62], 'cap'), -P62);
   assert.equal(externalTotal([P60, P60], 'cap'), 2 ** 61);
+  // reaching exactly int64 max is not an overflow: 2^62 + 2^61 + … + 1, then −2^62 → 2^62 − 1
+  const powers = Array.from({ length: 63 }, (_, i) => 2 ** (62 - i));
+  assert.equal(externalTotal([...powers, -P62], 'cap'), 4611686018427387903);
   assert.equal(ok(getExternalMetricReplicas(env(pods(1)), 0, 1000, [P60, P60])).usage, 2 ** 61);
 });
 
