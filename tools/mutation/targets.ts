@@ -19,5 +19,5 @@ export const TARGETS: Record<string, string[]> = {
   // engine). differential.test.ts (random traffic against llhttp, ~90 s) and raw-engine.test.ts (real
   // sockets) are left out: too slow per mutant on a shared 2-core machine; see docs/mutation.md.
   'src/runtime/local/proxy-http1.ts': ['test/unit/proxy/http1-edges.test.ts', 'test/unit/proxy/http1.test.ts'],
-  'src/runtime/local/proxy-router.ts': ['test/unit/proxy/router.test.ts'],
+  'src/runtime/local/proxy-router.ts': ['test/unit/proxy/router-admission.test.ts', 'test/unit/proxy/router.test.ts'],
 };
