@@ -1135,7 +1135,7 @@ timed('random traffic: nothing is lost or served twice, counts match, fresh requ
         if (x.state === UPSTREAM) {
           const wasRetried = x.retried;
           p.fail(x);
-          if (!wasRetried && x.state === QUEUED) retriedFromQueue++;
+          if (!wasRetried && (x.state as number) === QUEUED) retriedFromQueue++;
         } else p.cut(x);
       } else if (k < 0.78 && live.length) p.head(live[Math.floor(rand() * live.length)]);
       else if (k < 0.84 && queued.length) p.gone(queued[Math.floor(rand() * queued.length)]);
