@@ -107,3 +107,25 @@ test('shipped ServeGen fixtures: detected by name, licensed, and their first hou
   // the sparse tenants: most seconds have no request
   assert.ok(sp.emptyFrac > 0.5, `sparse empty ${sp.emptyFrac}`);
 });
+
+test('the reconstruction reproduces the published burstiness: per-window CV of inter-arrival gaps matches ServeGen\'s measured CV (median)', () => {
+  for (const file of ['servegen-deepseek-r1.csv.gz', 'servegen-mm-image.csv.gz']) {
+    const text = gunzipSync(readFileSync(join(data, file))).toString('utf8');
+    const d = parseServeGen(text, file);
+    const cv = new Map<string, number>();
+    for (const line of text.split('\n')) { const f = line.split(','); if (f[0] === 'w') cv.set(`${f[1]},${f[2]}`, Number(f[4])); }
+    const ratios: number[] = [];
+    for (const w of d.windows.filter((x) => x.rate * 600 >= 200).slice(0, 120)) {
+      const t = reconstruct({ windows: [w], tokens: d.tokens }, 'one window');
+      const g: number[] = [];
+      for (let i = 1; i < t.times.length; i++) g.push(t.times[i] - t.times[i - 1]);
+      const m = g.reduce((a, b) => a + b, 0) / g.length;
+      const sd = Math.sqrt(g.reduce((a, b) => a + (b - m) ** 2, 0) / g.length);
+      ratios.push(sd / m / cv.get(`${w.client},${w.startS}`)!);
+    }
+    ratios.sort((a, b) => a - b);
+    const med = ratios[ratios.length >> 1];
+    assert.ok(ratios.length >= 100, `${file}: ${ratios.length} windows`);
+    assert.ok(med > 0.9 && med < 1.1, `${file}: median CV ratio ${med}`);
+  }
+});
