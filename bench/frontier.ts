@@ -6,9 +6,10 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { scenario, TUNE, EVALUATE } from './scenarios.ts';
+import { SYNTH_TUNE } from './synth-scenarios.ts';
 import { lowerBound } from '../src/sim/bound.ts';
 import { runOracle, warmStartReplicas } from '../src/sim/oracle.ts';
-import { dominators, sweepFrontier, type SweepGrid } from '../src/sim/sweep.ts';
+import { dominators, paretoFront, sweepFrontier, type SweepGrid } from '../src/sim/sweep.ts';
 import { frontierSvg, frontierTable } from '../src/sim/report.ts';
 import { traceRequestCount } from '../src/sim/workload.ts';
 
@@ -17,7 +18,7 @@ const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undef
 const days = Number(opt('--days') ?? 7);
 const html = opt('--html');
 const names = args.filter((a) => !a.startsWith('--') && a !== opt('--days') && a !== html);
-const run = names.length ? names : [...TUNE, ...EVALUATE];
+const run = names.length ? names : [...TUNE, ...SYNTH_TUNE, ...EVALUATE];
 const quick: Partial<SweepGrid> | undefined = args.includes('--quick')
   ? { hpaTargets: [30, 50, 70, 90], hpaScaleDownWindowsS: [60, 300], kpaUtilizations: [50, 70, 90], kpaWindowsS: [60], kedaPerSlot: [0.5, 1, 2], tideTargets: [0.95, 0.99, 0.999] }
   : undefined;
@@ -38,10 +39,15 @@ for (const name of run) {
   console.log(`- lower bound at ${pct(sc.ctx.sloTarget)}: ${lb.feasible ? `${num(lb.replicaSeconds!)} replica-s` : '**infeasible**'} (attainment ceiling ${pct(lb.ceiling)}: ${lb.tooLong} requests need more than the SLO for service alone)`);
   if (oracle) console.log(`- clairvoyant schedule: ${num(oracle.summary.replicaSeconds)} replica-s at ${pct(oracle.summary.sloAttainment)}${oracle.reached ? '' : ' (target unreachable for it)'}${lb.replicaSeconds ? `, ${(oracle.summary.replicaSeconds / lb.replicaSeconds).toFixed(2)}× the bound` : ''}`);
   console.log(`- Tide default: ${num(tide.replicaSeconds)} replica-s at ${pct(tide.sloAttainment)}${oracle ? `, ${(tide.replicaSeconds / oracle.summary.replicaSeconds).toFixed(2)}× the clairvoyant schedule` : ''}${lb.replicaSeconds ? `, ${(tide.replicaSeconds / lb.replicaSeconds).toFixed(2)}× the bound` : ''}`);
-  console.log(`- baseline settings both cheaper and higher in attainment than Tide's default: ${dom.length ? dom.map((d) => `${d.label} (${num(d.replicaSeconds)}, ${pct(d.sloAttainment)})`).join('; ') : '**none**'}\n`);
+  console.log(`- baseline settings both cheaper and higher in attainment than Tide's default: ${dom.length ? dom.map((d) => `${d.label} (${num(d.replicaSeconds)}, ${pct(d.sloAttainment)})`).join('; ') : '**none**'}`);
+  const eq = pts.filter((q) => q.family !== 'tide' && q.replicaSeconds < tide.replicaSeconds && q.sloAttainment >= tide.sloAttainment).sort((a, b) => a.replicaSeconds - b.replicaSeconds);
+  console.log(`- baseline settings cheaper than Tide's default at equal or higher attainment: ${eq.length ? `${eq.slice(0, 4).map((d) => `${d.label} (${num(d.replicaSeconds)}, ${pct(d.sloAttainment)})`).join(', ')}${eq.length > 4 ? ` and ${eq.length - 4} more` : ''}` : '**none**'}\n`);
+  console.log("Each baseline family's Pareto front (no other setting of any baseline is at most as costly and at least as good), and Tide's SLO-target sweep:\n");
   console.log('| setting | replica-s | SLO attainment | max replicas |');
   console.log('|---|---:|---:|---:|');
-  for (const p of pts) console.log(`| ${p.isDefault ? `**${p.label}**` : p.label} | ${num(p.replicaSeconds)} | ${pct(p.sloAttainment)} | ${p.maxReplicas} |`);
+  const front = new Set(paretoFront(pts.filter((q) => q.family !== 'tide')));
+  const shown = [...[...front].sort((a, b) => a.sloAttainment - b.sloAttainment || a.replicaSeconds - b.replicaSeconds), ...pts.filter((q) => q.family === 'tide')];
+  for (const p of shown) console.log(`| ${p.isDefault ? `**${p.label}**` : p.label} | ${num(p.replicaSeconds)} | ${pct(p.sloAttainment)} | ${p.maxReplicas} |`);
   if (html) {
     mkdirSync(html, { recursive: true });
     const body = `<!doctype html><meta charset="utf-8"><title>${name}</title><body style="font-family:sans-serif"><h1>${name}</h1><p>${sc.describe}</p>${frontierSvg(pts, name, lb)}<pre>${frontierTable(pts).replace(/</g, '&lt;')}</pre></body>`;

@@ -87,6 +87,7 @@ export async function scenario(name: string, days = 7): Promise<Scenario> {
     };
   }
   if (name.startsWith('servegen-')) return servegenScenario(name, days);
+  if (name.startsWith('synth-')) return (await import('./synth-scenarios.ts')).synthScenario(name);
   throw new Error(`unknown scenario ${name} (${[...TUNE, ...EVALUATE].join(', ')})`);
 }
 
