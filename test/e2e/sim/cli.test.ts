@@ -1,5 +1,5 @@
-// `tide simulate` end to end: the real CLI on a generated workload and on a user access log, with the
-// HTML/SVG/CSV outputs, and a readable error for a bad option.
+// `tide simulate` end to end: the real CLI on a generated workload, on a user access log and on a
+// shipped ServeGen trace, with the HTML/SVG/CSV outputs, and a readable error for a bad option.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -57,6 +57,22 @@ spec:
   assert.equal(out[0].policy, 'HorizontalPodAutoscaler/m (tide predictive)');
   assert.equal(out[0].requests, 600);
   assert.equal(out[0].sloMs, 500);
+});
+
+test('a shipped ServeGen trace: detected by its name, reconstructed with --seed', () => {
+  const trace = join(ROOT, 'src/sim/data/servegen-mm-image.csv.gz');
+  const run = (seed: string) => {
+    const r = tide(['--trace', trace, '--limit', '10m', '--policy', 'hpa-cpu-70', '--concurrency', '8', '--tokens', '100:0.2:15', '--slo', '20s', '--json', '--seed', seed]);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { requests: number; sloAttainment: number }[];
+  };
+  const a = run('1');
+  assert.ok(a[0].requests > 3000 && a[0].requests < 10_000, `${a[0].requests} requests in 10 min`);
+  assert.deepEqual(run('1'), a);
+  // another seed: the same windows and rates, other arrival instants and token draws
+  const b = run('2');
+  assert.notDeepEqual(b, a);
+  assert.ok(Math.abs(b[0].requests - a[0].requests) < 0.02 * a[0].requests);
 });
 
 test('errors read as sentences, without a stack', () => {
