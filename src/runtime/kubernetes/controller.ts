@@ -197,6 +197,9 @@ export class KubernetesController {
         ...(this.opts.concurrentSyncs ? { concurrentSyncs: this.opts.concurrentSyncs } : {}), ...(k.tickMs ? { tickMs: k.tickMs } : {}),
         log: (level, msg, fields) => this.log(level, msg, fields),
         canActuate: () => this.canActuate(),
+        ...(this.opts.persistMemory === false ? { persistMemory: false } : {}),
+        previousActiveUntil: () => this.opts.leader?.previousHolderActiveUntil?.(),
+        onMemoryWrite: (namespace, name) => this.m.memoryWrites.inc({ namespace, hpa: `ScaledObject/${name}` }),
         conflict: (so) => {
           if (Date.now() - this.claimsAt > 1000) this.refreshClaims();
           const ns = so.metadata?.namespace ?? '';

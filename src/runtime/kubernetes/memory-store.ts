@@ -21,6 +21,8 @@
 // as the moment the previous leader could last have acted (its last Lease renewal seen + the renew
 // deadline, at most now): a value that was still being recommended is held at least as long as the
 // old leader would have held it, by at most the renew deadline more.
+// ScaledObjects keep the memory of their HPA part (the 1↔N semantics Tide applies itself) in the
+// same annotation on the ScaledObject; KEDA's own state (lastActiveTime, health) is in its status.
 // Bounds: 64 recommendations and 64 events per direction (older ones merged conservatively: a merged
 // recommendation takes the larger value and the newer time, merged events add up at the newer time,
 // so a truncated memory can only hold replicas longer); the annotation is at most MEMORY_MAX_BYTES.
@@ -161,11 +163,17 @@ export function memoryOf(hpa: { metadata?: { uid?: string; annotations?: Record<
   return { state: restoreMemory(m, now, previousActiveUntil), key: memoryKey(m), memory: m };
 }
 
-/** One merge patch of the annotation (field manager: Tide's). 'gone' when the HPA was deleted meanwhile. */
-export async function writeMemory(apis: Apis, namespace: string, name: string, text: string, fieldManager: string): Promise<'written' | 'gone'> {
-  apis.requests.set('patch hpa memory', (apis.requests.get('patch hpa memory') ?? 0) + 1);
+/** What carries a memory annotation: an HPA, or a ScaledObject (its HPA part's memory). */
+export type MemoryOwner = 'hpa' | 'scaledobject';
+
+/** One merge patch of the annotation (field manager: Tide's). 'gone' when the object was deleted meanwhile. */
+export async function writeMemory(apis: Apis, namespace: string, name: string, text: string, fieldManager: string, owner: MemoryOwner = 'hpa'): Promise<'written' | 'gone'> {
+  const verb = owner === 'hpa' ? 'patch hpa memory' : 'patch scaledobject memory';
+  apis.requests.set(verb, (apis.requests.get(verb) ?? 0) + 1);
+  const body = { metadata: { annotations: { [MEMORY_ANNOTATION]: text } } };
   try {
-    await apis.autoscaling.patchNamespacedHorizontalPodAutoscaler({ name, namespace, body: { metadata: { annotations: { [MEMORY_ANNOTATION]: text } } }, fieldManager }, MERGE_PATCH);
+    if (owner === 'hpa') await apis.autoscaling.patchNamespacedHorizontalPodAutoscaler({ name, namespace, body, fieldManager }, MERGE_PATCH);
+    else await apis.custom.patchNamespacedCustomObject({ group: 'keda.sh', version: 'v1alpha1', namespace, plural: 'scaledobjects', name, body, fieldManager }, MERGE_PATCH);
     return 'written';
   } catch (e) {
     if (apiCode(e) === 404) return 'gone';

@@ -43,8 +43,8 @@ test('deploy/kubernetes: the ClusterRole grants no secrets, no wildcard verbs, n
     assert.ok(!r.resources.some((x) => x === '*' && !r.apiGroups.every((g) => /metrics\.k8s\.io$/.test(g))), `wildcard resource outside the metrics APIs: ${JSON.stringify(r)}`);
     assert.ok(!r.resources.some((x) => /secrets|serviceaccounts\/token|roles|rolebindings/.test(x)), JSON.stringify(r));
     if (r.verbs.some((v) => writes.has(v))) {
-      // horizontalpodautoscalers: patch only (the tide.dev/memory annotation), never update
-      const hpaMemory = r.resources.join() === 'horizontalpodautoscalers' && r.verbs.every((v) => v === 'patch' || !writes.has(v));
+      // horizontalpodautoscalers, scaledobjects: patch only (the tide.dev/memory annotation), never update
+      const hpaMemory = ['horizontalpodautoscalers', 'scaledobjects'].includes(r.resources.join()) && r.verbs.every((v) => v === 'patch' || !writes.has(v));
       assert.ok(hpaMemory || r.resources.every((x) => x === 'horizontalpodautoscalers/status' || x === 'scaledobjects/status' || x.endsWith('/scale') || x === 'events' || x === 'leases'), `write on ${r.resources}`);
       assert.ok(!r.verbs.includes('delete'));
     }

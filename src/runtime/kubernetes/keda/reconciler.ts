@@ -13,6 +13,9 @@
 // active: Tide is KEDA's operator for that object. Tide stops acting on an object whose status
 // another manager (e.g. keda-operator) writes after Tide did (ConflictingController), until its
 // spec changes.
+// Memory: the HPA part's recommendations and scale events go to the ScaledObject's tide.dev/memory
+// annotation (../memory-store.ts, as for HPAs: written ahead of each scale write and when they
+// change), KEDA's own state to its status; a new leader or a restarted process resumes from both.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
@@ -25,11 +28,13 @@ import type { KedaPolicy, KedaState } from '../../../deciders/keda/types.ts';
 import type { HpaControllerConfig } from '../../../deciders/hpa/types.ts';
 import { scaledObjectDialect, scaledObjectSchema } from '../../../manifests/dialects/keda-scaledobject.ts';
 import type { DialectIssue } from '../../../manifests/dialects/types.ts';
+import type { HpaState } from '../../../deciders/hpa/types.ts';
 import { mergeMappings } from '../../../sources/metric-mapping.ts';
 import type { Apis } from '../client.ts';
 import { apiCode, apiMessage, toMs } from '../client.ts';
 import { Watched } from '../informer.ts';
 import { podInfoOf, podsFor, type ResourceMetrics } from '../observe.ts';
+import { encodeMemory, MEMORY_ANNOTATION, memoryKey, memoryOf, persistMemory, writeMemory } from '../memory-store.ts';
 import { getScale, ScaleError, updateScale, type ScaleInfo } from '../scale.ts';
 import { forEachLimit } from '../schedule.ts';
 import { AuthResolver, redact } from './auth.ts';
@@ -62,6 +67,12 @@ export interface KedaReconcilerOptions {
   canActuate?: () => boolean;
   /** Another autoscaler claims this ScaledObject's target (src/runtime/kubernetes/claims.ts): the message naming it, else undefined. */
   conflict?: (so: ScaledObjectObject) => string | undefined;
+  /** Keep each active ScaledObject's HPA-part memory in its tide.dev/memory annotation (default true). */
+  persistMemory?: boolean;
+  /** Leader election: until when the previous leader could still have synced (see memory-store.ts). */
+  previousActiveUntil?: () => number | undefined;
+  /** Counts each memory annotation write. */
+  onMemoryWrite?: (namespace: string, name: string) => void;
 }
 
 export interface ScaledObjectEntry {
@@ -90,6 +101,16 @@ export interface ScaledObjectEntry {
   syncs: number;
   /** The last status Tide wrote (the informer's copy may lag behind). */
   status?: ScaledObjectObject['status'];
+  /** memoryKey of what the tide.dev/memory annotation holds (last written or restored). */
+  memoryKey?: string;
+  /** The autoscaler acts (active mode): only then is its memory persisted. */
+  autoscalerActive?: boolean;
+}
+
+/** The annotations that say how to scale (pauses, tide.dev/mode, …): all but Tide's own memory, which changes at every write. */
+function specAnnotations(so: ScaledObjectObject): Record<string, string> {
+  const { [MEMORY_ANNOTATION]: _memory, ...rest } = so.metadata?.annotations ?? {};
+  return rest;
 }
 
 const GROUP = 'keda.sh';
@@ -229,8 +250,13 @@ export class KedaReconciler {
     if (!e || e.uid !== so.metadata?.uid) {
       if (e) { e.autoscaler?.close(); e.port.close(); }
       const allowed = this.o.canActuate;
-      const port = new KedaClusterPort(this.o.apis, this.o.resourceMetrics, this.o.served, this.o.fieldManager, allowed ? { allowed } : {});
-      e = { namespace: ns, name, uid: so.metadata?.uid ?? '', mode: this.o.defaultMode, port, nextDue: 0, started: false, syncs: 0 };
+      const self: { e?: ScaledObjectEntry } = {};
+      const port = new KedaClusterPort(this.o.apis, this.o.resourceMetrics, this.o.served, this.o.fieldManager, {
+        ...(allowed ? { allowed } : {}),
+        // write-ahead: the decision's memory (its scale event) is on the cluster before the scale changes
+        beforeScale: () => (self.e ? this.saveMemory(self.e, Date.now()) : Promise.resolve()),
+      });
+      e = self.e = { namespace: ns, name, uid: so.metadata?.uid ?? '', mode: this.o.defaultMode, port, nextDue: 0, started: false, syncs: 0 };
       this.entries.set(key, e);
     }
     return e;
@@ -253,7 +279,7 @@ export class KedaReconciler {
   private policyOf(so: ScaledObjectObject): { ok: true; policy: KedaPolicy } | { ok: false; message: string } {
     const plain = JSON.parse(JSON.stringify({
       apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject',
-      metadata: { name: so.metadata?.name, namespace: so.metadata?.namespace, ...(so.metadata?.annotations ? { annotations: so.metadata.annotations } : {}) },
+      metadata: { name: so.metadata?.name, namespace: so.metadata?.namespace, ...(so.metadata?.annotations ? { annotations: specAnnotations(so) } : {}) },
       spec: so.spec,
     }));
     const parsed = scaledObjectSchema.safeParse(plain);
@@ -332,7 +358,7 @@ export class KedaReconciler {
     ent.nextDue = now + this.o.syncPeriodMs;
 
     // 1. the spec (rebuilt on a new generation or changed annotations: pauses do not bump generation)
-    const pkey: string = `${so.metadata?.generation ?? 0}\u0000${JSON.stringify(so.metadata?.annotations ?? {})}`;
+    const pkey: string = `${so.metadata?.generation ?? 0}\u0000${JSON.stringify(specAnnotations(so))}`;
     if (ent.policyKey !== pkey) {
       const gen = so.metadata?.generation ?? 0;
       if (ent.generation !== gen) { ent.port.reset(); ent.started = false; if (ent.halted && ent.haltedGeneration !== gen) ent.halted = undefined; }
@@ -430,6 +456,7 @@ export class KedaReconciler {
       } else await this.emit(so, ent, e);
     }
     if (ent.port.rescaledTo !== undefined) this.o.log('info', `rescaled ${record.currentReplicas} -> ${record.desiredReplicas}: ${redact(record.explanation, ent.port.secrets())}`, { scaledObject: key });
+    await this.saveMemory(ent, now);
     const state = autoscaler.snapshot().state as KedaState;
     const status = scaledObjectStatus({ so: { ...so, status: prev }, policy, scale, record, state, extraConditions: extra });
     await this.writeStatus(so, ent, status);
@@ -445,7 +472,7 @@ export class KedaReconciler {
       namespace: ent.namespace,
       target: { ...policy.scaleTargetRef, namespace: ent.namespace },
       policy: { ...policy, namespace: ent.namespace },
-      ...(so.metadata?.annotations ? { annotations: so.metadata.annotations } : {}),
+      ...(so.metadata?.annotations ? { annotations: specAnnotations(so) } : {}),
       ...(createdAt !== undefined ? { createdAt } : {}),
     };
     const a = createAutoscaler(spec, ent.port, { syncPeriodMs: this.o.syncPeriodMs, dryRun: !active, ...(this.o.hpaConfig ? { config: this.o.hpaConfig as Record<string, unknown> } : {}) });
@@ -456,6 +483,13 @@ export class KedaReconciler {
       old.close();
     } else {
       const state: KedaState = emptyKedaState(createdAt);
+      // the HPA part resumes from the memory the previous leader (or process) left on the ScaledObject
+      const mem = active && this.o.persistMemory !== false ? memoryOf(so, now, this.o.previousActiveUntil?.()) : undefined;
+      if (mem && 'state' in mem) {
+        state.hpa = mem.state;
+        ent.memoryKey = mem.key;
+        this.o.log('info', 'memory restored from the tide.dev/memory annotation', { scaledObject: `${ent.namespace}/${ent.name}`, recommendations: mem.state.recommendations.length, scaleUpEvents: mem.state.scaleUpEvents.length, scaleDownEvents: mem.state.scaleDownEvents.length, writtenAt: new Date(mem.memory.t).toISOString() });
+      } else if (mem && mem.why !== 'no memory') this.o.log('warn', `memory not restored: ${mem.why}`, { scaledObject: `${ent.namespace}/${ent.name}` });
       const st = ent.status ?? so.status;
       const lat = toMs(st?.lastActiveTime);
       if (lat !== undefined) state.lastActiveTime = lat;
@@ -466,7 +500,25 @@ export class KedaReconciler {
     }
     ent.autoscaler = a;
     ent.autoscalerKey = key;
+    ent.autoscalerActive = active;
     return a;
+  }
+
+  /** Persist an active ScaledObject's HPA-part memory when it changed in a way a later decision depends on (leader only). */
+  private async saveMemory(ent: ScaledObjectEntry, now: number): Promise<void> {
+    if (this.o.persistMemory === false || !ent.autoscaler || !ent.autoscalerActive) return;
+    if (this.o.canActuate && !this.o.canActuate()) return;
+    const hpa = (ent.autoscaler.snapshot().state as KedaState | undefined)?.hpa as HpaState | undefined;
+    if (!hpa) return;
+    const m = persistMemory(ent.uid, hpa, now);
+    const key = memoryKey(m);
+    if (key === ent.memoryKey) return;
+    try {
+      const r = await writeMemory(this.o.apis, ent.namespace, ent.name, encodeMemory(m), this.o.fieldManager, 'scaledobject');
+      if (r === 'written') { ent.memoryKey = key; this.o.onMemoryWrite?.(ent.namespace, ent.name); }
+    } catch (e) {
+      this.o.log('warn', `cannot write the ScaledObject's memory: ${apiMessage(e)}`, { scaledObject: `${ent.namespace}/${ent.name}` });
+    }
   }
 
   /** restoreToOriginalReplicaCount: the deleted ScaledObject's target goes back to its original replicas. */
