@@ -9,11 +9,13 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/hpa/replica-calculator.ts': ['test/unit/hpa/replica-calculator-edges.test.ts', 'test/unit/hpa/replica-calculator.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/properties.test.ts'],
   'src/deciders/hpa/normalize.ts': ['test/unit/hpa/normalize-edges.test.ts', 'test/unit/hpa/behavior.test.ts', 'test/unit/hpa/properties.test.ts', 'test/unit/hpa/decide.test.ts'],
   'src/deciders/keda/decide.ts': ['test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
-  'src/replay/kpa-scenario.ts': ['test/unit/kpa/scenario.test.ts'],
+  'src/replay/kpa-scenario.ts': ['test/unit/replay/kpa-scenario-runner.test.ts', 'test/unit/replay/kpa-scenario.test.ts', 'test/unit/kpa/scenario.test.ts'],
   'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa-edges.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   'src/autoscalers/keda.ts': ['test/unit/autoscalers/keda.test.ts'],
-  'src/autoscalers/kpa.ts': ['test/unit/kpa/driver.test.ts'],
-  'src/autoscalers/tide.ts': ['test/unit/runtime/tide-driver.test.ts'],
+  'src/autoscalers/kpa.ts': ['test/unit/autoscalers/kpa.test.ts', 'test/unit/kpa/driver.test.ts'],
+  // tide-driver.test.ts mocks timers through the test context (t.mock.timers), which the worker's
+  // node:test stand-in does not have; tide.test.ts drives the same autoscaler on the scriptable port.
+  'src/autoscalers/tide.ts': ['test/unit/autoscalers/tide.test.ts'],
   'src/autoscalers/common.ts': ['test/unit/autoscalers/common.test.ts', 'test/unit/autoscalers/hpa.test.ts', 'test/unit/autoscalers/keda.test.ts'],
   // The proxy's framing (pure parser functions) and admission (the router, driven in-process by a fake
   // engine). differential.test.ts (random traffic against llhttp, ~90 s) and raw-engine.test.ts (real
