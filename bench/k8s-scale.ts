@@ -17,7 +17,7 @@
 //            its requests by its HPA controller's user agent, its reconciles; then the same delays.
 // Requests are counted from the apiserver's audit log (user + user agent: apiserver_request_total has
 // no client label), cross-checked with apiserver_request_total deltas of the resources involved.
-import { createReadStream, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,26 @@ spec:
 `);
   }
   return { namespaces: nss.join('---\n'), perNamespace: per.map((d) => d.join('---\n')) };
+}
+
+/** utime+stime of each thread of a process by thread name (main thread "node"/"MainThread", V8 workers, libuv pool...). */
+function threadCpu(pid: number): Map<string, number> {
+  const m = new Map<string, number>();
+  let tids: string[] = [];
+  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return m; }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = tid === String(pid) ? 'main' : name;
+      m.set(key, (m.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK);
+    } catch { /* exited */ }
+  }
+  return m;
+}
+function threadDelta(a: Map<string, number>, b: Map<string, number>, per: number): string {
+  return [...b.entries()].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / per] as const).filter(([, v]) => v >= 0.005).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
 }
 
 function procStat(pid: number): { cpuS: number; rssMiB: number; hwmMiB: number } {
@@ -311,6 +331,7 @@ rules:
     }, 600_000, 10_000);
     await sleep(2 * SYNC_S * 1000);
     const ta = procStat(pid);
+    const tta = threadCpu(pid);
     const ka = procStat(kcmPid);
     const ra = await requestTotals(plane);
     const rounds0 = await roundsOf();
@@ -318,6 +339,7 @@ rules:
     await sleep(WINDOW_S * 1000);
     const tEnd = Date.now();
     const tb = procStat(pid);
+    const ttb = threadCpu(pid);
     const kb = procStat(kcmPid);
     const rb = await requestTotals(plane);
     const rounds1 = await roundsOf();
@@ -339,6 +361,8 @@ rules:
       hpaRelatedPerRound: deltaOf(ra, rb, hpaRelated) / tRounds,
       kcmCpuPerS: (kb.cpuS - ka.cpuS) / ((tEnd - tStart) / 1000),
     };
+    const tideThreads = threadDelta(tta, ttb, tRounds);
+    log(`tide CPU-s per round by thread: ${tideThreads}`);
     log(`tide: ${tRounds} rounds, ${(tide.cpuPerRound).toFixed(2)} CPU-s per round, round work ${tideRoundWall.toFixed(1)} s, ${tide.reqsPerRound.toFixed(0)} requests per round, RSS ${tb.rssMiB.toFixed(0)} MiB`);
     const tideDelays: Delay[] = [];
     for (let k = 0; k < REPEATS; k++) tideDelays.push(await delayOnce(plane, audit, 'tide', (k * 37 + 11) % HPAS));
@@ -418,6 +442,7 @@ rules:
       '|---|---|---|---|',
       row('rounds in the window', f(tide.rounds, 0), up ? f(up.rounds, 2) : '—'),
       row('CPU-seconds per round', f(tide.cpuPerRound, 2), up ? `${f(up.cpuPerRound, 2)} (kcm ${f(up.kcmCpuPerS * 100)} % − idle ${f(idleCpuPerS * 100)} % of a core)` : '—', up ? ratio(tide.cpuPerRound, up.cpuPerRound) : ''),
+      row('&nbsp;&nbsp;by thread (Tide)', tideThreads, '—'),
       row(`CPU-seconds per sync period (${SYNC}, window CPU / periods)`, f(tide.cpuPerS * SYNC_S, 2), up ? f(up.cpuPerS * SYNC_S, 2) : '—', up ? ratio(tide.cpuPerS, up.cpuPerS) : ''),
       row(`API requests per sync period (${SYNC})`, f(tide.reqsPerRound * tide.rounds / WINDOW_S * SYNC_S), up ? f(up.reqsPerRound * up.rounds / WINDOW_S * SYNC_S) : '—', up ? ratio(tide.reqsPerRound * tide.rounds, up.reqsPerRound * up.rounds) : ''),
       row('CPU, average over the window', `${f(tide.cpuPerS * 100)} % of a core`, up ? `${f(up.cpuPerS * 100)} % of a core` : '—', up ? ratio(tide.cpuPerS, up.cpuPerS) : ''),

@@ -127,6 +127,7 @@ test('with only the ServiceAccount token the controller scales an HPA end to end
 function provoke(rule: PolicyRule): { setup?: () => Promise<void>; expect: RegExp } | null {
   const res = rule.resources.join(' ');
   if (res === 'deployments statefulsets replicasets') return null; // only names a conflicting writer (tested in shadow-upstream)
+  if (res === 'deployments statefulsets') return { expect: /cannot (list|watch) resource \\?"deployments\\?" in API group \\?"apps\\?"/ }; // the workload informers (Tide falls back to GET /scale)
   const group = rule.apiGroups[0];
   if (res === 'horizontalpodautoscalers') return { expect: /cannot (list|watch) resource \\?"horizontalpodautoscalers\\?" in API group \\?"autoscaling\\?"/ };
   if (res === 'pods' && group === '') return { expect: /cannot (list|watch) resource \\?"pods\\?" in API group \\?"\\?"/ };

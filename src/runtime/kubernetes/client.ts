@@ -275,6 +275,31 @@ export function parseSelector(s: string): Req[] {
   return reqs;
 }
 
+/**
+ * A LabelSelector in the string form the apiserver puts in a /scale status.selector (what
+ * metav1.LabelSelectorAsSelector(...).String() prints): requirements sorted by key, `k=v` for
+ * matchLabels, `k in (a,b)` / `k notin (a,b)` with sorted values, `k` (Exists), `!k` (DoesNotExist).
+ * An empty or missing selector prints as "" (it selects everything).
+ */
+export function formatLabelSelector(sel: { matchLabels?: Record<string, string> | undefined; matchExpressions?: { key: string; operator: string; values?: string[] | undefined }[] | undefined } | undefined): string {
+  if (!sel) return '';
+  const reqs: { key: string; text: string }[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key: k, text: `${k}=${v}` });
+  for (const e of sel.matchExpressions ?? []) {
+    const vals = [...(e.values ?? [])].sort();
+    switch (e.operator) {
+      case 'In': reqs.push({ key: e.key, text: `${e.key} in (${vals.join(',')})` }); break;
+      case 'NotIn': reqs.push({ key: e.key, text: `${e.key} notin (${vals.join(',')})` }); break;
+      case 'Exists': reqs.push({ key: e.key, text: e.key }); break;
+      case 'DoesNotExist': reqs.push({ key: e.key, text: `!${e.key}` }); break;
+      default: throw new Error(`invalid label selector operator ${JSON.stringify(e.operator)}`);
+    }
+  }
+  // a stable sort by key (Go's sort.Sort of ByKey is not stable either, but keys of matchLabels are unique)
+  reqs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return reqs.map((r) => r.text).join(',');
+}
+
 export function selectorMatchesLabels(reqs: Req[], labels: Record<string, string> | undefined): boolean {
   const l = labels ?? {};
   for (const r of reqs) {

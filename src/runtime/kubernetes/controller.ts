@@ -10,9 +10,7 @@
 //     the status subresource and the Events upstream writes. If another writer changes the target's
 //     replicas or the HPA's status behind it, Tide stops acting on that object (condition + event).
 // Decisions go to a JSONL file that `tide decide --verify` replays.
-import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { dirname } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { emptyHpaState } from '../../deciders/hpa/decide.ts';
@@ -24,13 +22,14 @@ import { type MetricMapping, mergeMappings, mappingFromAnnotations } from '../..
 import type { Apis } from './client.ts';
 import { apiCode, apiMessage } from './client.ts';
 import { policyOf } from './hpa-policy.ts';
-import { Watched } from './informer.ts';
+import { stripManagedFields, Watched } from './informer.ts';
+import { DecisionLog } from './decision-log.ts';
 import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observe.ts';
 import { closePredictive, predictiveSpecFor, syncPredictive, type PredictiveHost } from './predictive.ts';
 import { forEachLimit, RoundScheduler } from './schedule.ts';
 import { ClaimRegistry, CONFLICTING_AUTOSCALER, conflictMessage, hpaClaimant } from './claims.ts';
 import { encodeMemory, memoryKey, memoryOf, persistMemory, writeMemory } from './memory-store.ts';
-import { getScale, ScaleError, type ScaleInfo } from './scale.ts';
+import { cachedKind, getScale, ScaleError, scaleOfObject, type ScalableObject, type ScaleInfo, type ScaleSource } from './scale.ts';
 import { KedaReconciler } from './keda/reconciler.ts';
 import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
 
@@ -111,6 +110,13 @@ export class KubernetesController {
   readonly apis: Apis;
   readonly hpas: Watched<HpaObject>;
   readonly pods: Watched<k8s.V1Pod>;
+  /**
+   * Deployments and StatefulSets (list + watch): their /scale is read from here instead of one GET per
+   * HPA and sync. Other targets (CRDs, ReplicaSets), an object not in the cache yet, or a cache that
+   * cannot list (an older ClusterRole without list/watch on them) fall back to GET /scale.
+   */
+  readonly targets: Record<string, Watched<ScalableObject & k8s.KubernetesObject>>;
+  readonly scaleSource: ScaleSource;
   readonly entries = new Map<string, HpaEntry>();
   readonly registry = new Registry();
   /** Who claims which target, across kinds (HPAs fed here; ScaledObjects by their watcher: claims.replaceKind('ScaledObject', …)). */
@@ -124,7 +130,7 @@ export class KubernetesController {
   private server: Server | undefined;
   /** The ScaledObject operator (undefined with keda: false). */
   keda: KedaReconciler | undefined;
-  private decisionsDir: string | undefined;
+  private readonly decisions: DecisionLog | undefined;
   rounds = 0;
   private readonly m: {
     syncs: Counter; desired: Gauge; upstreamDesired: Gauge; agreement: Counter; rescales: Counter;
@@ -138,6 +144,7 @@ export class KubernetesController {
     this.fieldManager = opts.fieldManager ?? 'tide-controller';
     this.events = new EventRecorder(this.apis, this.fieldManager);
     this.resourceMetrics = new ResourceMetrics(this.apis);
+    if (opts.decisionsFile) this.decisions = new DecisionLog(opts.decisionsFile, (msg) => this.log('warn', msg));
     const log = (msg: string, fields?: Record<string, unknown>) => this.log('warn', msg, fields);
     const ns = opts.namespace;
     const { core, autoscaling, kc } = this.apis;
@@ -150,8 +157,28 @@ export class KubernetesController {
     this.pods = new Watched<k8s.V1Pod>({
       kc, name: 'pods', log,
       path: ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods',
+      transform: stripManagedFields,
       list: () => { this.count('list pods'); return ns ? core.listNamespacedPod({ namespace: ns }) : core.listPodForAllNamespaces(); },
     });
+    const target = (plural: string) => new Watched<ScalableObject & k8s.KubernetesObject>({
+      kc, name: plural, log,
+      path: ns ? `/apis/apps/v1/namespaces/${ns}/${plural}` : `/apis/apps/v1/${plural}`,
+      transform: stripManagedFields,
+      list: () => {
+        this.count(`list ${plural}`);
+        return (ns ? this.apis.custom.listNamespacedCustomObject({ group: 'apps', version: 'v1', namespace: ns, plural }) : this.apis.custom.listClusterCustomObject({ group: 'apps', version: 'v1', plural })) as Promise<k8s.KubernetesListObject<ScalableObject & k8s.KubernetesObject>>;
+      },
+    });
+    this.targets = { deployments: target('deployments'), statefulsets: target('statefulsets') };
+    this.scaleSource = {
+      get: (namespace, ref) => {
+        const plural = cachedKind(ref);
+        const w = plural ? this.targets[plural] : undefined;
+        if (!w?.healthy) return undefined;
+        const o = w.get(ref.name, namespace);
+        return o ? scaleOfObject(plural!, o) : undefined;
+      },
+    };
     const r = this.registry;
     collectDefaultMetrics({ register: r, prefix: 'tide_controller_' });
     const L = ['namespace', 'hpa'];
@@ -184,7 +211,12 @@ export class KubernetesController {
     if (this.opts.port !== undefined) await this.listen(this.opts.port, this.opts.host ?? '127.0.0.1');
     this.hpas.start();
     this.pods.start();
+    for (const w of Object.values(this.targets)) w.start();
     await Promise.all([this.hpas.whenSynced(), this.pods.whenSynced()]);
+    // the workload caches are an optimization: wait a little for them, not for a list that is forbidden
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(Object.values(this.targets).map((w) => w.whenSynced())), new Promise<void>((r) => { timer = setTimeout(r, 3000); })]);
+    clearTimeout(timer);
     this.served = await servedMetricsApis(this.apis);
     this.log('info', 'informers synced', { hpas: this.hpas.list().length, pods: this.pods.list().length, served: this.served });
     if (this.stopped) return;
@@ -192,7 +224,7 @@ export class KubernetesController {
       const k = this.opts.keda ?? {};
       this.keda = new KedaReconciler({
         apis: this.apis, ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}), defaultMode: this.opts.defaultMode, syncPeriodMs: this.opts.syncPeriodMs,
-        ...(this.opts.hpaConfig ? { hpaConfig: this.opts.hpaConfig } : {}), pods: this.pods, resourceMetrics: this.resourceMetrics, served: () => this.served,
+        ...(this.opts.hpaConfig ? { hpaConfig: this.opts.hpaConfig } : {}), pods: this.pods, resourceMetrics: this.resourceMetrics, scaleSource: this.scaleSource, served: () => this.served,
         fieldManager: this.fieldManager, clusterObjectNamespace: k.clusterObjectNamespace ?? 'tide-system', ...(this.opts.decisionsFile ? { decisionsFile: this.opts.decisionsFile } : {}),
         ...(this.opts.concurrentSyncs ? { concurrentSyncs: this.opts.concurrentSyncs } : {}), ...(k.tickMs ? { tickMs: k.tickMs } : {}),
         log: (level, msg, fields) => this.log(level, msg, fields),
@@ -227,6 +259,8 @@ export class KubernetesController {
     await this.keda?.stop();
     this.hpas.stop();
     this.pods.stop();
+    for (const w of Object.values(this.targets)) w.stop();
+    this.decisions?.close();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server?.closeAllConnections?.();
   }
@@ -306,8 +340,7 @@ export class KubernetesController {
   private updateGauges(): void {
     this.m.leader.set(this.canActuate() ? 1 : 0);
     for (const [verb, n] of this.apis.requests) this.m.apiRequests.set({ verb }, n);
-    for (const inf of [this.hpas, this.pods]) {
-      const name = inf === this.hpas ? 'hpa' : 'pods';
+    for (const [name, inf] of [['hpa', this.hpas], ['pods', this.pods], ...Object.entries(this.targets)] as const) {
       this.m.informerHealthy.set({ informer: name }, inf.healthy ? 1 : 0);
       this.m.relists.set({ informer: name }, inf.lists);
     }
@@ -384,7 +417,10 @@ export class KubernetesController {
     // 2. the target's scale
     let scale: ScaleInfo;
     try {
-      scale = await getScale(this.apis, ent.namespace, policy.scaleTargetRef);
+      scale = await getScale(this.apis, ent.namespace, policy.scaleTargetRef, this.scaleSource);
+      // replicas other than Tide set: the cache may not have Tide's own write yet; ask the apiserver
+      // before the never-fight check calls it another writer's
+      if (scale.fromCache && ent.lastScaleWrite && scale.specReplicas !== ent.lastScaleWrite.replicas) scale = await getScale(this.apis, ent.namespace, policy.scaleTargetRef);
     } catch (e) {
       const err = e instanceof ScaleError ? e.message : apiMessage(e);
       ent.lastError = err;
@@ -626,12 +662,7 @@ export class KubernetesController {
   }
 
   private appendRecord(record: HpaDecisionRecord): void {
-    const f = this.opts.decisionsFile;
-    if (!f) return;
-    try {
-      if (this.decisionsDir !== f) { mkdirSync(dirname(f), { recursive: true }); this.decisionsDir = f; }
-      appendFileSync(f, JSON.stringify(record) + '\n');
-    } catch (e) { this.log('warn', `cannot append to ${f}: ${(e as Error).message}`); }
+    this.decisions?.append(record);
   }
 
   /** JSON view for /api/hpas (tests, `tide describe` against a cluster). */
@@ -679,7 +710,7 @@ export class KubernetesController {
         return;
       }
       if (url.pathname === '/api/scaledobjects') return send(200, JSON.stringify(this.keda?.snapshot() ?? { watching: false, scaledObjects: [] }), 'application/json');
-      if (url.pathname === '/api/hpas') return send(200, JSON.stringify({ rounds: this.rounds, ready: this.ready(), leader: this.leaderView(), hpas: this.snapshot(), requests: Object.fromEntries(this.apis.requests), informers: { hpa: { lists: this.hpas.lists, restarts: this.hpas.restarts, healthy: this.hpas.healthy }, pods: { lists: this.pods.lists, restarts: this.pods.restarts, healthy: this.pods.healthy } } }), 'application/json');
+      if (url.pathname === '/api/hpas') return send(200, JSON.stringify({ rounds: this.rounds, ready: this.ready(), leader: this.leaderView(), hpas: this.snapshot(), requests: Object.fromEntries(this.apis.requests), informers: { hpa: { lists: this.hpas.lists, restarts: this.hpas.restarts, healthy: this.hpas.healthy }, pods: { lists: this.pods.lists, restarts: this.pods.restarts, healthy: this.pods.healthy }, ...Object.fromEntries(Object.entries(this.targets).map(([k, w]) => [k, { lists: w.lists, restarts: w.restarts, healthy: w.healthy }])) } }), 'application/json');
       send(404, 'not found\n');
     });
     return new Promise((resolve, reject) => {

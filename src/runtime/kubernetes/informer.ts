@@ -15,6 +15,18 @@ export interface WatchedOptions<T extends k8s.KubernetesObject> {
   onChange?: (verb: 'add' | 'update' | 'delete', obj: T) => void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   name: string;
+  /**
+   * Applied to every object before it is cached (LIST items and watch events), e.g. dropping
+   * metadata.managedFields the controller never reads (kube-controller-manager's informers drop
+   * them too): most of a cached pod's size.
+   */
+  transform?: (obj: T) => T;
+}
+
+/** Drop metadata.managedFields (in place): what the caches of pods and workloads do not need. */
+export function stripManagedFields<T extends k8s.KubernetesObject>(obj: T): T {
+  if (obj?.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
 }
 
 export class Watched<T extends k8s.KubernetesObject> {
@@ -71,13 +83,20 @@ export class Watched<T extends k8s.KubernetesObject> {
     const o = this.opts;
     const prev = this.informer;
     let listed = false;
+    const tf = o.transform;
     const listFn = async () => {
       const l = await o.list();
       this.lists++;
       listed = true;
+      if (tf && Array.isArray(l.items)) l.items = l.items.map(tf);
       return l;
     };
-    const inf = k8s.makeInformer<T>(o.kc, o.path, listFn, o.labelSelector);
+    const watch = new k8s.Watch(o.kc);
+    if (tf) {
+      const inner = watch.watch.bind(watch);
+      watch.watch = (path, query, callback, done) => inner(path, query, (phase, obj, raw) => callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? tf(obj) : obj, raw), done);
+    }
+    const inf = new k8s.ListWatch<T>(o.path, watch, listFn, false, o.labelSelector);
     const fire = (verb: 'add' | 'update' | 'delete') => (obj: T) => { if (gen === this.generation) o.onChange?.(verb, obj); };
     inf.on('add', fire('add'));
     inf.on('update', fire('update'));

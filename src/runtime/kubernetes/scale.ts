@@ -4,7 +4,7 @@
 // (status.selector, the string form), written with a resourceVersion-checked update, retried on 409
 // (the workload's own controller bumps the resourceVersion right after a scale).
 import type { Apis } from './client.ts';
-import { apiCode, apiMessage } from './client.ts';
+import { apiCode, apiMessage, formatLabelSelector } from './client.ts';
 
 export interface ScaleRef { apiVersion?: string; kind: string; name: string }
 
@@ -16,6 +16,8 @@ export interface ScaleInfo {
   statusReplicas: number;
   selector?: string;
   resourceVersion?: string;
+  /** Read from an informer's cache (ScaleSource), not from the apiserver just now. */
+  fromCache?: boolean;
 }
 
 export class ScaleError extends Error {
@@ -53,7 +55,50 @@ export async function resolveScaleResource(apis: Apis, ref: ScaleRef): Promise<{
   return { group, version, plural };
 }
 
-export async function getScale(apis: Apis, namespace: string, ref: ScaleRef): Promise<ScaleInfo> {
+/** A workload as an informer caches it: what its /scale subresource is computed from. */
+export interface ScalableObject {
+  metadata?: { resourceVersion?: string };
+  spec?: { replicas?: number; selector?: Parameters<typeof formatLabelSelector>[0] };
+  status?: { replicas?: number };
+}
+
+/**
+ * Informer caches of built-in workloads (apps/v1 Deployments, StatefulSets): their /scale is
+ * spec.replicas, status.replicas and spec.selector in string form, at the object's resourceVersion
+ * (the apiserver computes the subresource from the same object). `get` returns undefined when the
+ * cache cannot answer (not this kind, not synced, not there): the caller GETs /scale then.
+ */
+export interface ScaleSource {
+  get(namespace: string, ref: ScaleRef): ScaleInfo | undefined;
+}
+
+const CACHED_KINDS: Record<string, string> = { Deployment: 'deployments', StatefulSet: 'statefulsets' };
+
+/** The plural of a scale target the informers cache (apps/v1 Deployment or StatefulSet), else undefined. */
+export function cachedKind(ref: ScaleRef): string | undefined {
+  return (ref.apiVersion ?? 'apps/v1') === 'apps/v1' ? CACHED_KINDS[ref.kind] : undefined;
+}
+
+/** The /scale subresource the apiserver would answer for a cached Deployment or StatefulSet. */
+export function scaleOfObject(plural: string, o: ScalableObject): ScaleInfo {
+  const selector = formatLabelSelector(o.spec?.selector);
+  return {
+    group: 'apps', version: 'v1', plural,
+    specReplicas: o.spec?.replicas ?? 1,
+    statusReplicas: o.status?.replicas ?? 0,
+    ...(selector ? { selector } : {}),
+    ...(o.metadata?.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}),
+    fromCache: true,
+  };
+}
+
+/**
+ * The target's scale: from `cache` when it has the object (no request), else GET /scale (CRDs,
+ * other kinds, a cache that is not synced, an object it does not hold yet).
+ */
+export async function getScale(apis: Apis, namespace: string, ref: ScaleRef, cache?: ScaleSource): Promise<ScaleInfo> {
+  const cached = cache?.get(namespace, ref);
+  if (cached) return cached;
   const r = await resolveScaleResource(apis, ref);
   let s: { metadata?: { resourceVersion?: string }; spec?: { replicas?: number }; status?: { replicas?: number; selector?: string } };
   try {

@@ -16,8 +16,6 @@
 // Memory: the HPA part's recommendations and scale events go to the ScaledObject's tide.dev/memory
 // annotation (../memory-store.ts, as for HPAs: written ahead of each scale write and when they
 // change), KEDA's own state to its status; a new leader or a restarted process resumes from both.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { createAutoscaler } from '../../../autoscalers/factory.ts';
 import type { Autoscaler, AutoscalerSpec } from '../../../autoscalers/types.ts';
@@ -35,7 +33,8 @@ import { apiCode, apiMessage, toMs } from '../client.ts';
 import { Watched } from '../informer.ts';
 import { podInfoOf, podsFor, type ResourceMetrics } from '../observe.ts';
 import { encodeMemory, MEMORY_ANNOTATION, memoryKey, memoryOf, persistMemory, writeMemory } from '../memory-store.ts';
-import { getScale, ScaleError, updateScale, type ScaleInfo } from '../scale.ts';
+import { DecisionLog } from '../decision-log.ts';
+import { getScale, ScaleError, updateScale, type ScaleInfo, type ScaleSource } from '../scale.ts';
 import { forEachLimit } from '../schedule.ts';
 import { AuthResolver, redact } from './auth.ts';
 import { KedaClusterPort } from './port.ts';
@@ -54,6 +53,8 @@ export interface KedaReconcilerOptions {
   hpaConfig?: Partial<HpaControllerConfig>;
   pods: Watched<k8s.V1Pod>;
   resourceMetrics: ResourceMetrics;
+  /** Deployments/StatefulSets from the controller's informers (no /scale GET for them); others: GET /scale. */
+  scaleSource?: ScaleSource;
   served: () => { custom: boolean; external: boolean };
   fieldManager: string;
   /** Namespace of ClusterTriggerAuthentication Secrets (KEDA's KEDA_CLUSTER_OBJECT_NAMESPACE). */
@@ -187,6 +188,7 @@ export class KedaReconciler {
     this.informer?.stop();
     while (this.busy) await new Promise((r) => setTimeout(r, 20));
     for (const e of this.entries.values()) { e.autoscaler?.close(); e.port.close(); }
+    this.decisionLog?.close();
   }
 
   /** The ScaledObjects as claimants of their targets (for src/runtime/kubernetes/claims.ts). */
@@ -392,7 +394,7 @@ export class KedaReconciler {
     // 2. the target's scale
     let scale: ScaleInfo;
     try {
-      scale = await getScale(this.o.apis, ent.namespace, policy.scaleTargetRef);
+      scale = await getScale(this.o.apis, ent.namespace, policy.scaleTargetRef, this.o.scaleSource);
     } catch (e) {
       const err = e instanceof ScaleError ? e.message : apiMessage(e);
       const code = e instanceof ScaleError ? e.code : apiCode(e);
@@ -541,13 +543,12 @@ export class KedaReconciler {
     }
   }
 
+  private decisionLog: DecisionLog | undefined;
   private appendRecord(record: unknown): void {
     const f = this.o.decisionsFile;
     if (!f) return;
-    try {
-      mkdirSync(dirname(f), { recursive: true });
-      appendFileSync(f, JSON.stringify(record) + '\n');
-    } catch (e) { this.o.log('warn', `cannot append to ${f}: ${(e as Error).message}`); }
+    this.decisionLog ??= new DecisionLog(f, (msg) => this.o.log('warn', msg));
+    this.decisionLog.append(record);
   }
 
   /** JSON view for /api/scaledobjects. */
