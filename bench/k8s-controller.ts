@@ -9,14 +9,14 @@
 // METRIC=cpu (default when metrics-server is built): a cpu-utilization HPA per Deployment, usage from
 // kwok through metrics-server. METRIC=external: an External metric per HPA from a real Prometheus
 // (PromQL mapping; the test's exporter sets each app's value), no metrics-server needed.
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { planeMissing, startPlane, until, type Plane } from '../test/support/k8s-plane.ts';
 import { startPrometheus } from '../test/support/services.ts';
 import { TIDE_USER } from '../test/support/k8s-rbac.ts';
 import { controllerCredentials, startController } from '../test/k8s/helpers.ts';
+import { AuditTail, auditSetup, procStat, resourceOf, type AuditEvent } from './k8s-audit.ts';
 
 const HPAS = Number(process.env.HPAS ?? 100);
 const WINDOW_S = Number(process.env.WINDOW_S ?? 120);
@@ -27,7 +27,6 @@ const NS = 'bench';
 const METRIC = process.env.METRIC ?? (planeMissing({ metrics: true }) ? 'external' : 'cpu');
 /** METRIC=external: each app's value, served to Prometheus by the exporter below (target 50 per replica). */
 const load = new Map<string, number>();
-const CLK_TCK = 100;
 
 function log(msg: string): void { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`); }
 
@@ -68,22 +67,14 @@ ${METRIC === 'cpu' ? `  - type: Resource
   return docs.join('---\n');
 }
 
-function procStat(pid: number): { cpuS: number; rssMiB: number; hwmMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuS = (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { cpuS, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+/** Tide's requests (its ServiceAccount) in the audit log, read incrementally. */
+function tideAudit(file: string): AuditTail<AuditEvent> {
+  return new AuditTail(file, (e) => (e.user.username === TIDE_USER ? e : undefined));
 }
 
-interface AuditEvent { verb: string; userAgent?: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; apiGroup?: string; name?: string }; requestReceivedTimestamp: string; stage: string }
-
-function auditEvents(file: string, fromMs: number, toMs: number): AuditEvent[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.user.username === TIDE_USER && e.stage === 'ResponseComplete')
-    .filter((e) => { const t = Date.parse(e.requestReceivedTimestamp); return t >= fromMs && t < toMs; });
+async function auditEvents(audit: AuditTail<AuditEvent>, fromMs: number, toMs: number): Promise<AuditEvent[]> {
+  await audit.poll();
+  return audit.records.filter((e) => { const t = Date.parse(e.requestReceivedTimestamp); return t >= fromMs && t < toMs; });
 }
 
 async function requestTotal(plane: Plane): Promise<number> {
@@ -102,17 +93,10 @@ async function podCpuMilli(plane: Plane, app: string): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'tide-bench-k8s-'));
-  const policy = join(dir, 'audit-policy.yaml');
-  const auditLog = join(dir, 'audit.log');
-  writeFileSync(policy, `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived, ResponseStarted]
-rules:
-- level: Metadata
-  users: ["${TIDE_USER}"]
-- level: None
-`);
+  const auditCfg = auditSetup('tide-bench-k8s-', `- level: Metadata
+  users: ["${TIDE_USER}"]`);
+  const dir = auditCfg.dir;
+  const audit = tideAudit(auditCfg.file);
   const t0 = Date.now();
   const exporter = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -125,7 +109,7 @@ rules:
   if (METRIC === 'external' && !prom) throw new Error('prometheus is not installed (sudo bash .ci/install-services.sh)');
   const mapping = join(dir, 'tide-metrics.yaml');
   if (prom) writeFileSync(mapping, `prometheus: http://127.0.0.1:${prom.port}\nmetrics:\n  app_load: sum(app_load{<<.LabelMatchers>>})\n`);
-  const plane = await startPlane({ metrics: METRIC === 'cpu', metricResolution: '10s', apiserverArgs: `--audit-policy-file=${policy} --audit-log-path=${auditLog} --audit-log-format=json --audit-log-mode=batch --audit-log-batch-max-wait=1s` });
+  const plane = await startPlane({ metrics: METRIC === 'cpu', metricResolution: '10s', apiserverArgs: auditCfg.apiserverArgs });
   if (!plane) throw new Error('the test plane is not built: WITH_METRICS_SERVER=1 bash test/k8s/plane/build.sh');
   let controller: Awaited<ReturnType<typeof startController>> | undefined;
   try {
@@ -169,11 +153,10 @@ rules:
     // the controller's own count: a round over many HPAs can take longer than the sync period
     const rounds = Math.max(1, roundsB - roundsA);
     const roundWallS = (wEnd - wStart) / 1000 / rounds;
-    const evs = auditEvents(auditLog, wStart, wEnd);
+    const evs = await auditEvents(audit, wStart, wEnd);
     const byKind = new Map<string, number>();
     for (const e of evs) {
-      const r = e.objectRef ? `${e.objectRef.resource ?? ''}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ''}${e.objectRef.apiGroup ? `.${e.objectRef.apiGroup}` : ''}` : 'non-resource';
-      const k = `${e.verb} ${r}`;
+      const k = `${e.verb} ${resourceOf(e)}`;
       byKind.set(k, (byKind.get(k) ?? 0) + 1);
     }
     const agents = [...new Set(evs.map((e) => e.userAgent ?? ''))];
@@ -202,7 +185,7 @@ rules:
       }, 120_000, 200);
       // the write's own time, from the audit log (polling above only bounds it)
       await new Promise((r) => setTimeout(r, 2500));
-      const write = auditEvents(auditLog, tChange, Date.now()).find((e) => e.objectRef?.subresource === 'scale' && e.objectRef.name === app && (e.verb === 'update' || e.verb === 'patch'));
+      const write = (await auditEvents(audit, tChange, Date.now())).find((e) => e.objectRef?.subresource === 'scale' && e.objectRef.name === app && (e.verb === 'update' || e.verb === 'patch'));
       if (write) tScale = Date.parse(write.requestReceivedTimestamp);
       tMetrics = Math.min(tMetrics, tScale);
       delays.push({ metricsS: (tMetrics - tChange) / 1000, scaleS: (tScale - tMetrics) / 1000, totalS: (tScale - tChange) / 1000 });

@@ -17,16 +17,15 @@
 //            its requests by its HPA controller's user agent, its reconciles; then the same delays.
 // Requests are counted from the apiserver's audit log (user + user agent: apiserver_request_total has
 // no client label), cross-checked with apiserver_request_total deltas of the resources involved.
-import { createReadStream, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startPlane, until, type Plane } from '../test/support/k8s-plane.ts';
 import { TIDE_USER } from '../test/support/k8s-rbac.ts';
 import { controllerCredentials, startController } from '../test/k8s/helpers.ts';
 import { TIDE_USER_AGENT } from '../src/runtime/kubernetes/client.ts';
+import { AuditTail, auditSetup, procStat, resourceOf, threadCpu, threadDelta } from './k8s-audit.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -49,7 +48,6 @@ const SYNC = flags.sync!;
 const SYNC_S = Number(SYNC.replace(/s$/, ''));
 const REPEATS = Number(flags.repeats);
 const KCM_QPS = Number(flags['kcm-qps']);
-const CLK_TCK = 100;
 const BASE_USAGE = '48m'; // of 100m requested, target 50 %: ratio 0.96, inside the 10 % tolerance
 const HIGH_USAGE = '400m'; // one pod of three: (400 + 2 * 48) / 300 = 165 % of the 50 % target -> a scale-up
 
@@ -95,68 +93,25 @@ spec:
   return { namespaces: nss.join('---\n'), perNamespace: per.map((d) => d.join('---\n')) };
 }
 
-/** utime+stime of each thread of a process by thread name (main thread "node"/"MainThread", V8 workers, libuv pool...). */
-function threadCpu(pid: number): Map<string, number> {
-  const m = new Map<string, number>();
-  let tids: string[] = [];
-  try { tids = readdirSync(`/proc/${pid}/task`); } catch { return m; }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const key = tid === String(pid) ? 'main' : name;
-      m.set(key, (m.get(key) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK);
-    } catch { /* exited */ }
-  }
-  return m;
-}
-function threadDelta(a: Map<string, number>, b: Map<string, number>, per: number): string {
-  return [...b.entries()].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / per] as const).filter(([, v]) => v >= 0.005).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-}
-
-function procStat(pid: number): { cpuS: number; rssMiB: number; hwmMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { cpuS: (Number(f[11]) + Number(f[12])) / CLK_TCK, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
-}
-
 // ---- the audit log, read incrementally into compact records ----
 type Who = 'tide' | 'kcm-hpa' | 'other';
 interface Req { t: number; who: Who; verb: string; res: string; ns: string; name: string; code: number }
 const KCM_USER = 'testbed-admin'; // the plane's components share the admin certificate; the user agent tells them apart
 const isKcmHpa = (ua: string) => ua.startsWith('kube-controller-manager/') && ua.endsWith('/horizontal-pod-autoscaler');
 
-class Audit {
-  readonly reqs: Req[] = [];
-  private offset = 0;
-  private partial = '';
-  readonly file: string;
-  constructor(file: string) { this.file = file; }
-  async poll(): Promise<void> {
-    let size = 0;
-    try { size = statSync(this.file).size; } catch { return; }
-    if (size <= this.offset) return;
-    const stream = createReadStream(this.file, { start: this.offset, end: size - 1, encoding: 'utf8' });
-    this.offset = size;
-    let text = this.partial;
-    for await (const chunk of stream) text += chunk;
-    const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.includes('"ResponseComplete"')) continue;
-      const e = JSON.parse(line) as { verb: string; userAgent?: string; user: { username: string }; objectRef?: { resource?: string; subresource?: string; apiGroup?: string; namespace?: string; name?: string }; requestReceivedTimestamp: string; responseStatus?: { code?: number } };
+/** Tide's and kcm's HPA controller's requests from the audit log (everyone else's are dropped). */
+class Audit extends AuditTail<Req> {
+  constructor(file: string) {
+    super(file, (e) => {
       const ua = e.userAgent ?? '';
       const who: Who = e.user.username === TIDE_USER && ua.startsWith(TIDE_USER_AGENT) ? 'tide' : e.user.username === KCM_USER && isKcmHpa(ua) ? 'kcm-hpa' : 'other';
-      if (who === 'other') continue;
+      if (who === 'other') return undefined;
       const o = e.objectRef;
-      const res = o ? `${o.resource ?? ''}${o.subresource ? `/${o.subresource}` : ''}${o.apiGroup ? `.${o.apiGroup}` : ''}` : 'non-resource';
-      this.reqs.push({ t: Date.parse(e.requestReceivedTimestamp), who, verb: e.verb, res, ns: o?.namespace ?? '', name: o?.name ?? '', code: e.responseStatus?.code ?? 0 });
-    }
+      return { t: Date.parse(e.requestReceivedTimestamp), who, verb: e.verb, res: resourceOf(e), ns: o?.namespace ?? '', name: o?.name ?? '', code: e.responseStatus?.code ?? 0 };
+    });
   }
-  between(who: Who, from: number, to: number): Req[] { return this.reqs.filter((r) => r.who === who && r.t >= from && r.t < to); }
+  get reqs(): Req[] { return this.records; }
+  between(who: Who, from: number, to: number): Req[] { return this.records.filter((r) => r.who === who && r.t >= from && r.t < to); }
 }
 
 async function requestTotals(plane: Plane): Promise<Map<string, number>> {
@@ -240,14 +195,7 @@ function byKind(reqs: Req[], rounds: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'tide-bench-k8s-scale-'));
-  const policy = join(dir, 'audit-policy.yaml');
-  const auditFile = join(dir, 'audit.log');
-  writeFileSync(policy, `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived, ResponseStarted]
-rules:
-- level: Metadata
+  const audit0 = auditSetup('tide-bench-k8s-scale-', `- level: Metadata
   users: ["${TIDE_USER}"]
 - level: Metadata
   users: ["${KCM_USER}"]
@@ -256,21 +204,19 @@ rules:
   - {group: apps, resources: [deployments/scale]}
   - {group: metrics.k8s.io}
   - {group: "", resources: [events]}
-  - {group: events.k8s.io}
-- level: None
-`);
+  - {group: events.k8s.io}`);
   const load0 = loadavg();
   const t0 = Date.now();
   log(`${HPAS} HPAs over ${NSS} namespaces, ${PODS} pods each; window ${WINDOW_S} s per phase; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`);
   const plane = await startPlane({
     metrics: true, metricResolution: '10s', nodes: Math.ceil((HPAS * PODS * 1.3) / 110), // kwok nodes take 110 pods each; room for the scale-ups
-    apiserverArgs: `--audit-policy-file=${policy} --audit-log-path=${auditFile} --audit-log-format=json --audit-log-mode=batch --audit-log-batch-max-wait=1s --max-requests-inflight=800 --max-mutating-requests-inflight=400`,
+    apiserverArgs: `${audit0.apiserverArgs} --max-requests-inflight=800 --max-mutating-requests-inflight=400`,
     // the same client rate limits for the whole kcm in both phases, high enough that the HPA
     // controller is not throttled (the default 20 QPS per client allows 300 requests per 15 s)
     kcmArgs: `--kube-api-qps=${KCM_QPS} --kube-api-burst=${KCM_QPS * 2}`,
   });
   if (!plane) throw new Error('the test plane is not built: WITH_METRICS_SERVER=1 bash test/k8s/plane/build.sh');
-  const audit = new Audit(auditFile);
+  const audit = new Audit(audit0.file);
   let controller: Awaited<ReturnType<typeof startController>> | undefined;
   const out: string[] = [];
   try {
