@@ -40,6 +40,18 @@ const plain = (podList: PodInfo[], current: number, target: number, s: PodMetric
 const P62 = 2 ** 62;
 const P60 = 2 ** 60;
 
+// ---------------------------------------------------------------- tolerance
+
+test('tolerance: both edges are inside (1 − 0.1 ≤ ratio ≤ 1 + 0.1), just outside them the count moves', () => {
+  // 45% and 55% of a 50% target: exactly 0.9 and 1.1
+  const lo = ok(cpuUtil(pods(10), 10, 50, vals(Array(10).fill(450))));
+  assert.deepEqual([lo.info.usageRatio, lo.replicas, lo.info.withinTolerance], [0.9, 10, true]);
+  const hi = ok(cpuUtil(pods(10), 10, 50, vals(Array(10).fill(550))));
+  assert.deepEqual([hi.info.usageRatio, hi.replicas, hi.info.withinTolerance], [1.1, 10, true]);
+  assert.equal(ok(cpuUtil(pods(10), 10, 50, vals(Array(10).fill(440)))).replicas, 9); // 0.88
+  assert.equal(ok(cpuUtil(pods(10), 10, 50, vals(Array(10).fill(560)))).replicas, 12); // 1.12
+});
+
 // ---------------------------------------------------------------- pod grouping: exact boundaries
 
 test('cpu: a pod started exactly cpuInitializationPeriod ago is past it (After is strict); 1 ms later it is inside', () => {
