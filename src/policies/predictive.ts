@@ -31,7 +31,7 @@
 //    they can still start by then, a replica ordered now only with what it starts after its cold
 //    start ('outstanding', the older rule: one slot per request in flight or queued).
 // 6. Sparse and batched arrivals: the arrival-rate window spans at least rateMinArrivals
-//    independent arrivals (requests / the index of dispersion of the per-second counts), so a few
+//    independent arrivals (requests / the short-scale index of dispersion of the per-second counts), so a few
 //    requests close together, or one batch, are not read as sustained demand.
 import type { DecisionRecord, LimitRule } from '../core/decision.ts';
 import { erlangC } from '../math/queueing.ts';
@@ -265,9 +265,9 @@ export interface PredictiveState {
   surgeShort?: number;
   /** Seconds of samples the rate estimate has seen since it was last reset (bounds its window while young). */
   rateAge?: number;
-  /** Mean and mean square of the per-second arrival counts (EWMA over ~5 min): their index of dispersion. */
+  /** Mean of the per-second arrival counts and half the mean square of their successive differences (EWMAs over ~5 min): their short-scale index of dispersion. */
   countMean?: number;
-  countSq?: number;
+  countDiffSq?: number;
 }
 
 export function emptyPredictiveState(): PredictiveState {
@@ -388,7 +388,7 @@ export function decidePredictive(
     surgeShort: prev.surgeShort ?? 0,
     rateAge: prev.rateAge ?? 0,
     countMean: prev.countMean ?? 0,
-    countSq: prev.countSq ?? 0,
+    countDiffSq: prev.countDiffSq ?? 0,
   };
   const seasonBuckets = Math.max(policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0, policy.spikeMemory ? SPIKE_HISTORY_MS / BUCKET_MS : 0);
   let rateWindowS = 0;
@@ -413,8 +413,11 @@ export function decidePredictive(
     // about rateMinArrivals arrivals (at most 5 min, and no more than the samples seen since the
     // estimate was last reset, so that it does not start out sluggish).
     // Batched arrivals: requests that arrive together are not independent, so they count as fewer
-    // arrivals: N requests with per-second counts of index of dispersion D (variance / mean: 1 for
-    // Poisson arrivals, about the batch size for batches) weigh like N / D independent ones.
+    // arrivals: N requests with per-second counts of short-scale index of dispersion D weigh like
+    // N / D independent ones. D = half the mean square of successive differences of the per-second
+    // counts over their mean (the Allan variance at 1 s): 1 for Poisson arrivals, about the batch
+    // size for batches, and still about 1 when the rate itself moves over minutes (a burst that lasts
+    // is demand, not clustering: the plain variance would count it as dispersion).
     st.rateAge = (st.rateAge ?? 0) + 1;
     const w0 = Math.min(300, Math.max(10, (3 * st.serviceMs) / 1000));
     const minArrivals = policy.rateMinArrivals ?? 0;
@@ -422,9 +425,10 @@ export function decidePredictive(
     if (minArrivals > 0) {
       const wd = Math.min(st.rateAge, 300);
       st.countMean = (st.countMean ?? 0) + (s.arrivals - (st.countMean ?? 0)) / wd;
-      st.countSq = (st.countSq ?? 0) + (s.arrivals * s.arrivals - (st.countSq ?? 0)) / wd;
+      const prevCount = st.recentArrivals.length ? st.recentArrivals[st.recentArrivals.length - 1] : s.arrivals;
+      st.countDiffSq = (st.countDiffSq ?? 0) + ((s.arrivals - prevCount) ** 2 / 2 - (st.countDiffSq ?? 0)) / wd;
       const m = st.countMean ?? 0;
-      const dispersion = m > 0 ? Math.max(1, ((st.countSq ?? 0) - m * m) / m) : 1;
+      const dispersion = m > 0 ? Math.max(1, (st.countDiffSq ?? 0) / m) : 1;
       w = Math.max(w0, Math.min(st.rateAge, 300, (minArrivals * dispersion) / Math.max(st.rate, 1e-9)));
       rateDispersion = dispersion;
     }

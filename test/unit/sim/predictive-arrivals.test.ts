@@ -149,3 +149,19 @@ test('annotations tide.dev/rate-min-arrivals and tide.dev/reactive-sizing', () =
   assert.throws(() => predictiveFromAnnotations({ 'tide.dev/rate-min-arrivals': '-1' }, base), /whole number/);
   assert.throws(() => predictiveFromAnnotations({ 'tide.dev/reactive-sizing': 'eager' }, base), /tide\.dev\/reactive-sizing: "eager" must be deadline or outstanding/);
 });
+
+test('a rate that moves over minutes is demand, not clustering: the dispersion stays about 1 and the window short', () => {
+  // 2 min at 1 req/s, 2 min at 20 req/s, repeated: the plain variance / mean of the counts is ~8.6,
+  // the short-scale (successive-difference) dispersion ~1
+  const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 8, sloLatencyMs: 30_000, coldStartMs: 20_000, seasonMs: 0 });
+  const at = (k: number) => (Math.floor(k / 120) % 2 === 0 ? 1 : 20);
+  let st = emptyPredictiveState();
+  let rec;
+  for (let k = 0; k < 1200; k += 2) {
+    const samples: DemandSample[] = [0, 1].map((i) => ({ t: (k + i) * 1000, arrivals: at(k + i), busyMs: at(k + i) * 500, queuedMs: 0, started: at(k + i), startedServiceMs: at(k + i) * 500 }));
+    ({ record: rec, state: st } = decidePredictive(p, { now: (k + 2) * 1000, currentReplicas: 3, readyReplicas: 3, samples, queued: 0 }, st));
+  }
+  // the last block is the 20 req/s one (1080..1200 s)
+  assert.ok(rec!.details.rateDispersion! < 1.5, `dispersion ${rec!.details.rateDispersion}`);
+  assert.equal(rec!.details.rateWindowS, 10);
+});
