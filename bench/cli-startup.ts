@@ -63,7 +63,7 @@ const cases: [string, string[]][] = [
   ['tide get hpa', [TIDE, 'get', 'hpa', '--state-dir', dir]],
   ['tide get hpa mlp-server -o yaml', [TIDE, 'get', 'hpa', 'mlp-server', '-o', 'yaml', '--state-dir', dir]],
   ['tide describe hpa mlp-server', [TIDE, 'describe', 'hpa', 'mlp-server', '--state-dir', dir]],
-  ['tide --help (loads every command)', [TIDE, '--help']],
+  ['tide --help', [TIDE, '--help']],
 ];
 void spawnSync;
 for (const [label, args] of cases) {

@@ -1,9 +1,12 @@
 // The `tide` command line. Each subcommand lives in its own module under ./commands, named like the
 // command, and exports `register(program)`; this file only discovers and wires them, so adding a
-// command touches one file. To start fast (`tide get` well under half a second, bench/cli-startup.ts),
-// only the module of the command being run is imported; help and unknown commands import them all.
+// command touches one file (and its line in ./command-index.ts). To start fast (`tide get` well
+// under half a second, bench/cli-startup.ts), only the module of the command being run is imported
+// (for `tide help CMD`, that command's); the overview (`tide`, `tide --help`, an unknown command)
+// is drawn from ./command-index.ts and imports none of them.
 import { readdirSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Help } from 'commander';
+import { COMMANDS } from './command-index.ts';
 
 const program = new Command('tide')
   .description('Tide: an autoscaler for ML inference services (HPA, Knative/KServe and KEDA semantics)')
@@ -12,12 +15,18 @@ const program = new Command('tide')
 
 const dir = new URL('./commands/', import.meta.url);
 const modules = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
-const wanted = process.argv[2];
-const only = wanted && !wanted.startsWith('-') && modules.includes(`${wanted}.ts`) ? [`${wanted}.ts`] : modules;
-for (const file of only) {
-  const mod = (await import(new URL(file, dir).href)) as { register?: (p: Command) => void };
-  if (typeof mod.register !== 'function') throw new Error(`src/cli/commands/${file} does not export register(program)`);
+const [first, second] = process.argv.slice(2);
+const wanted = first === 'help' ? second : first;
+if (wanted && !wanted.startsWith('-') && modules.includes(`${wanted}.ts`)) {
+  const mod = (await import(new URL(`${wanted}.ts`, dir).href)) as { register?: (p: Command) => void };
+  if (typeof mod.register !== 'function') throw new Error(`src/cli/commands/${wanted}.ts does not export register(program)`);
   mod.register(program);
+} else {
+  // the overview only: one placeholder per command, listed as its module registers it
+  const terms = new Map(COMMANDS.map((c) => [c.name, c.term]));
+  const plain = new Help();
+  for (const c of COMMANDS) program.command(c.name).description(c.description);
+  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? plain.subcommandTerm(cmd) });
 }
 
 try {
