@@ -9,7 +9,7 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/hpa/replica-calculator.ts': ['test/unit/hpa/replica-calculator-edges.test.ts', 'test/unit/hpa/replica-calculator.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/properties.test.ts'],
   'src/deciders/hpa/normalize.ts': ['test/unit/hpa/normalize-edges.test.ts', 'test/unit/hpa/behavior.test.ts', 'test/unit/hpa/properties.test.ts', 'test/unit/hpa/decide.test.ts'],
   'src/deciders/hpa/decide.ts': ['test/unit/hpa/decide-edges.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/behavior.test.ts', 'test/unit/hpa/normalize-edges.test.ts', 'test/unit/hpa/properties.test.ts'],
-  'src/deciders/hpa/metrics.ts': ['test/unit/hpa/decide.test.ts', 'test/unit/hpa/properties.test.ts'],
+  'src/deciders/hpa/metrics.ts': ['test/unit/hpa/metrics.test.ts', 'test/unit/hpa/decide-edges.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/replica-calculator-edges.test.ts', 'test/unit/hpa/properties.test.ts'],
   'src/deciders/hpa/int-math.ts': ['test/unit/hpa/int-math.test.ts', 'test/unit/hpa/replica-calculator-edges.test.ts', 'test/unit/hpa/replica-calculator.test.ts'],
   'src/deciders/keda/decide.ts': ['test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
   'src/replay/kpa-scenario.ts': ['test/unit/replay/kpa-scenario-runner.test.ts', 'test/unit/replay/kpa-scenario.test.ts', 'test/unit/kpa/scenario.test.ts'],
