@@ -20,6 +20,9 @@
 //   annotation removed → Paused=False ScaledObjectUnpaused, 3 again; purged → 0
 //   two Prometheus triggers combined by scalingModifiers (a + b, target 10), minReplicaCount 1,
 //   idleReplicaCount 0: inactive → 0 (idle), a=20 + b=15 → ceil(35/10) = 4, composite-metric status
+//   ConfigMaps: a TriggerAuthentication's configMapTargetRef (the Redis username) + secretTargetRef
+//   (the password), the address from container env made of envFrom configMapRef + configMapKeyRef:
+//   12 items → 0 → 1 → ceil(12/5) = 3; a wrong username in the ConfigMap → KEDAScalerFailed
 //   each keda.sh rule of the ClusterRole removed in turn → the apiserver's "cannot VERB resource …"
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -172,9 +175,9 @@ before(async () => {
     const out = await plane!.kubectl(['get', 'crd', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}']);
     return out.trim() === 'True True True';
   }, 60_000, 500);
-  for (const ns of [NS, DENIED, 'keda-rabbit', 'keda-prom']) await plane.kubectl(['create', 'namespace', ns]);
+  for (const ns of [NS, DENIED, 'keda-rabbit', 'keda-prom', 'keda-config']) await plane.kubectl(['create', 'namespace', ns]);
   // what an admin does for a namespace whose ScaledObjects use Secrets (deploy/kubernetes/22-secrets-rbac.yaml)
-  await plane.kubectl(['-n', NS, 'create', 'rolebinding', 'tide-controller-secrets', '--clusterrole=tide-controller-secrets', '--serviceaccount=tide-system:tide-controller']);
+  for (const ns of [NS, 'keda-config']) await plane.kubectl(['-n', ns, 'create', 'rolebinding', 'tide-controller-secrets', '--clusterrole=tide-controller-secrets', '--serviceaccount=tide-system:tide-controller']);
   // with only the tide-controller ServiceAccount token (helpers.ts applies deploy/kubernetes/)
   controller = await startController(plane, ['--mode', 'active', '--sync-period', '2s']);
 }, { timeout: 400_000 });
@@ -394,6 +397,75 @@ ${trig('a')}${trig('b')}`));
   series.a = 0;
   series.b = 0;
   await settlesAt(0, 'inactive again: -> 0 after cooldown', ns);
+});
+
+test('ConfigMaps as KEDA reads them: configMapTargetRef, envFrom configMapRef, configMapKeyRef (with a Secret for the password): 0 → 1 → 3; a wrong value in the ConfigMap fails the trigger', { skip, timeout: 240_000 }, async () => {
+  if (!plane) return;
+  const ns = 'keda-config';
+  await plane.apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: redis-conn, namespace: ${ns}}
+data: {REDIS_HOST: "127.0.0.1", port: "${redis!.port}", username: default}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: redis-auth, namespace: ${ns}}
+stringData: {password: "${PASSWORD}"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker, namespace: ${ns}}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+      - name: worker
+        image: example.com/worker:1
+        envFrom: [{configMapRef: {name: redis-conn}}]
+        env:
+        - name: REDIS_PORT
+          valueFrom: {configMapKeyRef: {name: redis-conn, key: port}}
+        - {name: REDIS_ADDRESS, value: "$(REDIS_HOST):$(REDIS_PORT)"}
+---
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata: {name: redis-cfg, namespace: ${ns}}
+spec:
+  configMapTargetRef:
+  - {parameter: username, name: redis-conn, key: username}
+  secretTargetRef:
+  - {parameter: password, name: redis-auth, key: password}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker, namespace: ${ns}}
+spec:
+  scaleTargetRef: {name: worker}
+  pollingInterval: 1
+  cooldownPeriod: 300
+  minReplicaCount: 0
+  maxReplicaCount: 10
+  triggers:
+  - type: redis
+    metadata: {listName: cfgjobs, listLength: "5", addressFromEnv: REDIS_ADDRESS}
+    authenticationRef: {name: redis-cfg}
+`);
+  await client!.del('cfgjobs');
+  await client!.rpush('cfgjobs', ...Array.from({ length: 12 }, (_, i) => `j${i}`));
+  await waitEvent('KEDAScaleTargetActivated', /^Scaled Deployment keda-config\/worker from 0 to 1, triggered by s0-redis-cfgjobs$/, ns);
+  await settlesAt(3, '12 items, listLength 5 -> 3', ns);
+  // the ConfigMap's username is what the scaler logs in with: a wrong one fails the trigger
+  await plane.kubectl(['-n', ns, 'patch', 'configmap', 'redis-conn', '--type=merge', '-p', '{"data":{"username":"nobody"}}']);
+  assert.equal((await soEvents(ns)).filter((e) => e.reason === 'KEDAScalerFailed').length, 0);
+  // a changed spec rebuilds the scalers (re-reading TriggerAuthentication, ConfigMaps and Secrets)
+  await plane.kubectl(['-n', ns, 'patch', 'scaledobject', 'worker', '--type=merge', '-p', '{"spec":{"pollingInterval":2}}']);
+  const failed = await waitEvent('KEDAScalerFailed', /./, ns);
+  assert.ok(!failed.message.includes(PASSWORD), failed.message);
+  assert.equal(await replicas(ns), 3, 'a failing trigger without fallback keeps the replicas');
+  await plane.kubectl(['-n', ns, 'delete', 'scaledobject', 'worker']);
 });
 
 test('without any one keda.sh rule of the ClusterRole, the controller says which permission is missing', { skip, timeout: 300_000 }, async () => {

@@ -57,7 +57,7 @@ test('deploy/kubernetes: the ClusterRole grants no secrets, no wildcard verbs, n
 test('deploy/kubernetes: Secrets only through tide-controller-secrets: get, never list/watch, bound per namespace (RoleBindings), never cluster-wide', () => {
   const roles = byKind('ClusterRole') as unknown as { metadata: { name: string }; rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }[];
   const sec = roles.find((r) => r.metadata.name === 'tide-controller-secrets')!;
-  assert.deepEqual(sec.rules, [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }]);
+  assert.deepEqual(sec.rules, [{ apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get'] }]);
   for (const b of byKind('ClusterRoleBinding') as unknown as { roleRef: { name: string } }[]) assert.notEqual(b.roleRef.name, 'tide-controller-secrets');
   const rbs = byKind('RoleBinding') as unknown as { metadata: { namespace: string }; roleRef: { kind: string; name: string }; subjects: unknown[] }[];
   assert.deepEqual(rbs.filter((b) => b.roleRef.name === 'tide-controller-secrets').map((b) => [b.metadata.namespace, b.roleRef.kind, b.roleRef.name]), [['tide-system', 'ClusterRole', 'tide-controller-secrets']]);

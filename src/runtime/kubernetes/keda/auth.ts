@@ -1,11 +1,12 @@
 // Secrets as KEDA users have them on a cluster: a trigger's `authenticationRef` names a
-// TriggerAuthentication (namespaced) or ClusterTriggerAuthentication (cluster-scoped, its Secrets in
-// the cluster object namespace), whose `secretTargetRef` entries map a scaler parameter to a key of a
-// real Secret and whose `env` entries map one to an environment variable of the scale target's
-// container; `…FromEnv` metadata reads the same container env. The container env is resolved as
-// KEDA's resolver does it: `envFrom` secretRef, then `env` (`value` with `$(VAR)` expansion,
-// `valueFrom.secretKeyRef`), first container unless `envSourceContainerName` (or the env entry's
-// `containerName`) names another.
+// TriggerAuthentication (namespaced) or ClusterTriggerAuthentication (cluster-scoped, its Secrets and
+// ConfigMaps in the cluster object namespace), whose `env` entries map a scaler parameter to an
+// environment variable of the scale target's container, `configMapTargetRef` entries to a key of a
+// ConfigMap and `secretTargetRef` entries to a key of a real Secret (KEDA's order: a later source
+// wins); `…FromEnv` metadata reads the same container env. The container env is resolved as KEDA's
+// resolver does it: `envFrom` configMapRef / secretRef in order, then `env` (`value` with `$(VAR)`
+// expansion, `valueFrom.secretKeyRef`, `valueFrom.configMapKeyRef`), first container unless
+// `envSourceContainerName` (or the env entry's `containerName`) names another.
 //
 // The result never enters a policy, a decision record or a log line: it becomes the metadata the
 // metric source is built with (`<parameter>FromEnv` pointing at a private variable) and that
@@ -15,8 +16,9 @@
 // Where KEDA resolves a missing TriggerAuthentication, Secret or key to "" and only logs it, Tide
 // reports an error naming the object (never its content): the trigger then fails visibly
 // (KEDAScalerFailed, Ready/fallback as for any scaler error). Auth providers Tide does not implement
-// (podIdentity other than none, Vault, cloud secret managers, configMapTargetRef, filePath, bound
-// service account tokens) are errors too.
+// (podIdentity other than none, Vault, cloud secret managers, filePath, bound service account
+// tokens) are errors too. ConfigMap values are not secret (not redacted), except where a variable's
+// `$(VAR)` expansion takes in one that is.
 import type { Apis } from '../client.ts';
 import { apiCode, apiMessage } from '../client.ts';
 
@@ -57,7 +59,7 @@ interface TriggerAuthSpec {
   podIdentity?: { provider?: string };
   secretTargetRef?: { parameter: string; name: string; key: string }[];
   env?: { parameter: string; name: string; containerName?: string }[];
-  configMapTargetRef?: unknown[];
+  configMapTargetRef?: { parameter: string; name: string; key: string }[];
   hashiCorpVault?: unknown;
   azureKeyVault?: unknown;
   awsSecretManager?: unknown;
@@ -78,6 +80,7 @@ function count(apis: Apis, verb: string): void {
 export class AuthResolver {
   private readonly ctx: ResolveContext;
   private readonly secretCache = new Map<string, Promise<Record<string, string>>>();
+  private readonly configMapCache = new Map<string, Promise<Record<string, string>>>();
   private containersP: Promise<PodTemplateContainer[]> | undefined;
 
   constructor(ctx: ResolveContext) {
@@ -98,6 +101,21 @@ export class AuthResolver {
       })();
       p.catch(() => {});
       this.secretCache.set(k, p);
+    }
+    return p;
+  }
+
+  private configMap(namespace: string, name: string): Promise<Record<string, string>> {
+    const k = `${namespace}/${name}`;
+    let p = this.configMapCache.get(k);
+    if (!p) {
+      p = (async () => {
+        count(this.ctx.apis, 'get configmap');
+        const c = await this.ctx.apis.core.readNamespacedConfigMap({ namespace, name });
+        return { ...(c.data ?? {}) }; // binaryData: not text, as KEDA reads only data
+      })();
+      p.catch(() => {});
+      this.configMapCache.set(k, p);
     }
     return p;
   }
@@ -146,7 +164,15 @@ export class AuthResolver {
           throw new AuthError(`error reading secret ref ${src.secretRef.name} on namespace ${ns}: ${apiMessage(e)}`);
         }
       }
-      // configMapRef: Tide reads no ConfigMaps (no RBAC for them); such variables stay unset
+      if (src.configMapRef?.name) {
+        try {
+          const data = await this.configMap(ns, src.configMapRef.name);
+          for (const [k, v] of Object.entries(data)) { out[prefix + k] = v; fromSecret.delete(prefix + k); }
+        } catch (e) {
+          if (src.configMapRef.optional) continue;
+          throw new AuthError(`error reading config ref ${src.configMapRef.name} on namespace ${ns}: ${apiMessage(e)}`);
+        }
+      }
     }
     for (const e of c.env ?? []) {
       if (e.value !== undefined && e.value !== '') {
@@ -169,7 +195,22 @@ export class AuthResolver {
         fromSecret.add(e.name);
         continue;
       }
-      if (e.valueFrom) continue; // configMapKeyRef / fieldRef / resourceFieldRef: not resolved (as KEDA skips the last two)
+      const cref = e.valueFrom?.configMapKeyRef;
+      if (cref) {
+        let data: Record<string, string>;
+        try { data = await this.configMap(ns, cref.name ?? ''); } catch (err) {
+          if (cref.optional) continue;
+          throw new AuthError(`error resolving config ${cref.name} for env ${e.name} in namespace ${ns}: ${apiMessage(err)}`);
+        }
+        if (data[cref.key] === undefined) {
+          if (cref.optional) continue;
+          throw new AuthError(`error resolving config ${cref.name} for env ${e.name} in namespace ${ns}: the configmap has no key ${JSON.stringify(cref.key)}`);
+        }
+        out[e.name] = data[cref.key];
+        fromSecret.delete(e.name);
+        continue;
+      }
+      if (e.valueFrom) continue; // fieldRef / resourceFieldRef: skipped, as KEDA does
       out[e.name] = '';
       fromSecret.delete(e.name);
     }
@@ -177,6 +218,7 @@ export class AuthResolver {
   }
 
   private async triggerAuthSpec(ref: AuthRef): Promise<{ spec: TriggerAuthSpec; secretNamespace: string; what: string }> {
+    // secretNamespace: where its Secrets and ConfigMaps are (KEDA's triggerNamespace)
     const apis = this.ctx.apis;
     const kind = ref.kind ?? 'TriggerAuthentication';
     try {
@@ -201,17 +243,27 @@ export class AuthResolver {
     const { spec, secretNamespace, what } = await this.triggerAuthSpec(ref);
     const unsupported: string[] = [];
     if (spec.podIdentity && (spec.podIdentity.provider ?? 'none') !== 'none') unsupported.push(`podIdentity provider ${spec.podIdentity.provider}`);
-    for (const f of ['configMapTargetRef', 'hashiCorpVault', 'azureKeyVault', 'awsSecretManager', 'gcpSecretManager', 'filePath', 'boundServiceAccountToken'] as const) {
+    for (const f of ['hashiCorpVault', 'azureKeyVault', 'awsSecretManager', 'gcpSecretManager', 'filePath', 'boundServiceAccountToken'] as const) {
       const v = spec[f];
       if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) unsupported.push(f);
     }
-    if (unsupported.length) throw new AuthError(`${what}: ${unsupported.join(', ')} not supported by Tide (supported: secretTargetRef, env)`);
+    if (unsupported.length) throw new AuthError(`${what}: ${unsupported.join(', ')} not supported by Tide (supported: env, configMapTargetRef, secretTargetRef)`);
     const out: Record<string, string> = {};
     const secret = new Set<string>();
     for (const e of spec.env ?? []) {
       const { env, fromSecret } = await this.containerEnvWithOrigin(e.containerName || this.ctx.envSourceContainerName);
       out[e.parameter] = env[e.name] ?? '';
       if (fromSecret.has(e.name)) secret.add(e.parameter); else secret.delete(e.parameter);
+    }
+    for (const e of spec.configMapTargetRef ?? []) {
+      if (!e.name || !e.key) throw new AuthError(`${what}: configMapTargetRef for parameter ${e.parameter}: name and key are required`);
+      let data: Record<string, string>;
+      try { data = await this.configMap(secretNamespace, e.name); } catch (err) {
+        throw new AuthError(`${what}: error trying to get configmap ${secretNamespace}/${e.name}: ${apiMessage(err)}`);
+      }
+      if (data[e.key] === undefined) throw new AuthError(`${what}: configmap ${secretNamespace}/${e.name} has no key ${JSON.stringify(e.key)}`);
+      out[e.parameter] = data[e.key];
+      secret.delete(e.parameter);
     }
     for (const e of spec.secretTargetRef ?? []) {
       if (!e.name || !e.key) throw new AuthError(`${what}: secretTargetRef for parameter ${e.parameter}: name and key are required`);
