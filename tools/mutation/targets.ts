@@ -23,6 +23,9 @@ export const TARGETS: Record<string, string[]> = {
   // node:test stand-in does not have; tide.test.ts drives the same autoscaler on the scriptable port.
   'src/autoscalers/tide.ts': ['test/unit/autoscalers/tide.test.ts'],
   'src/autoscalers/common.ts': ['test/unit/autoscalers/common.test.ts', 'test/unit/autoscalers/hpa.test.ts', 'test/unit/autoscalers/keda.test.ts'],
+  // Tide's own policy (decidePredictive) and its spike memory.
+  'src/policies/spikes.ts': ['test/unit/sim/spikes-edges.test.ts', 'test/unit/sim/spikes.test.ts'],
+  'src/policies/predictive.ts': ['test/unit/sim/predictive.test.ts', 'test/unit/sim/predictive-arrivals.test.ts', 'test/unit/sim/spikes.test.ts'],
   // The proxy's framing (pure parser functions) and admission (the router, driven in-process by a fake
   // engine). differential.test.ts (random traffic against llhttp, ~90 s) and raw-engine.test.ts (real
   // sockets) are left out: too slow per mutant on a shared 2-core machine; see docs/mutation.md.
