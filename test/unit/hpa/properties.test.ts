@@ -112,6 +112,9 @@ test('property: the result is never outside [min, max] (unless spec replicas is 
 });
 
 test('property: no change when every metric ratio is within tolerance', () => {
+  // coverage: runs where ceil(ratio × pods) alone would move the count (only the tolerance holds it)
+  let heldByTolerance = 0;
+  let runs = 0;
   fc.assert(
     fc.property(
       policyArb,
@@ -131,6 +134,8 @@ test('property: no change when every metric ratio is within tolerance', () => {
         // legacy stabilization can raise the count to an earlier, higher recommendation: keep history ≤ n there
         const hist = p.behavior ? h : h.map((x) => ({ ...x, r: Math.min(x.r, n) }));
         const { record } = decideHpa(p, build(p, n, podStates, false), stateOf(hist, up, down));
+        runs++;
+        if (Math.ceil((util / target) * n) !== n) heldByTolerance++;
         assert.equal(record.proposals[0].proposedReplicas, n);
         assert.equal(record.desiredReplicas, n);
         assert.equal(record.rescale, false);
@@ -138,6 +143,7 @@ test('property: no change when every metric ratio is within tolerance', () => {
     ),
     { numRuns: RUNS },
   );
+  assert.ok(heldByTolerance >= runs / 6, `the tolerance was what held the count in only ${heldByTolerance} of ${runs} runs`);
 });
 
 test('property: a scale-down never goes below the highest recommendation in the stabilization window', () => {
