@@ -5,8 +5,8 @@
 //
 // 1. Demand D (in busy slots, i.e. concurrency), by Little's law = arrival rate x mean service time
 //    (the busy slots observed until a service time is known), plus the backlog spread over one cold
-//    start, plus three times the demand beyond the ready capacity (the backlog it builds until
-//    replicas ordered now are ready, drained in a third of a cold start) when there is a latency SLO
+//    start, plus up to three times the demand beyond the ready capacity (the backlog it builds until
+//    replicas ordered now are ready, drained within SLO - service, at most a third of a cold start) when there is a latency SLO
 //    that a request cannot meet after waiting out a cold start; a surge (the last 2 s of arrivals
 //    3 sigma above the smoothed rate) is used at once.
 // 2. Forecast over the pre-warm horizon (default: cold start + one tick): the max of
@@ -298,6 +298,9 @@ export interface PredictiveDetails {
   backlogLeftAtReadySlotS?: number;
   /** Reactive deadline sizing (reactiveSizing 'deadline'): its inputs and result (slots). */
   deadline?: { slots: number; deadlineMs: number; perReady: number; perNew: number; servableByReady: number; newSlots: number };
+  /** Demand beyond the ready capacity (busy slots), and how many times it is provisioned again for the backlog it builds during a cold start. */
+  shortageSlots?: number;
+  shortageDrain?: number;
   /** Window of the arrival-rate estimate (s), and the index of dispersion of the per-second counts it used. */
   rateWindowS?: number;
   rateDispersion?: number;
@@ -518,6 +521,11 @@ export function decidePredictive(
   // within a third of a cold start of their arrival (+3 x shortage). Only with a latency SLO that a
   // request cannot meet after waiting out a cold start (else the backlog costs no SLO miss).
   const sloAtRisk = policy.sloLatencyMs !== undefined && policy.coldStartMs > policy.sloLatencyMs - st.serviceMs;
+  // What the new replicas can still save of that backlog: its newest requests meet the SLO only if
+  // it is drained within SLO - service of their arrival, so draining it faster than that buys
+  // nothing: cold start / (SLO - service) x the shortage, at most SHORTAGE_DRAIN (a third of a cold
+  // start, which bounds the cost when the SLO is short: 1 s against a 30 s cold start would ask 40x).
+  const shortageDrain = sloAtRisk ? Math.min(SHORTAGE_DRAIN, policy.coldStartMs / Math.max(1, (policy.sloLatencyMs ?? 0) - st.serviceMs)) : SHORTAGE_DRAIN;
   const shortage = st.serviceMs > 0 && sloAtRisk ? Math.max(0, level - obs.readyReplicas * policy.slotsPerReplica) : 0;
   // The queued work, less what the ready replicas drain (beyond the smoothed demand) before a
   // replica ordered now is ready, is what new replicas can still serve: spread over one cold start.
@@ -525,7 +533,7 @@ export function decidePredictive(
   const backlogSlotS = st.serviceMs > 0 ? (obs.queued * st.serviceMs) / 1000 : 0;
   const drainSlots = mode === 'on' ? 0 : Math.max(0, obs.readyReplicas * policy.slotsPerReplica * policy.maxUtilization - levelSmooth);
   const backlogLeft = Math.max(0, backlogSlotS - drainSlots * (policy.coldStartMs / 1000));
-  const queueNow = (st.serviceMs > 0 ? (backlogLeft * 1000) / Math.max(policy.coldStartMs, st.serviceMs) : 0) + SHORTAGE_DRAIN * shortage;
+  const queueNow = (st.serviceMs > 0 ? (backlogLeft * 1000) / Math.max(policy.coldStartMs, st.serviceMs) : 0) + shortageDrain * shortage;
 
   // trend over the last 5 min of 10 s means (least squares), per second
   let trend = 0;
@@ -662,7 +670,7 @@ export function decidePredictive(
     events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
     inputs: { policy, observation: obs, state: prev },
     details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS,
-      levelSmooth, rateWindowS, rateDispersion, deadline, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
+      levelSmooth, rateWindowS, rateDispersion, deadline, shortageSlots: shortage, shortageDrain, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
       terms: { demand: reactive ? (deadline ? Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : requiredNow) : requiredDemand,
         backlog: reactive ? (deadline ? requiredNow - Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : 0) : Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
   };

@@ -165,3 +165,19 @@ test('a rate that moves over minutes is demand, not clustering: the dispersion s
   assert.ok(rec!.details.rateDispersion! < 1.5, `dispersion ${rec!.details.rateDispersion}`);
   assert.equal(rec!.details.rateWindowS, 10);
 });
+
+test('the shortage backlog is drained within what the SLO still saves: cold start / (SLO - service), at most 3', () => {
+  // 50 req/s x 2 s = 100 busy slots; 8 slots per replica; 5 of 13 replicas ready (40 slots): a shortage of 60
+  const mk = (sloLatencyMs: number) => defaultPredictivePolicy({ name: 'x', slotsPerReplica: 8, sloLatencyMs, coldStartMs: 20_000, seasonMs: 0 });
+  const at = (p: PredictivePolicy) => {
+    const st = warm(p, 50, 2000, 120);
+    return decidePredictive(p, { now: 122_000, currentReplicas: 13, readyReplicas: 5, samples: [], queued: 0 }, st).record;
+  };
+  const long = at(mk(20_000)); // 20 s SLO: a backlog drained within 18 s still meets it
+  const short = at(mk(4_000)); // 4 s SLO: 20 / 2 = 10, capped at 3
+  assert.ok(Math.abs(long.details.shortageDrain! - 20 / 18) < 0.01, `drain ${long.details.shortageDrain}`);
+  assert.equal(short.details.shortageDrain, 3);
+  assert.ok(Math.abs(long.details.shortageSlots! - 60) < 2, `shortage ${long.details.shortageSlots}`);
+  // 100 + 1.11 x 60 = 167 busy slots vs 100 + 3 x 60 = 280: far fewer replicas ordered
+  assert.ok(long.details.requiredNow <= 24 && short.details.requiredNow >= 35, `long ${long.details.requiredNow}, short ${short.details.requiredNow}`);
+});
