@@ -219,9 +219,10 @@ async function mutateFile(file: string, opts: { force: boolean; tests?: string[]
     results.push(res);
     if (res.status === 'survived') process.stdout.write(`  survived  ${file}:${m.line}:${m.col}  ${m.key}\n`);
   }
-  // Keep results of mutants outside --only untouched.
+  // Keep results of mutants outside --only untouched (with --force too: it re-runs only the lines named).
+  const stored = opts.force ? loadResult(file) : previous;
   const merged = opts.only
-    ? [...(previous?.mutants ?? []).filter((p) => !opts.only!.has(p.line) && all.some((a) => a.key === p.key)), ...results]
+    ? [...(stored?.mutants ?? []).filter((p) => !opts.only!.has(p.line) && all.some((a) => a.key === p.key)), ...results]
         .sort((a, b) => a.line - b.line || a.col - b.col)
     : results;
   mkdirSync(RESULTS, { recursive: true });
