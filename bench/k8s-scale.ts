@@ -7,7 +7,8 @@
 //   nice -n 10 npx node bench/k8s-scale.ts --hpas 100       # quick mode (5 namespaces)
 //   flags: --hpas N --namespaces M --pods P --window S (per phase, default 60) --sync 15s
 //          --repeats R (usage-change delays per controller, default 2) --kcm-qps Q (default 200)
-//          --profile DIR (a V8 CPU profile of the controller)
+//          --profile DIR (a V8 CPU profile of the controller) --skip-upstream --concurrent-syncs N
+//          --node-options '...' (the controller's NODE_OPTIONS; default: deploy/kubernetes/40-deployment.yaml's)
 //
 // Phases, all on the same plane and objects:
 //   idle     kcm with its HPA controller off, no Tide: kcm's baseline CPU.
@@ -37,6 +38,8 @@ const { values: flags } = parseArgs({
     repeats: { type: 'string', default: '2' },
     'kcm-qps': { type: 'string', default: '200' },
     profile: { type: 'string' },
+    'node-options': { type: 'string' }, // instead of the Deployment's NODE_OPTIONS ('' for none)
+    'concurrent-syncs': { type: 'string' },
     'skip-upstream': { type: 'boolean', default: false },
   },
 });
@@ -257,11 +260,14 @@ async function main(): Promise<void> {
     log(`idle: kcm ${(idleCpuPerS * 100).toFixed(1)} % of a core, RSS ${ib.rssMiB.toFixed(0)} MiB`);
 
     // ---- phase tide ----
-    const profileEnv = flags.profile ? `--cpu-prof --cpu-prof-dir=${flags.profile}` : undefined;
+    // the controller runs with the Node options of deploy/kubernetes/40-deployment.yaml (heap sizes), plus the profiler
+    const shipped = /name: NODE_OPTIONS\s+value: (.+)/.exec(readFileSync(new URL('../deploy/kubernetes/40-deployment.yaml', import.meta.url), 'utf8'))?.[1]?.trim() ?? '';
+    const nodeOptions = [flags['node-options'] ?? shipped, flags.profile ? `--cpu-prof --cpu-prof-dir=${flags.profile}` : ''].filter(Boolean).join(' ');
     const prevNodeOptions = process.env.NODE_OPTIONS;
-    if (profileEnv) process.env.NODE_OPTIONS = `${prevNodeOptions ?? ''} ${profileEnv}`;
-    controller = await startController(plane, ['--mode', 'active', '--sync-period', SYNC]);
-    if (profileEnv) { if (prevNodeOptions === undefined) delete process.env.NODE_OPTIONS; else process.env.NODE_OPTIONS = prevNodeOptions; }
+    process.env.NODE_OPTIONS = [prevNodeOptions ?? '', nodeOptions].filter(Boolean).join(' ');
+    log(`tide: NODE_OPTIONS=${process.env.NODE_OPTIONS}`);
+    controller = await startController(plane, ['--mode', 'active', '--sync-period', SYNC, ...(flags['concurrent-syncs'] ? ['--concurrent-syncs', flags['concurrent-syncs']] : [])]);
+    if (prevNodeOptions === undefined) delete process.env.NODE_OPTIONS; else process.env.NODE_OPTIONS = prevNodeOptions;
     const pid = controller.proc.pid!;
     const tideStart = procStat(pid);
     log(`tide ready: RSS ${tideStart.rssMiB.toFixed(0)} MiB, ${tideStart.cpuS.toFixed(2)} CPU-s to start`);
