@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileResult, MutantResult } from './run.ts';
+import { generateMutants } from './mutants.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const resultPath = (file: string): string =>
@@ -47,9 +48,19 @@ export function writeReport(root: string, files: string[]): void {
     const notDecision = left.filter((m) => v[m.key]?.startsWith('not a decision'));
     const open = left.filter((m) => !v[m.key]);
     const judged = dec.length - equivalent.length - notDecision.length;
-    if (open.length) stillOpen.push(`${file} (${open.length} unjudged survivor${open.length === 1 ? '' : 's'}${killed.length < 0.9 * judged ? ', below 90 %' : ''})`);
+    // a run cut short with --only: say how much of the file was measured
+    const src = join(root, file);
+    const all = existsSync(src) ? generateMutants(file, readFileSync(src, 'utf8')) : [];
+    const keys = new Set(r.mutants.map((m) => m.key));
+    const missing = all.filter((m) => !keys.has(m.key)).length;
+    const partial = missing > 0 ? ` (partial: ${all.length - missing} of ${all.length} mutants run)` : '';
+    const notes: string[] = [];
+    if (partial) notes.push(`partial: ${all.length - missing} of ${all.length} mutants run`);
+    if (open.length) notes.push(`${open.length} unjudged survivor${open.length === 1 ? '' : 's'}`);
+    if (killed.length < 0.9 * judged) notes.push('below 90 %');
+    if (notes.length) stillOpen.push(`${file} (${notes.join(', ')})`);
     const b = baseline[file];
-    rows.push(`| ${file} | ${dec.length} | ${killed.length} | ${equivalent.length} | ${notDecision.length} | ${open.length} | **${pct(killed.length, judged)}** | ${pct(killed.length, dec.length)} | ${b ? pct(b.killed, b.total) : '–'} | ${ISSUE_SAMPLE[file] ?? '–'} |`);
+    rows.push(`| ${file}${partial} | ${dec.length} | ${killed.length} | ${equivalent.length} | ${notDecision.length} | ${open.length} | **${pct(killed.length, judged)}** | ${pct(killed.length, dec.length)} | ${b ? pct(b.killed, b.total) : '–'} | ${ISSUE_SAMPLE[file] ?? '–'} |`);
     const newlyKilled = b ? killed.filter((m) => b.survivors.includes(m.key)) : [];
     const sec: string[] = [`### ${file}`, '', `Tests: ${r.tests.map(code).join(', ')}. Message-only mutants (not counted): ${r.mutants.length - dec.length}.`, ''];
     if (newlyKilled.length) {
