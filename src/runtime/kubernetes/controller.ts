@@ -28,7 +28,7 @@ import { ResourceMetrics, podInfoOf, podsFor, servedMetricsApis } from './observ
 import { closePredictive, predictiveSpecFor, syncPredictive, type PredictiveHost } from './predictive.ts';
 import { forEachLimit, RoundScheduler } from './schedule.ts';
 import { ClaimRegistry, CONFLICTING_AUTOSCALER, conflictMessage, hpaClaimant } from './claims.ts';
-import { encodeMemory, memoryKey, memoryOf, persistMemory, writeMemory } from './memory-store.ts';
+import { memoryOf, saveMemoryIfChanged } from './memory-store.ts';
 import { cachedKind, getScale, ScaleError, scaleOfObject, type ScalableObject, type ScaleInfo, type ScaleSource } from './scale.ts';
 import { KedaReconciler } from './keda/reconciler.ts';
 import { EventRecorder, conditionsFromK8s, setCondition, statusFromRecord, writeStatus, type HpaObject, type HpaStatus } from './status.ts';
@@ -590,12 +590,10 @@ export class KubernetesController {
   /** Persist an active HPA's memory when it changed in a way a later decision depends on (leader only). */
   private async saveMemory(ent: HpaEntry, now: number): Promise<void> {
     if (this.opts.persistMemory === false || !ent.autoscaler || !ent.autoscalerActive || !this.canActuate()) return;
-    const m = persistMemory(ent.uid, ent.autoscaler.snapshot().state as import('../../deciders/hpa/types.ts').HpaState, now);
-    const key = memoryKey(m);
-    if (key === ent.memoryKey) return;
     try {
-      const r = await writeMemory(this.apis, ent.namespace, ent.name, encodeMemory(m), this.fieldManager);
-      if (r === 'written') { ent.memoryKey = key; this.m.memoryWrites.inc({ namespace: ent.namespace, hpa: ent.name }); }
+      const state = ent.autoscaler.snapshot().state as import('../../deciders/hpa/types.ts').HpaState;
+      const r = await saveMemoryIfChanged(this.apis, 'hpa', ent, state, now, this.fieldManager, ent.memoryKey);
+      if (typeof r === 'object') { ent.memoryKey = r.key; this.m.memoryWrites.inc({ namespace: ent.namespace, hpa: ent.name }); }
     } catch (e) {
       this.log('warn', `cannot write the HPA's memory: ${apiMessage(e)}`, { hpa: `${ent.namespace}/${ent.name}` });
     }

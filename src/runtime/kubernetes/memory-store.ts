@@ -180,3 +180,15 @@ export async function writeMemory(apis: Apis, namespace: string, name: string, t
     throw e;
   }
 }
+
+/**
+ * Persist an object's memory if it changed in a way a later decision depends on (`lastKey`: the
+ * memoryKey the annotation holds): one annotation patch, the new key when written.
+ */
+export async function saveMemoryIfChanged(apis: Apis, owner: MemoryOwner, obj: { namespace: string; name: string; uid: string }, state: HpaState, now: number, fieldManager: string, lastKey: string | undefined): Promise<{ key: string } | 'unchanged' | 'gone'> {
+  const m = persistMemory(obj.uid, state, now);
+  const key = memoryKey(m);
+  if (key === lastKey) return 'unchanged';
+  const r = await writeMemory(apis, obj.namespace, obj.name, encodeMemory(m), fieldManager, owner);
+  return r === 'written' ? { key } : r;
+}

@@ -32,7 +32,7 @@ import type { Apis } from '../client.ts';
 import { apiCode, apiMessage, toMs } from '../client.ts';
 import { Watched } from '../informer.ts';
 import { podInfoOf, podsFor, type ResourceMetrics } from '../observe.ts';
-import { encodeMemory, MEMORY_ANNOTATION, memoryKey, memoryOf, persistMemory, writeMemory } from '../memory-store.ts';
+import { MEMORY_ANNOTATION, memoryOf, saveMemoryIfChanged } from '../memory-store.ts';
 import { DecisionLog } from '../decision-log.ts';
 import { getScale, ScaleError, updateScale, type ScaleInfo, type ScaleSource } from '../scale.ts';
 import { forEachLimit } from '../schedule.ts';
@@ -512,12 +512,9 @@ export class KedaReconciler {
     if (this.o.canActuate && !this.o.canActuate()) return;
     const hpa = (ent.autoscaler.snapshot().state as KedaState | undefined)?.hpa as HpaState | undefined;
     if (!hpa) return;
-    const m = persistMemory(ent.uid, hpa, now);
-    const key = memoryKey(m);
-    if (key === ent.memoryKey) return;
     try {
-      const r = await writeMemory(this.o.apis, ent.namespace, ent.name, encodeMemory(m), this.o.fieldManager, 'scaledobject');
-      if (r === 'written') { ent.memoryKey = key; this.o.onMemoryWrite?.(ent.namespace, ent.name); }
+      const r = await saveMemoryIfChanged(this.o.apis, 'scaledobject', ent, hpa, now, this.o.fieldManager, ent.memoryKey);
+      if (typeof r === 'object') { ent.memoryKey = r.key; this.o.onMemoryWrite?.(ent.namespace, ent.name); }
     } catch (e) {
       this.o.log('warn', `cannot write the ScaledObject's memory: ${apiMessage(e)}`, { scaledObject: `${ent.namespace}/${ent.name}` });
     }
