@@ -110,8 +110,8 @@ async function so(ns = NS): Promise<any> {
   return getJson(plane!, ['-n', ns, 'get', 'scaledobject', 'worker']);
 }
 
-/** A Deployment `worker` (no env) and a ScaledObject `worker` with the given spec lines. */
-function workload(ns: string, replicasN: number, soSpec: string): string {
+/** A Deployment `worker` (its container: `container` lines, default no env) and a ScaledObject `worker` with the given spec lines. */
+function workload(ns: string, replicasN: number, soSpec: string, container = '      - {name: worker, image: example.com/worker:1}\n'): string {
   return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: worker, namespace: ${ns}}
@@ -122,8 +122,7 @@ spec:
     metadata: {labels: {app: worker}}
     spec:
       containers:
-      - {name: worker, image: example.com/worker:1}
----
+${container}---
 apiVersion: keda.sh/v1alpha1
 kind: ScaledObject
 metadata: {name: worker, namespace: ${ns}}
@@ -412,24 +411,6 @@ kind: Secret
 metadata: {name: redis-auth, namespace: ${ns}}
 stringData: {password: "${PASSWORD}"}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: worker, namespace: ${ns}}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: worker}}
-  template:
-    metadata: {labels: {app: worker}}
-    spec:
-      containers:
-      - name: worker
-        image: example.com/worker:1
-        envFrom: [{configMapRef: {name: redis-conn}}]
-        env:
-        - name: REDIS_PORT
-          valueFrom: {configMapKeyRef: {name: redis-conn, key: port}}
-        - {name: REDIS_ADDRESS, value: "$(REDIS_HOST):$(REDIS_PORT)"}
----
 apiVersion: keda.sh/v1alpha1
 kind: TriggerAuthentication
 metadata: {name: redis-cfg, namespace: ${ns}}
@@ -439,12 +420,7 @@ spec:
   secretTargetRef:
   - {parameter: password, name: redis-auth, key: password}
 ---
-apiVersion: keda.sh/v1alpha1
-kind: ScaledObject
-metadata: {name: worker, namespace: ${ns}}
-spec:
-  scaleTargetRef: {name: worker}
-  pollingInterval: 1
+${workload(ns, 0, `  pollingInterval: 1
   cooldownPeriod: 300
   minReplicaCount: 0
   maxReplicaCount: 10
@@ -452,7 +428,14 @@ spec:
   - type: redis
     metadata: {listName: cfgjobs, listLength: "5", addressFromEnv: REDIS_ADDRESS}
     authenticationRef: {name: redis-cfg}
-`);
+`, `      - name: worker
+        image: example.com/worker:1
+        envFrom: [{configMapRef: {name: redis-conn}}]
+        env:
+        - name: REDIS_PORT
+          valueFrom: {configMapKeyRef: {name: redis-conn, key: port}}
+        - {name: REDIS_ADDRESS, value: "$(REDIS_HOST):$(REDIS_PORT)"}
+`)}`);
   await client!.del('cfgjobs');
   await client!.rpush('cfgjobs', ...Array.from({ length: 12 }, (_, i) => `j${i}`));
   await waitEvent('KEDAScaleTargetActivated', /^Scaled Deployment keda-config\/worker from 0 to 1, triggered by s0-redis-cfgjobs$/, ns);
