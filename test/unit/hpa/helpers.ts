@@ -1,4 +1,6 @@
 // Builders for HPA decider tests: pods, samples, policies, observations in a few words.
+import assert from 'node:assert/strict';
+import type { CalcEnv, CalcResult } from '../../../src/deciders/hpa/replica-calculator.ts';
 import type {
   HpaBehavior,
   HpaObservation,
@@ -103,4 +105,24 @@ export function observation(specReplicas: number, podList: PodInfo[], metrics: M
     metrics,
     ...o,
   };
+}
+
+// ---- the replica calculator's own inputs and results ----
+
+/** The calculator's environment at T0: upstream's default 5 min CPU initialization, 30 s readiness delay. */
+export function calcEnv(podList: PodInfo[], tol = { scaleUp: 0.1, scaleDown: 0.1 }): CalcEnv {
+  return { now: T0, pods: podList, cpuInitializationPeriodMs: 300 * S, delayOfInitialReadinessStatusMs: 30 * S, tolerances: tol };
+}
+
+/** Samples of pods p0, p1, … (undefined: that pod has no sample). */
+export function vals(values: (number | undefined)[]): PodMetricSample[] {
+  const out: PodMetricSample[] = [];
+  values.forEach((v, i) => v !== undefined && out.push(sample(`p${i}`, v)));
+  return out;
+}
+
+/** The result, asserted to be a success. */
+export function ok(r: CalcResult): Extract<CalcResult, { ok: true }> {
+  assert.equal(r.ok, true, r.ok ? '' : r.error);
+  return r as Extract<CalcResult, { ok: true }>;
 }

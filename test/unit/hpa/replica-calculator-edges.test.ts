@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type CalcEnv,
-  type CalcResult,
   externalTotal,
   getExternalMetricReplicas,
   getExternalPerPodMetricReplicas,
@@ -18,21 +17,10 @@ import {
   getResourceReplicas,
 } from '../../../src/deciders/hpa/replica-calculator.ts';
 import type { PodInfo, PodMetricSample } from '../../../src/deciders/hpa/types.ts';
-import { S, T0, pod, pods, sample } from './helpers.ts';
+import { S, T0, pod, pods, sample, calcEnv, ok, vals } from './helpers.ts';
 
 const TOL = { scaleUp: 0.1, scaleDown: 0.1 };
-function env(podList: PodInfo[], tol = TOL): CalcEnv {
-  return { now: T0, pods: podList, cpuInitializationPeriodMs: 300 * S, delayOfInitialReadinessStatusMs: 30 * S, tolerances: tol };
-}
-function vals(values: (number | undefined)[]): PodMetricSample[] {
-  const out: PodMetricSample[] = [];
-  values.forEach((v, i) => v !== undefined && out.push(sample(`p${i}`, v)));
-  return out;
-}
-function ok(r: CalcResult): Extract<CalcResult, { ok: true }> {
-  assert.equal(r.ok, true, r.ok ? '' : r.error);
-  return r as Extract<CalcResult, { ok: true }>;
-}
+const env = (podList: PodInfo[], tol = TOL): CalcEnv => calcEnv(podList, tol);
 const cpuUtil = (podList: PodInfo[], current: number, target: number, s: PodMetricSample[]) =>
   getResourceReplicas(env(podList), current, target, 'cpu', undefined, s);
 const plain = (podList: PodInfo[], current: number, target: number, s: PodMetricSample[], resource = '') =>

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type CalcEnv,
-  type CalcResult,
   getExternalMetricReplicas,
   getExternalPerPodMetricReplicas,
   getObjectMetricReplicas,
@@ -11,21 +10,10 @@ import {
   getPlainMetricReplicas,
   getResourceReplicas,
 } from '../../../src/deciders/hpa/replica-calculator.ts';
-import type { PodInfo, PodMetricSample } from '../../../src/deciders/hpa/types.ts';
-import { MIN, S, T0, pod, pods, sample } from './helpers.ts';
+import type { PodInfo } from '../../../src/deciders/hpa/types.ts';
+import { MIN, S, T0, pod, pods, sample, calcEnv, ok, vals } from './helpers.ts';
 
-function env(podList: PodInfo[], tol = { scaleUp: 0.1, scaleDown: 0.1 }): CalcEnv {
-  return { now: T0, pods: podList, cpuInitializationPeriodMs: 300 * S, delayOfInitialReadinessStatusMs: 30 * S, tolerances: tol };
-}
-function vals(values: (number | undefined)[]): PodMetricSample[] {
-  const out: PodMetricSample[] = [];
-  values.forEach((v, i) => v !== undefined && out.push(sample(`p${i}`, v)));
-  return out;
-}
-function ok(r: CalcResult): Extract<CalcResult, { ok: true }> {
-  assert.equal(r.ok, true, r.ok ? '' : r.error);
-  return r as Extract<CalcResult, { ok: true }>;
-}
+const env = calcEnv;
 /** Ready=False since shortly after start: never became ready. */
 const neverReadyOpts = { ready: 'False' as const, startTime: T0 - 61 * MIN, readySince: T0 - 61 * MIN + 5 * S };
 const cpuUtil = (podList: PodInfo[], current: number, target: number, v: (number | undefined)[], tol?: { scaleUp: number; scaleDown: number }) =>
