@@ -87,37 +87,35 @@ export class AuthResolver {
     this.ctx = ctx;
   }
 
-  private secret(namespace: string, name: string): Promise<Record<string, string>> {
+  /** One read per object and resolution (failures are cached too: the next scaler build retries). */
+  private once(cache: Map<string, Promise<Record<string, string>>>, namespace: string, name: string, read: () => Promise<Record<string, string>>): Promise<Record<string, string>> {
     const k = `${namespace}/${name}`;
-    let p = this.secretCache.get(k);
+    let p = cache.get(k);
     if (!p) {
-      p = (async () => {
-        count(this.ctx.apis, 'get secret');
-        const s = await this.ctx.apis.core.readNamespacedSecret({ namespace, name });
-        const out: Record<string, string> = {};
-        for (const [key, v] of Object.entries(s.data ?? {})) out[key] = Buffer.from(v, 'base64').toString('utf8');
-        for (const [key, v] of Object.entries(s.stringData ?? {})) out[key] = v;
-        return out;
-      })();
+      p = read();
       p.catch(() => {});
-      this.secretCache.set(k, p);
+      cache.set(k, p);
     }
     return p;
   }
 
+  private secret(namespace: string, name: string): Promise<Record<string, string>> {
+    return this.once(this.secretCache, namespace, name, async () => {
+      count(this.ctx.apis, 'get secret');
+      const s = await this.ctx.apis.core.readNamespacedSecret({ namespace, name });
+      const out: Record<string, string> = {};
+      for (const [key, v] of Object.entries(s.data ?? {})) out[key] = Buffer.from(v, 'base64').toString('utf8');
+      for (const [key, v] of Object.entries(s.stringData ?? {})) out[key] = v;
+      return out;
+    });
+  }
+
   private configMap(namespace: string, name: string): Promise<Record<string, string>> {
-    const k = `${namespace}/${name}`;
-    let p = this.configMapCache.get(k);
-    if (!p) {
-      p = (async () => {
-        count(this.ctx.apis, 'get configmap');
-        const c = await this.ctx.apis.core.readNamespacedConfigMap({ namespace, name });
-        return { ...(c.data ?? {}) }; // binaryData: not text, as KEDA reads only data
-      })();
-      p.catch(() => {});
-      this.configMapCache.set(k, p);
-    }
-    return p;
+    return this.once(this.configMapCache, namespace, name, async () => {
+      count(this.ctx.apis, 'get configmap');
+      const c = await this.ctx.apis.core.readNamespacedConfigMap({ namespace, name });
+      return { ...(c.data ?? {}) }; // binaryData: not text, as KEDA reads only data
+    });
   }
 
   private containers(): Promise<PodTemplateContainer[]> {
