@@ -29,30 +29,32 @@ function requests(counts: Float64Array, batchMs: number, name: string): Requests
   return { kind: 'requests', name, startMs: 0, times: Float64Array.from(t) };
 }
 
+/** One synthetic shape: a diurnal Poisson rate (1 h period, 2 h), the shared service model, its SLO. */
+interface Shape { meanRps: number; amplitude: number; genSeed: number; concurrency: number; batchMs: number; sloMs: number; describe: string }
+
+const SHAPES: Record<(typeof SYNTH_TUNE)[number], Shape> = {
+  'synth-sparse': {
+    meanRps: 0.4, amplitude: 0.7, genSeed: 7, concurrency: 1, batchMs: 0, sloMs: 12_000,
+    describe: 'synthetic sparse arrivals (Poisson, mean 0.4 req/s ±70 % over a 1 h period), 2 h; service lognormal(median 2.5 s, σ 0.7), 1 slot/replica, cold start 20 s, SLO 12 s',
+  },
+  'synth-batched': {
+    meanRps: 6, amplitude: 0.5, genSeed: 8, concurrency: 8, batchMs: 5000, sloMs: 30_000,
+    describe: 'synthetic batched arrivals (Poisson, mean 6 req/s ±50 % over a 1 h period, every arrival moved to the start of its 5 s window), 2 h; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 30 s',
+  },
+};
+
 export function synthScenario(name: string): Scenario {
+  const shape = SHAPES[name as (typeof SYNTH_TUNE)[number]];
+  if (!shape) throw new Error(`unknown synthetic scenario ${name} (${SYNTH_TUNE.join(', ')})`);
   const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
   const coldStart = { kind: 'fixed', ms: 20_000 } as const;
-  if (name === 'synth-sparse') {
-    const g = generate({ kind: 'diurnal', meanRps: 0.4, amplitude: 0.7, periodMs: 3_600_000 }, 7_200_000, 7);
-    const service = svc({ concurrency: 1, dist, coldStart });
-    return {
-      name, set: 'tune',
-      describe: 'synthetic sparse arrivals (Poisson, mean 0.4 req/s ±70 % over a 1 h period), 2 h; service lognormal(median 2.5 s, σ 0.7), 1 slot/replica, cold start 20 s, SLO 12 s',
-      base: { seed: 1, trace: requests(g.counts, 0, 'synth-sparse'), service, sloMs: 12_000, initialReplicas: 0, maxReplicas: 200 },
-      ctx: { service, sloMs: 12_000, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 0 },
-      tide: [{ label: 'Tide predictive', seasonMs: 0 }],
-    };
-  }
-  if (name === 'synth-batched') {
-    const g = generate({ kind: 'diurnal', meanRps: 6, amplitude: 0.5, periodMs: 3_600_000 }, 7_200_000, 8);
-    const service = svc({ concurrency: 8, dist, coldStart });
-    return {
-      name, set: 'tune',
-      describe: 'synthetic batched arrivals (Poisson, mean 6 req/s ±50 % over a 1 h period, every arrival moved to the start of its 5 s window), 2 h; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 30 s',
-      base: { seed: 1, trace: requests(g.counts, 5000, 'synth-batched'), service, sloMs: 30_000, initialReplicas: 0, maxReplicas: 200 },
-      ctx: { service, sloMs: 30_000, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 0 },
-      tide: [{ label: 'Tide predictive', seasonMs: 0 }],
-    };
-  }
-  throw new Error(`unknown synthetic scenario ${name} (${SYNTH_TUNE.join(', ')})`);
+  const g = generate({ kind: 'diurnal', meanRps: shape.meanRps, amplitude: shape.amplitude, periodMs: 3_600_000 }, 7_200_000, shape.genSeed);
+  const service = svc({ concurrency: shape.concurrency, dist, coldStart });
+  return {
+    name, set: 'tune',
+    describe: shape.describe,
+    base: { seed: 1, trace: requests(g.counts, shape.batchMs, name), service, sloMs: shape.sloMs, initialReplicas: 0, maxReplicas: 200 },
+    ctx: { service, sloMs: shape.sloMs, sloTarget: 0.99, minReplicas: 1, maxReplicas: 200, seasonMs: 0 },
+    tide: [{ label: 'Tide predictive', seasonMs: 0 }],
+  };
 }
