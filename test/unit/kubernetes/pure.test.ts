@@ -50,18 +50,23 @@ test('pods from the API (Dates or strings) become PodInfo with milli requests', 
   assert.equal(p.ready?.lastTransitionTime, Date.parse('2026-01-01T00:00:05Z'));
 });
 
-test('status as kube-controller-manager writes it', () => {
+/** The v2 fixture decided on two Running, Ready pods (100m CPU requested) with these CPU samples (milli), at `now`. */
+function decideOnTwoPods(now: number, a: number, b: number) {
   const r = policyOf(v2 as any);
   assert.ok(r.ok);
-  const now = Date.parse('2026-01-01T00:10:00Z');
   const pod = (n: string) => ({ name: n, phase: 'Running' as const, ready: { status: 'True' as const, lastTransitionTime: now - 600_000 }, startTime: now - 600_000, containers: [{ name: 'c', requests: { cpu: 100 } }] });
   const obs = {
     now,
     target: { specReplicas: 2, statusReplicas: 2, selector: 'app=web' },
     pods: [pod('a'), pod('b')],
-    metrics: [{ kind: 'pods' as const, samples: [{ pod: 'a', value: 90, timestamp: now - 5000, windowSeconds: 15 }, { pod: 'b', value: 90, timestamp: now - 5000, windowSeconds: 15 }] }],
+    metrics: [{ kind: 'pods' as const, samples: [{ pod: 'a', value: a, timestamp: now - 5000, windowSeconds: 15 }, { pod: 'b', value: b, timestamp: now - 5000, windowSeconds: 15 }] }],
   };
-  const { record } = decideHpa({ ...r.policy, namespace: 'ns' }, obs, emptyHpaState(), {});
+  return decideHpa({ ...r.policy, namespace: 'ns' }, obs, emptyHpaState(), {});
+}
+
+test('status as kube-controller-manager writes it', () => {
+  const now = Date.parse('2026-01-01T00:10:00Z');
+  const { record } = decideOnTwoPods(now, 90, 90);
   assert.equal(record.desiredReplicas, 4);
   const cm = currentMetricsOf(record);
   assert.deepEqual(cm, [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 90, averageValue: '90m' } } }]);
@@ -76,18 +81,8 @@ test('status as kube-controller-manager writes it', () => {
 });
 
 test("currentMetrics' averageValue is upstream's rawProposal: the int64 average over the counted pods", () => {
-  const r = policyOf(v2 as any);
-  assert.ok(r.ok);
-  const now = Date.parse('2026-01-01T00:10:00Z');
-  const pod = (n: string) => ({ name: n, phase: 'Running' as const, ready: { status: 'True' as const, lastTransitionTime: now - 600_000 }, startTime: now - 600_000, containers: [{ name: 'c', requests: { cpu: 100 } }] });
-  const obs = {
-    now,
-    target: { specReplicas: 2, statusReplicas: 2, selector: 'app=web' },
-    pods: [pod('a'), pod('b')],
-    // 181m over 2 pods: upstream writes 90m (int64 division), not 91m (rounded)
-    metrics: [{ kind: 'pods' as const, samples: [{ pod: 'a', value: 90, timestamp: now - 5000, windowSeconds: 15 }, { pod: 'b', value: 91, timestamp: now - 5000, windowSeconds: 15 }] }],
-  };
-  const { record } = decideHpa({ ...r.policy, namespace: 'ns' }, obs, emptyHpaState(), {});
+  // 181m over 2 pods: upstream writes 90m (int64 division), not 91m (rounded)
+  const { record } = decideOnTwoPods(Date.parse('2026-01-01T00:10:00Z'), 90, 91);
   assert.deepEqual(currentMetricsOf(record), [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 90, averageValue: '90m' } } }]);
 });
 
