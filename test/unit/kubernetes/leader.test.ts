@@ -73,7 +73,8 @@ function elector(lease: MemLease, clock: ManualClock, id: string, events: string
   });
 }
 
-test('one leader; a killed leader is replaced only after the lease duration, measured on the standby\'s clock', async () => {
+/** Two electors on one lease, a started 1 ms before b, then `settleMs` on the shared manual clock. */
+async function twoElectors(settleMs: number) {
   const lease = new MemLease();
   const clock = new ManualClock();
   const ev: string[] = [];
@@ -82,7 +83,12 @@ test('one leader; a killed leader is replaced only after the lease duration, mea
   a.start();
   await clock.advance(1);
   b.start();
-  await clock.advance(30_000);
+  await clock.advance(settleMs);
+  return { lease, clock, ev, a, b };
+}
+
+test('one leader; a killed leader is replaced only after the lease duration, measured on the standby\'s clock', async () => {
+  const { lease, clock, ev, a, b } = await twoElectors(30_000);
   assert.equal(a.isLeader(), true);
   assert.equal(b.isLeader(), false);
   assert.deepEqual(ev, ['a started']);
@@ -111,15 +117,7 @@ test('one leader; a killed leader is replaced only after the lease duration, mea
 });
 
 test('a leader that cannot renew stops acting at the renew deadline, before anyone can take over', async () => {
-  const lease = new MemLease();
-  const clock = new ManualClock();
-  const ev: string[] = [];
-  const a = elector(lease, clock, 'a', ev);
-  const b = elector(lease, clock, 'b', ev);
-  a.start();
-  await clock.advance(1);
-  b.start();
-  await clock.advance(5_000);
+  const { lease, clock, ev, a, b } = await twoElectors(5_000);
   assert.equal(a.isLeader(), true);
   lease.down.add('a'); // partitioned from the apiserver
   const cut = clock.t;
@@ -161,15 +159,7 @@ test('isLeader() turns false at the deadline even when the renew request hangs',
 });
 
 test('graceful stop releases the Lease: the standby takes over at its next retry', async () => {
-  const lease = new MemLease();
-  const clock = new ManualClock();
-  const ev: string[] = [];
-  const a = elector(lease, clock, 'a', ev);
-  const b = elector(lease, clock, 'b', ev);
-  a.start();
-  await clock.advance(1);
-  b.start();
-  await clock.advance(4_000);
+  const { lease, clock, a, b } = await twoElectors(4_000);
   await a.stop();
   assert.equal(lease.rec!.holderIdentity, '');
   const at = clock.t;
