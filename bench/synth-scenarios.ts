@@ -7,11 +7,19 @@
 //   fit in it: the M/M/c sizing path), 2 h.
 // - synth-batched: mean 6 req/s (±50 %), every arrival moved to the start of its 5 s window, 8 slots
 //   per replica, SLO 30 s (covers a cold start plus two service times: the reactive path), 2 h.
+// - synth-tenants: many small tenants that are silent most of the time and then send a session of
+//   requests close together (an agent, a notebook, a batch script): 40 tenants, a session per tenant
+//   every 40 min on average (Poisson, ±50 % over a 6 h period), 15 requests per session on average
+//   (geometric) 2 s apart on average (exponential), 8 slots per replica, SLO 15 s (a cold start does
+//   not fit in it), scale to zero allowed, 2 days. Added after the evaluate-only servegen-sparse run
+//   showed a loss there, as a shape to study that loss on without probing servegen-sparse itself;
+//   its constants were fixed before it was first simulated.
 import { defaultService, type ServiceModel } from '../src/sim/engine.ts';
 import { generate, type RequestsTrace } from '../src/sim/workload.ts';
+import { Rng } from '../src/sim/rng.ts';
 import type { Scenario } from './scenarios.ts';
 
-export const SYNTH_TUNE = ['synth-sparse', 'synth-batched'] as const;
+export const SYNTH_TUNE = ['synth-sparse', 'synth-batched', 'synth-tenants'] as const;
 
 function svc(over: Partial<ServiceModel>): ServiceModel {
   const s = { ...defaultService, ...over };
@@ -32,7 +40,7 @@ function requests(counts: Float64Array, batchMs: number, name: string): Requests
 /** One synthetic shape: a diurnal Poisson rate (1 h period, 2 h), the shared service model, its SLO. */
 interface Shape { meanRps: number; amplitude: number; genSeed: number; concurrency: number; batchMs: number; sloMs: number; describe: string }
 
-const SHAPES: Record<(typeof SYNTH_TUNE)[number], Shape> = {
+const SHAPES: Record<Exclude<(typeof SYNTH_TUNE)[number], 'synth-tenants'>, Shape> = {
   'synth-sparse': {
     meanRps: 0.4, amplitude: 0.7, genSeed: 7, concurrency: 1, batchMs: 0, sloMs: 12_000,
     describe: 'synthetic sparse arrivals (Poisson, mean 0.4 req/s ±70 % over a 1 h period), 2 h; service lognormal(median 2.5 s, σ 0.7), 1 slot/replica, cold start 20 s, SLO 12 s',
@@ -43,8 +51,43 @@ const SHAPES: Record<(typeof SYNTH_TUNE)[number], Shape> = {
   },
 };
 
+/** Sessions of small tenants, superposed (synth-tenants): a thinned Poisson process of session starts per tenant. */
+export function tenantSessions(o: { tenants: number; sessionEveryMs: number; amplitude: number; periodMs: number; meanRequests: number; meanGapMs: number; durationMs: number; seed: number }, name: string): RequestsTrace {
+  const rng = new Rng(o.seed);
+  const t: number[] = [];
+  for (let k = 0; k < o.tenants; k++) {
+    const phase = rng.next() * o.periodMs;
+    // candidate starts at the peak rate, kept with probability rate(t) / peak (thinning)
+    const peakEvery = o.sessionEveryMs / (1 + o.amplitude);
+    for (let s = rng.exponential(peakEvery); s < o.durationMs; s += rng.exponential(peakEvery)) {
+      const rate = 1 + o.amplitude * Math.sin((2 * Math.PI * (s + phase)) / o.periodMs);
+      if (rng.next() * (1 + o.amplitude) > rate) continue;
+      // geometric number of requests with the given mean (at least one)
+      const n = 1 + Math.floor(Math.log(rng.nextOpen()) / Math.log(1 - 1 / o.meanRequests));
+      let at = s;
+      for (let i = 0; i < n && at < o.durationMs; i++, at += rng.exponential(o.meanGapMs)) t.push(Math.floor(at));
+    }
+  }
+  t.sort((a, b) => a - b);
+  return { kind: 'requests', name, startMs: 0, times: Float64Array.from(t) };
+}
+
+function tenantsScenario(name: string): Scenario {
+  const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
+  const service = svc({ concurrency: 8, dist, coldStart: { kind: 'fixed', ms: 20_000 } });
+  const trace = tenantSessions({ tenants: 40, sessionEveryMs: 2_400_000, amplitude: 0.5, periodMs: 6 * 3_600_000, meanRequests: 15, meanGapMs: 2000, durationMs: 2 * 86_400_000, seed: 9 }, name);
+  return {
+    name, set: 'tune',
+    describe: 'synthetic multi-tenant sessions (40 tenants, a session each every 40 min on average ±50 % over 6 h, 15 requests per session 2 s apart on average), 2 days; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 15 s, scale to zero allowed',
+    base: { seed: 1, trace, service, sloMs: 15_000, initialReplicas: 0, maxReplicas: 200 },
+    ctx: { service, sloMs: 15_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: 0 },
+    tide: [{ label: 'Tide predictive', seasonMs: 0 }],
+  };
+}
+
 export function synthScenario(name: string): Scenario {
-  const shape = SHAPES[name as (typeof SYNTH_TUNE)[number]];
+  if (name === 'synth-tenants') return tenantsScenario(name);
+  const shape = SHAPES[name as keyof typeof SHAPES];
   if (!shape) throw new Error(`unknown synthetic scenario ${name} (${SYNTH_TUNE.join(', ')})`);
   const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
   const coldStart = { kind: 'fixed', ms: 20_000 } as const;
