@@ -234,6 +234,9 @@ test('the PA keeps its last known desired scale while the decider says −1 (kpa
   const p = policy();
   const st = stateWith(p, { deciderDesired: -1, paDesired: 3, active: { status: 'True', reason: 'Active', since: at(0) } });
   assert.equal(decideKpa(p, noSamples(at(100), 3), st).state.paDesired, 3);
+  // 0 is a known scale too (the boundary of "≥ 0")
+  const zero = stateWith(p, { deciderDesired: -1, paDesired: 0, active: { status: 'True', reason: 'Active', since: at(0) } });
+  assert.equal(decideKpa(p, noSamples(at(100), 3), zero).state.paDesired, 0);
   const fresh = stateWith(p, { deciderDesired: -1, paDesired: null, active: { status: 'True', reason: 'Active', since: at(0) } });
   assert.equal(decideKpa(p, noSamples(at(100), 3), fresh).state.paDesired, -1);
   const known = stateWith(p, { deciderDesired: 2, paDesired: 3, active: { status: 'True', reason: 'Active', since: at(0) } });
