@@ -156,6 +156,7 @@ test('number of activators: ceil((ready × total + tbc if tbc > 0) / capacity), 
 
 test('purity on 1-sample ticks: a tick with exactly one sample never changes the state it was given', () => {
   let oneSampleTicksWithState = 0;
+  let withDelayEntries = 0; // the scale-down-delay window is the other part recorded into in place
   fc.assert(fc.property(
     fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 3, maxLength: 40 }),
     fc.constantFrom(0, 6),
@@ -167,13 +168,18 @@ test('purity on 1-sample ticks: a tick with exactly one sample never changes the
         const now = at((i + 1) * 2);
         const before = state ? JSON.stringify(state) : null;
         const r = decideKpa(p, { now, readyPods: ready, currentReplicas: ready, samples: [{ time: now - 500, concurrency: v, rps: v }] }, state);
-        if (state) { assert.equal(JSON.stringify(state), before); oneSampleTicksWithState++; }
+        if (state) {
+          assert.equal(JSON.stringify(state), before);
+          oneSampleTicksWithState++;
+          if ((state.delayWindow?.entries.length ?? 0) > 0) withDelayEntries++;
+        }
         state = r.state;
         if (r.record.rescale) ready = r.record.desiredReplicas;
       });
     },
   ), { numRuns: 60 });
   assert.ok(oneSampleTicksWithState > 60, 'the 1-sample path with a previous state was reached');
+  assert.ok(withDelayEntries > 20, `1-sample ticks on a filled delay window: ${withDelayEntries}`);
 });
 
 test('grace period counts only time in Proxy mode: exactly the grace period removes, 1 ms less waits, Serve time does not count', () => {
