@@ -11,12 +11,20 @@ const base: HpaPolicy = { name: 'web', scaleTargetRef: { apiVersion: 'apps/v1', 
 const spec = (policy: HpaPolicy): AutoscalerSpec => ({ kind: 'hpa', name: policy.name, target: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, policy });
 
 test('no metrics in the spec: cpu at 80 % of request, as upstream', () => {
-  const port = fakePort({ resource: () => ({ kind: 'pods', samples: ['web-a', 'web-b'].map((p) => ({ pod: p, value: 160, timestamp: NOW - 1000, windowSeconds: 15 })) }) });
+  const port = fakePort({ resource: () => ({ kind: 'pods', samples: ['web-a', 'web-b'].map((p) => ({ pod: p, value: 121, timestamp: NOW - 1000, windowSeconds: 15 })) }) });
   const a = createHpaAutoscaler(spec(base), port, {});
   assert.equal(a.status().targets, '<none>', 'kubectl shows the spec, which names no metric');
   const r = a.sync(NOW) as { desiredReplicas: number } | null;
-  // 160 m of 100 m requested = 160 % vs 80 % → 2 × 2 = 4
+  // 121 m of 100 m requested = 121 % vs 80 % → ceil(2 × 1.5125) = 4 (a target of 81 % would give 3)
   assert.equal(r!.desiredReplicas, 4);
+});
+
+test('a poke syncs at once (a resync hint): the decision is made and written without waiting for the period', () => {
+  const port = fakePort({ resource: () => ({ kind: 'pods', samples: ['web-a', 'web-b'].map((p) => ({ pod: p, value: 160, timestamp: NOW - 1000, windowSeconds: 15 })) }) });
+  const a = createHpaAutoscaler(spec(base), port, {});
+  a.poke(NOW);
+  assert.equal(port.records.length, 1);
+  assert.deepEqual(port.scaled, [4]);
 });
 
 test('each metric type goes to its API when present, and is unavailable when the port lacks it', () => {

@@ -263,3 +263,25 @@ test('status shows the stable average when not panicking, the panic average when
   assert.equal(a.status().targets, '11/10 concurrency');
   a.close();
 });
+
+test('no decider data (−1) on an Active or Inactive PA: the autoscaler writes nothing, though min-scale 2 is above the 1 replica', () => {
+  const p = makeKpaPolicy({ name: 's', target: 'Deployment/web', annotations: { target: 10, targetUtilizationPercentage: 100, windowSeconds: 6, minScale: 2 } as never });
+  for (const status of ['True', 'False'] as const) {
+    const port = statsPort({ spec: 1, pods: fakePort().pods.slice(0, 1) });
+    // a first round gives a real decider state; then the PA is made Active (or Inactive) with no wish
+    const first = createKpaAutoscaler(spec(p), port, {});
+    first.sync(NOW - 10_000);
+    const snap = JSON.parse(JSON.stringify(first.snapshot())) as { state: Record<string, unknown> };
+    first.close();
+    port.scaled.length = 0;
+    port.spec = 1;
+    snap.state = { ...snap.state, deciderDesired: -1, scaleTargetInitialized: true, active: { status, reason: status === 'True' ? 'Active' : 'NoTraffic', since: NOW - 600_000 } };
+    const a = createKpaAutoscaler(spec(p), port, {});
+    a.restore(snap as never);
+    const r = rec(a.sync(NOW));
+    assert.equal(r.details.valid, false, 'no samples: no data');
+    assert.equal(r.details.want, -1);
+    assert.deepEqual(port.scaled, [], `Active=${status}: /scale is not written`);
+    a.close();
+  }
+});

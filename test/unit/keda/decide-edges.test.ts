@@ -472,3 +472,54 @@ test('fallback events only on the transitions', () => {
   const d = decideKeda(p, obs(2, [v(10)], 4 * S), c.state);
   assert.ok(!d.record.events.some((e) => /ScaledObjectFallback/.test(e.reason)));
 });
+
+test('a cpu trigger that fails or answers a single value keeps its own HPA slot: the redis trigger still scales 2 → 8', () => {
+  const p = policy({ minReplicaCount: 1, triggers: [trigger({ type: 'cpu', metricType: 'Utilization', target: 50, metricName: 'cpu' }), trigger({}, 1)] });
+  // redis: 40 / 5 per pod → 8; the cpu slot is invalid, which blocks only a scale-down (a shifted
+  // observation would leave both slots invalid and keep 2)
+  for (const cpu of [err('metrics-server down'), v(3)]) {
+    const r = decideKeda(p, obs(2, [cpu, v(40)], S), active0);
+    assert.equal(r.record.desiredReplicas, 8, `cpu observation ${cpu.kind}`);
+    assert.deepEqual(r.record.limitedBy, ['none']);
+  }
+});
+
+test('the generated HPA keeps its scale events across rounds: a Pods 2 / 60 s scale-up policy holds the second step', () => {
+  const p = policy({
+    minReplicaCount: 1,
+    behavior: {
+      scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }] },
+      scaleDown: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+    },
+  });
+  const first = decideKeda(p, obs(2, [v(50)], 10 * S), active0);
+  assert.equal(first.record.desiredReplicas, 4, '2 + 2 pods per 60 s');
+  // 15 s later the +2 is still inside the period: no more room; a fresh HPA memory would allow 6
+  const second = decideKeda(p, obs(4, [v(50)], 25 * S), first.state);
+  assert.equal(second.record.desiredReplicas, 4);
+  assert.deepEqual(second.record.limitedBy, ['policy']);
+  assert.equal(decideKeda(p, obs(4, [v(50)], 25 * S), active0).record.desiredReplicas, 6, 'without the memory the step is allowed');
+});
+
+test('scalingModifiers activity: a formula error is never active (even below a negative activationTarget); nor is a fallback value next to a failing trigger', () => {
+  // healthy triggers, formula nil without fallback (an error upstream: no composite metric, so no activity)
+  const nil = twoTriggers({ scalingModifiers: { formula: 'a > 5 ? a : nil', target: 2, activationTarget: -1, metricType: 'AverageValue' } });
+  const z = decideKeda(nil, obs(0, [v(1), v(1)], S), emptyKedaState(0));
+  assert.equal(z.record.details.isError, false);
+  assert.ok(z.record.details.composite?.error);
+  assert.equal(z.record.details.isActive, false);
+  assert.equal(z.record.desiredReplicas, 0);
+  // a falls back (its 2nd failure > threshold 1), b fails for the first time: the object is in error,
+  // so activity is not judged on the composite (the fallback value 2 × 6 = 12 > 0 would activate)
+  const fb = twoTriggers({
+    scalingModifiers: { formula: 'a + b', target: 2, activationTarget: 0, metricType: 'AverageValue' },
+    fallback: { failureThreshold: 1, replicas: 6, behavior: 'static' },
+  });
+  const st: KedaState = { ...emptyKedaState(0), health: { 's0-redis-jobs': { numberOfFailures: 1, status: 'Failing' } } };
+  const r = decideKeda(fb, obs(0, [err(), err()], S), st);
+  assert.equal(r.record.details.fallbackActive, true);
+  assert.equal(r.record.details.isError, true);
+  assert.equal(r.record.details.composite?.value, 12);
+  assert.equal(r.record.details.isActive, false);
+  assert.equal(r.record.desiredReplicas, 0, 'not activated from 0');
+});

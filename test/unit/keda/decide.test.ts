@@ -309,21 +309,33 @@ test('property: desired stays within [0, max]; the decider is deterministic; inp
 });
 
 test('property: never reaches zero before lastActive + cooldown; never leaves zero at or below the activation threshold', () => {
+  // coverage: each side of both rules must be generated (inactive inside / past the cooldown, a
+  // value at or below / above the threshold at zero), else the property would hold vacuously
+  const hits = { heldInCooldown: 0, zeroAfterCooldown: 0, staysAtZero: 0, activated: 0 };
   fc.assert(fc.property(
     fc.integer({ min: 1, max: 12 }),
     fc.integer({ min: 0, max: 600 }),
     fc.integer({ min: 0, max: 900_000 }),
     fc.double({ min: 0, max: 100, noNaN: true }),
     fc.double({ min: 0, max: 100, noNaN: true }),
-    (current, cooldown, elapsed, value, activation) => {
+    fc.boolean(),
+    (current, cooldown, elapsed0, value0, activation, edge) => {
+      // half the runs sit on the boundaries: a value equal to the threshold, exactly the cooldown
+      const value = edge ? activation : value0;
+      const elapsed = edge && elapsed0 % 2 === 0 ? cooldown * 1000 : elapsed0;
       const p = policy({ cooldownPeriodSeconds: cooldown, triggers: [trigger({ activationTarget: activation })] });
       const st: KedaState = { ...emptyKedaState(0), lastActiveTime: 1_000_000 };
       const r = decideKeda(p, obs(current, [v(value)], 1_000_000 + elapsed), st);
-      if (r.record.desiredReplicas === 0) {
-        assert.ok(value <= activation && elapsed > cooldown * 1000, `went to 0 at +${elapsed}ms with cooldown ${cooldown}s`);
-      }
+      const inactive = !(value > activation);
+      const expired = elapsed > cooldown * 1000;
+      // min 0: an inactive object goes to 0 exactly when the cooldown has passed (strictly)
+      assert.equal(r.record.desiredReplicas === 0, inactive && expired, `${current} at +${elapsed}ms, cooldown ${cooldown}s, value ${value}/${activation}`);
+      if (inactive && !expired) hits.heldInCooldown++;
+      if (inactive && expired) hits.zeroAfterCooldown++;
       const z = decideKeda(p, obs(0, [v(value)], 1_000_000 + elapsed), st);
-      assert.equal(z.record.desiredReplicas, value > activation ? 1 : 0);
+      assert.equal(z.record.desiredReplicas, inactive ? 0 : 1);
+      if (inactive) hits.staysAtZero++; else hits.activated++;
     },
   ), { numRuns: 300 });
+  for (const [k, n] of Object.entries(hits)) assert.ok(n >= 20, `${k} reached only ${n} times (${JSON.stringify(hits)})`);
 });

@@ -93,6 +93,10 @@ test('scales: initial ≥ 1 (0 only when allowed), min ≥ 0, max in [0, limit] 
   assert.equal(ok({ 'max-scale': '10', 'max-scale-limit': '10' }).maxScale, 10);
   bad({ 'max-scale': '11', 'max-scale-limit': '10' }, 'max-scale');
   bad({ 'max-scale': '0', 'max-scale-limit': '10' }, 'max-scale');
+  // a limit of 1 is a limit: max-scale must then be exactly 1
+  bad({ 'max-scale': '0', 'max-scale-limit': '1' }, 'max-scale');
+  bad({ 'max-scale': '2', 'max-scale-limit': '1' }, 'max-scale');
+  assert.equal(ok({ 'max-scale': '1', 'max-scale-limit': '1' }).maxScale, 1);
   assert.equal(ok({ 'max-scale': '0', 'max-scale-limit': '0' }).maxScale, 0);
   assert.equal(ok({ 'min-scale': '5', 'max-scale': '5' }).minScale, 5);
   bad({ 'min-scale': '6', 'max-scale': '5' }, 'min-scale');

@@ -156,6 +156,7 @@ test('number of activators: ceil((ready × total + tbc if tbc > 0) / capacity), 
 
 test('purity on 1-sample ticks: a tick with exactly one sample never changes the state it was given', () => {
   let oneSampleTicksWithState = 0;
+  let withDelayEntries = 0; // the scale-down-delay window is the other part recorded into in place
   fc.assert(fc.property(
     fc.array(fc.integer({ min: 0, max: 80 }), { minLength: 3, maxLength: 40 }),
     fc.constantFrom(0, 6),
@@ -167,13 +168,18 @@ test('purity on 1-sample ticks: a tick with exactly one sample never changes the
         const now = at((i + 1) * 2);
         const before = state ? JSON.stringify(state) : null;
         const r = decideKpa(p, { now, readyPods: ready, currentReplicas: ready, samples: [{ time: now - 500, concurrency: v, rps: v }] }, state);
-        if (state) { assert.equal(JSON.stringify(state), before); oneSampleTicksWithState++; }
+        if (state) {
+          assert.equal(JSON.stringify(state), before);
+          oneSampleTicksWithState++;
+          if ((state.delayWindow?.entries.length ?? 0) > 0) withDelayEntries++;
+        }
         state = r.state;
         if (r.record.rescale) ready = r.record.desiredReplicas;
       });
     },
   ), { numRuns: 60 });
   assert.ok(oneSampleTicksWithState > 60, 'the 1-sample path with a previous state was reached');
+  assert.ok(withDelayEntries > 20, `1-sample ticks on a filled delay window: ${withDelayEntries}`);
 });
 
 test('grace period counts only time in Proxy mode: exactly the grace period removes, 1 ms less waits, Serve time does not count', () => {
@@ -234,6 +240,9 @@ test('the PA keeps its last known desired scale while the decider says −1 (kpa
   const p = policy();
   const st = stateWith(p, { deciderDesired: -1, paDesired: 3, active: { status: 'True', reason: 'Active', since: at(0) } });
   assert.equal(decideKpa(p, noSamples(at(100), 3), st).state.paDesired, 3);
+  // 0 is a known scale too (the boundary of "≥ 0")
+  const zero = stateWith(p, { deciderDesired: -1, paDesired: 0, active: { status: 'True', reason: 'Active', since: at(0) } });
+  assert.equal(decideKpa(p, noSamples(at(100), 3), zero).state.paDesired, 0);
   const fresh = stateWith(p, { deciderDesired: -1, paDesired: null, active: { status: 'True', reason: 'Active', since: at(0) } });
   assert.equal(decideKpa(p, noSamples(at(100), 3), fresh).state.paDesired, -1);
   const known = stateWith(p, { deciderDesired: 2, paDesired: 3, active: { status: 'True', reason: 'Active', since: at(0) } });

@@ -403,25 +403,33 @@ test('records replay: the same inputs give the same record; state is JSON-serial
 });
 
 test('property: never scales down while panicking; applied counts stay within min/max', () => {
+  // coverage: panicking ticks, and rescales that the max and the min bound clip, must occur; bursts
+  // alternate with idle stretches so that the count also comes back down onto min-scale
+  const hits = { panicking: 0, atMax: 0, atMin: 0 };
   fc.assert(fc.property(
-    fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 5, maxLength: 60 }),
+    fc.array(fc.tuple(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 400 })), fc.integer({ min: 1, max: 15 })), { minLength: 2, maxLength: 12 }),
     fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 20 }),
-    (loads, minScale, maxExtra, cc) => {
+    (phases, minScale, maxExtra, cc) => {
       const maxScale = maxExtra === 0 ? 0 : minScale + maxExtra;
       const p = policy({ minScale, maxScale, windowSeconds: 6 }, cc);
       const loop = new Loop(p, Math.max(1, minScale));
       let prev = loop.replicas;
-      for (const v of loads) {
-        const r = loop.run(2, () => v);
-        if (r.details.panicking) assert.ok(r.desiredReplicas >= prev, `panic scaled down ${prev} → ${r.desiredReplicas}`);
-        if (r.rescale) {
-          if (maxScale > 0) assert.ok(r.desiredReplicas <= maxScale);
-          assert.ok(r.desiredReplicas >= minScale);
+      for (const [v, ticks] of phases) {
+        for (let k = 0; k < ticks; k++) {
+          const r = loop.run(2, () => v);
+          if (r.details.panicking) { assert.ok(r.desiredReplicas >= prev, `panic scaled down ${prev} → ${r.desiredReplicas}`); hits.panicking++; }
+          if (r.rescale) {
+            if (maxScale > 0) assert.ok(r.desiredReplicas <= maxScale);
+            assert.ok(r.desiredReplicas >= minScale);
+            if (r.limitedBy.includes('max')) { assert.equal(r.desiredReplicas, maxScale); hits.atMax++; }
+            if (r.limitedBy.includes('min')) { assert.equal(r.desiredReplicas, minScale); hits.atMin++; }
+          }
+          prev = loop.replicas;
         }
-        prev = loop.replicas;
       }
     },
   ), { numRuns: 150 });
+  for (const [k, n] of Object.entries(hits)) assert.ok(n >= 5, `${k} reached only ${n} times (${JSON.stringify(hits)})`);
 });
 
 test('metric-aggregation-algorithm weighted-exponential: recent seconds weigh more than the linear mean', () => {
