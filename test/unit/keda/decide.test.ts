@@ -336,6 +336,7 @@ test('property: never reaches zero before lastActive + cooldown; never leaves ze
       assert.equal(z.record.desiredReplicas, inactive ? 0 : 1);
       if (inactive) hits.staysAtZero++; else hits.activated++;
     },
-  ), { numRuns: 300 });
+  // a fixed seed: the coverage counts below are then the same on every run (not a chance of flaking)
+  ), { numRuns: 300, seed: 0x7a1de });
   for (const [k, n] of Object.entries(hits)) assert.ok(n >= 20, `${k} reached only ${n} times (${JSON.stringify(hits)})`);
 });

@@ -428,7 +428,8 @@ test('property: never scales down while panicking; applied counts stay within mi
         }
       }
     },
-  ), { numRuns: 150 });
+  // a fixed seed: the coverage counts below are then the same on every run (not a chance of flaking)
+  ), { numRuns: 150, seed: 0x7a1de });
   for (const [k, n] of Object.entries(hits)) assert.ok(n >= 5, `${k} reached only ${n} times (${JSON.stringify(hits)})`);
 });
 
