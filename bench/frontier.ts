@@ -2,7 +2,8 @@
 // knob swept (src/sim/sweep.ts), Tide's SLO target swept, the clairvoyant reference schedule and
 // the provable lower bound. Prints markdown for docs/benchmarks.md; --html DIR writes one report
 // per scenario with the chart. Deterministic (seed 1). Minutes per scenario: run under nice.
-//   npx node bench/frontier.ts [scenario ...] [--days 7] [--no-oracle] [--html DIR] [--quick]
+//   npx node bench/frontier.ts [scenario ...] [--days 7] [--no-oracle] [--html DIR] [--svg DIR] [--quick]
+// --svg DIR writes DIR/<scenario>.svg, the chart docs/benchmarks.md shows (docs/frontiers/).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { scenario, TUNE, EVALUATE } from './scenarios.ts';
@@ -17,7 +18,8 @@ const args = process.argv.slice(2);
 const opt = (k: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : undefined);
 const days = Number(opt('--days') ?? 7);
 const html = opt('--html');
-const names = args.filter((a) => !a.startsWith('--') && a !== opt('--days') && a !== html);
+const svgDir = opt('--svg');
+const names = args.filter((a) => !a.startsWith('--') && a !== opt('--days') && a !== html && a !== svgDir);
 const run = names.length ? names : [...TUNE, ...SYNTH_TUNE, ...EVALUATE];
 const quick: Partial<SweepGrid> | undefined = args.includes('--quick')
   ? { hpaTargets: [30, 50, 70, 90], hpaScaleDownWindowsS: [60, 300], kpaUtilizations: [50, 70, 90], kpaWindowsS: [60], kedaPerSlot: [0.5, 1, 2], tideTargets: [0.95, 0.99, 0.999] }
@@ -48,6 +50,11 @@ for (const name of run) {
   const front = new Set(paretoFront(pts.filter((q) => q.family !== 'tide')));
   const shown = [...[...front].sort((a, b) => a.sloAttainment - b.sloAttainment || a.replicaSeconds - b.replicaSeconds), ...pts.filter((q) => q.family === 'tide')];
   for (const p of shown) console.log(`| ${p.isDefault ? `**${p.label}**` : p.label} | ${num(p.replicaSeconds)} | ${pct(p.sloAttainment)} | ${p.maxReplicas} |`);
+  if (svgDir) {
+    mkdirSync(svgDir, { recursive: true });
+    const ref = oracle ? { replicaSeconds: oracle.summary.replicaSeconds, sloAttainment: oracle.summary.sloAttainment } : undefined;
+    writeFileSync(`${svgDir}/${name}.svg`, frontierSvg(pts, `${name} (${sc.set === 'tune' ? 'tuned on' : 'evaluate-only'})`, lb, 960, 460, ref) + '\n');
+  }
   if (html) {
     mkdirSync(html, { recursive: true });
     const body = `<!doctype html><meta charset="utf-8"><title>${name}</title><body style="font-family:sans-serif"><h1>${name}</h1><p>${sc.describe}</p>${frontierSvg(pts, name, lb)}<pre>${frontierTable(pts).replace(/</g, '&lt;')}</pre></body>`;

@@ -69,13 +69,14 @@ export function frontierTable(pts: FrontierPoint[]): string {
 const FAMILY_COLORS: Record<string, string> = { hpa: '#1f77b4', kpa: '#2ca02c', keda: '#ff7f0e', tide: '#d62728' };
 
 /** SVG scatter: replica-seconds (x) vs SLO attainment (y, "nines" scale), one colour per family, the bound as a line. */
-export function frontierSvg(pts: FrontierPoint[], title: string, lb?: LowerBound, width = 960, height = 460): string {
+/** `ref`: the clairvoyant reference schedule, drawn as a diamond (not a policy: it knows the future). */
+export function frontierSvg(pts: FrontierPoint[], title: string, lb?: LowerBound, width = 960, height = 460, ref?: { replicaSeconds: number; sloAttainment: number }): string {
   const m = { l: 70, r: 20, t: 36, b: 46 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
   const nines = (a: number): number => -Math.log10(Math.max(1e-5, 1 - a));
-  const xs = pts.map((p) => p.replicaSeconds).concat(lb?.replicaSeconds !== undefined ? [lb.replicaSeconds] : []);
-  const ys = pts.map((p) => nines(p.sloAttainment));
+  const xs = pts.map((p) => p.replicaSeconds).concat(lb?.replicaSeconds !== undefined ? [lb.replicaSeconds] : [], ref ? [ref.replicaSeconds] : []);
+  const ys = pts.map((p) => nines(p.sloAttainment)).concat(ref ? [nines(ref.sloAttainment)] : []);
   const x0 = Math.min(...xs) * 0.95, x1 = Math.max(...xs) * 1.05;
   const y0 = Math.max(0, Math.min(...ys) - 0.1), y1 = Math.max(...ys, lb ? nines(lb.ceiling) : 0) + 0.1;
   const X = (v: number): number => m.l + ((v - x0) / Math.max(1e-9, x1 - x0)) * w;
@@ -105,6 +106,11 @@ export function frontierSvg(pts: FrontierPoint[], title: string, lb?: LowerBound
     parts.push(p.isDefault
       ? `<rect x="${Number(cx) - 6}" y="${Number(cy) - 6}" width="12" height="12" fill="${FAMILY_COLORS[p.family]}" stroke="black"><title>${esc(p.label)}</title></rect>`
       : `<circle cx="${cx}" cy="${cy}" r="4" fill="${FAMILY_COLORS[p.family]}" fill-opacity="0.75"><title>${esc(p.label)}: ${Math.round(p.replicaSeconds)} replica-s, ${(p.sloAttainment * 100).toFixed(2)}%</title></circle>`);
+  }
+  if (ref) {
+    const cx = X(ref.replicaSeconds), cy = Y(nines(ref.sloAttainment));
+    parts.push(`<path d="M${cx.toFixed(1)},${(cy - 7).toFixed(1)}l7,7l-7,7l-7,-7z" fill="white" stroke="black"><title>clairvoyant schedule: ${Math.round(ref.replicaSeconds)} replica-s, ${(ref.sloAttainment * 100).toFixed(2)}%</title></path>`);
+    parts.push(`<path d="M${(m.l + w - 150).toFixed(1)},${(m.t + h - 81).toFixed(1)}l5,5l-5,5l-5,-5z" fill="white" stroke="black"/><text x="${m.l + w - 140}" y="${m.t + h - 82}">clairvoyant schedule</text>`);
   }
   ['hpa', 'kpa', 'keda', 'tide'].forEach((f, k) => parts.push(`<circle cx="${m.l + w - 150}" cy="${m.t + h - 70 + k * 16}" r="4" fill="${FAMILY_COLORS[f]}"/><text x="${m.l + w - 140}" y="${m.t + h - 66 + k * 16}">${f === 'tide' ? 'Tide (square: default)' : f.toUpperCase()}</text>`));
   parts.push('</svg>');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { SimOptions } from '../../../src/sim/engine.ts';
 import { dominators, paretoFront, sweepFrontier, type FrontierPoint } from '../../../src/sim/sweep.ts';
 import { lowerBound } from '../../../src/sim/bound.ts';
-import { frontierTable, htmlReport } from '../../../src/sim/report.ts';
+import { frontierSvg, frontierTable, htmlReport } from '../../../src/sim/report.ts';
 import type { PolicyContext } from '../../../src/sim/run.ts';
 import { generate } from '../../../src/sim/workload.ts';
 import { service } from './helpers.ts';
@@ -32,4 +32,19 @@ test('a small sweep covers every family and the HTML report charts it', () => {
   const html = htmlReport([], { title: 't', trace: 't', frontier: pts, bound: lowerBound(base, 0.99, 1) });
   assert.match(html, /Cost vs attainment/);
   assert.match(html, /lower bound at 99\.0%/);
+});
+
+test('the frontier chart draws each point where its cost and attainment put it, and the clairvoyant reference when given', () => {
+  const pts = [pt('hpa', 'h', 100, 0.9), pt('tide', 't', 200, 0.999)];
+  const svg = frontierSvg(pts, 'x', undefined, 960, 460, { replicaSeconds: 150, sloAttainment: 0.99 });
+  // x from 95 (0.95 x 100) to 210 (1.05 x 200) over 870 px from 70; y in nines: 1 .. 3 (+0.1 margins)
+  const circle = (label: string) => new RegExp(`<circle cx="([0-9.]+)" cy="([0-9.]+)"[^>]*><title>${label}:`).exec(svg)!;
+  const [, hx, hy] = circle('h').map(Number);
+  const [, tx, ty] = circle('t').map(Number);
+  assert.ok(Math.abs(hx - (70 + (5 / 115) * 870)) < 0.1 && Math.abs(tx - (70 + (105 / 115) * 870)) < 0.1);
+  assert.ok(ty < hy, 'more nines is higher on the chart');
+  const ref = /<path d="M([0-9.]+),([0-9.]+)l7,7l-7,7l-7,-7z"[^>]*><title>clairvoyant schedule: 150 replica-s, 99\.00%/.exec(svg);
+  assert.ok(ref, 'the reference diamond');
+  assert.ok(Math.abs(Number(ref[1]) - (70 + (55 / 115) * 870)) < 0.1);
+  assert.doesNotMatch(frontierSvg(pts, 'x'), /clairvoyant/);
 });
