@@ -218,7 +218,8 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   private onConnection(sock: Socket): void {
     const c: Conn = { sock, phase: C_IDLE, since: this.clock(), req: null, pending: false };
     this.conns.set(sock, c);
-    // before node:http parses the bytes (a head it completes moves the connection to busy in onRequest)
+    // before node:http parses the bytes (a head it completes moves the connection to busy in onRequest);
+    // a 'data' listener makes node:http feed its parser from JS (as on TLS sockets), not natively
     sock.prependListener('data', () => {
       if (c.phase === C_IDLE) {
         if (c.req !== null && !c.req.complete) c.since = this.clock(); // the rest of an answered body: activity
@@ -377,6 +378,18 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
       if (x.upReq !== up || x.state !== UPSTREAM) return;
       x.upReq = null;
       this.failedBeforeHead(x, r, req.method);
+    });
+    // interim responses (100 Continue, 103 Early Hints …): passed on to HTTP/1.1 clients as the raw
+    // engine does, rebuilt from the parsed head with hop-by-hop fields dropped. _writeRaw is what
+    // node:http's own writeContinue / writeEarlyHints use: it queues behind earlier pipelined answers.
+    up.on('information', (info) => {
+      if (x.upReq !== up || x.state !== UPSTREAM || req.httpVersionMinor !== 1 || x.res.headersSent) return;
+      // node:http has already answered the client's own Expect: 100-continue (no checkContinue listener)
+      if (info.statusCode === 100 && /(?:^|\W)100-continue(?:$|\W)/i.test(req.headers.expect ?? '')) return;
+      const h = responseHeaders(info.rawHeaders);
+      let head = `HTTP/1.1 ${info.statusCode} ${info.statusMessage}\r\n`;
+      for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+      (x.res as unknown as { _writeRaw(data: string, encoding: BufferEncoding): boolean })._writeRaw(`${head}\r\n`, 'latin1');
     });
     up.on('error', (err) => this.onUpstreamError(x, r, up, err));
     if (x.hasBody) req.pipe(up);
