@@ -214,4 +214,23 @@ for (const engine of ['node-http', 'raw'] as const) {
     await p.close();
     await rep.close();
   });
+
+  test(`${engine}: the rest of a body answered early (503, queue full) is read while it keeps coming, and the connection is cut once it stalls for bodyTimeoutMs`, async () => {
+    const p = await either(engine, null, { queueLimit: 0, bodyTimeoutMs: 20_000, idleTimeoutMs: 65_000 });
+    const c = client(p.port);
+    const head = 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n012';
+    c.s.write(head);
+    assert.match(await c.until((d) => d.endsWith('\n')), /^HTTP\/1\.1 503 /);
+    await settle(() => done === 1);
+    now += 15_000;
+    c.s.write('34');
+    await settle(() => sockets(p)[0].bytesRead === head.length + 2);
+    now += 19_999;
+    p.sweep();
+    assert.equal(finished(p), false, 'more of the body came 19.999 s ago');
+    now += 1;
+    p.sweep();
+    await c.closed;
+    await p.close();
+  });
 }
