@@ -17,6 +17,7 @@
 // - Activator responses carry `X-Tide-Cold-Start: <ms waited>` and report `coldStart: true`.
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse, ClientRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CloseOptions, ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
 import { PROXY_TIMEOUT_DEFAULTS } from './proxy-types.ts';
@@ -71,41 +72,75 @@ const IO_NONE = 0;
 const IO_BODY = 1;
 const IO_WRITE = 2;
 
+/** What a client connection is doing, for the head and idle timeouts (see Conn). */
+const C_IDLE = 0;
+const C_HEAD = 1;
+const C_BUSY = 2;
+const C_CLOSED = 3;
+
+/**
+ * One client connection's head / idle timeout bookkeeping, on the engine's clock (as the raw
+ * engine's): idle from accept or from the end of its last exchange, a head from its first byte
+ * (empty lines included) until node:http has parsed it, busy while requests are owed answers.
+ */
+interface Conn {
+  sock: Socket;
+  phase: number;
+  /** When the current phase started (idle, or the head's first byte). */
+  since: number;
+  /** The last request read on it (its body may still be arriving after the answer). */
+  req: IncomingMessage | null;
+  /** Bytes arrived past a complete request while busy: a pipelined head, timed once idle. */
+  pending: boolean;
+}
+
 class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   protected readonly server: http.Server;
+  private readonly headersTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
   private readonly bodyTimeoutMs: number;
   private readonly writeTimeoutMs: number;
-  /** Monotonic clock of the body and write timeouts (injectable: `clock`), and their sweep. */
+  /** Monotonic clock of the connection timeouts (injectable: `clock`), and their sweep. */
   private readonly clock: () => number;
   private readonly timed = new Set<Exchange>();
+  private readonly conns = new Map<Socket, Conn>();
   private sweeper: NodeJS.Timeout | null = null;
   private closeDone: Promise<void> | null = null;
 
   constructor(opts: ProxyOptions, observer: RequestObserver | undefined) {
     super(opts, observer);
     const t = (v: number | undefined, d: number) => (v !== undefined && v > 0 ? v : d);
-    const headersTimeout = t(opts.headersTimeoutMs, PROXY_TIMEOUT_DEFAULTS.headersTimeoutMs);
+    this.headersTimeoutMs = t(opts.headersTimeoutMs, PROXY_TIMEOUT_DEFAULTS.headersTimeoutMs);
+    this.idleTimeoutMs = t(opts.idleTimeoutMs, PROXY_TIMEOUT_DEFAULTS.idleTimeoutMs);
     this.bodyTimeoutMs = t(opts.bodyTimeoutMs, PROXY_TIMEOUT_DEFAULTS.bodyTimeoutMs);
     this.writeTimeoutMs = t(opts.writeTimeoutMs, PROXY_TIMEOUT_DEFAULTS.writeTimeoutMs);
     this.clock = opts.clock ?? (() => performance.now());
-    // as the raw engine: one sweep per proxy checks the body and write timeouts (0: tests call sweep())
-    const every = opts.sweepIntervalMs ?? Math.max(10, Math.min(1000, Math.floor(Math.min(this.bodyTimeoutMs, this.writeTimeoutMs) / 4)));
+    // as the raw engine: one sweep per proxy checks all four connection timeouts (0: tests call sweep())
+    const every = opts.sweepIntervalMs ?? Math.min(1000, Math.max(10, Math.floor(Math.min(this.headersTimeoutMs, this.idleTimeoutMs, this.bodyTimeoutMs, this.writeTimeoutMs) / 4)));
     if (every > 0) {
       this.sweeper = setInterval(() => this.sweep(), every);
       this.sweeper.unref();
     }
+    // node:http's own head timeout (on its own clock, from the connection's accept for its first
+    // request) only as a backstop, later than the sweep's could ever fire (idle + head + margin)
+    const backstop = 2 * (this.headersTimeoutMs + this.idleTimeoutMs);
     this.server = http.createServer(
       {
-        keepAliveTimeout: t(opts.idleTimeoutMs, PROXY_TIMEOUT_DEFAULTS.idleTimeoutMs),
+        // advertised in Keep-Alive: timeout=N; the idle close itself is the sweep's (see 'timeout' below)
+        keepAliveTimeout: this.idleTimeoutMs,
         requestTimeout: 0,
-        headersTimeout,
+        headersTimeout: backstop,
         // checked in onRequest, so that the requests pipelined behind one without Host are not forwarded
         requireHostHeader: false,
-        // node:http checks the head timeout on this period (default 30 s)
-        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(headersTimeout / 4))),
+        // node:http checks its head timeout on this period (default 30 s)
+        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(backstop / 4))),
       },
       (req, res) => this.onRequest(req, res),
     );
+    this.server.on('connection', (sock: Socket) => this.onConnection(sock));
+    // node:http's keep-alive timer: with a 'timeout' listener node does not destroy the socket itself;
+    // the sweep closes idle connections on the engine's clock instead
+    this.server.on('timeout', () => {});
     // node:http answers a malformed pipelined request at once, ahead of the responses still owed on
     // that connection (the client would take it for the answer to an earlier request): cut such a
     // connection instead, answer the others as node:http would
@@ -113,6 +148,8 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     // with the responses still owed on it
     this.server.on('connect', (_req: IncomingMessage, socket: import('node:stream').Duplex) => {
       socket.on('error', () => {});
+      const conn = this.conns.get(socket as Socket);
+      if (conn !== undefined) conn.phase = C_CLOSED;
       if ((active.get(socket) ?? 0) > 0) closeAfter.add(socket);
       else socket.end('HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     });
@@ -126,7 +163,14 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
         closeAfter.add(socket);
         return;
       }
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+      const conn = this.conns.get(socket as Socket);
+      if (conn !== undefined) conn.phase = C_CLOSED;
+      // the backstop's 408 reads as the sweep's
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+        socket.end(HEAD_TIMEOUT_408);
+        return;
+      }
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
     });
   }
@@ -146,13 +190,54 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     return (this.closeDone ??= this.shutdown(opts.graceMs ?? 0));
   }
 
-  /** Check the body and write timeouts against the clock (runs by itself unless sweepIntervalMs is 0). */
+  /** Check the connection timeouts against the clock (runs by itself unless sweepIntervalMs is 0). */
   sweep(): void {
     const now = this.clock();
     for (const x of [...this.timed]) {
       if (x.ioKind === IO_BODY && now - x.ioSince >= this.bodyTimeoutMs) this.bodyTimeout(x);
       else if (x.ioKind === IO_WRITE && now - x.ioSince >= this.writeTimeoutMs) this.writeTimeout(x);
     }
+    for (const c of this.conns.values()) {
+      if (c.sock.destroyed) continue;
+      if (c.phase === C_HEAD && now - c.since >= this.headersTimeoutMs) {
+        // as the raw engine: 408 with its text, then close (node:http's parser never sees an answer)
+        c.phase = C_CLOSED;
+        c.sock.end(HEAD_TIMEOUT_408);
+      } else if (c.phase === C_IDLE) {
+        // the rest of an answered request body is thrown away while it keeps coming (body timeout),
+        // as the raw engine's discard; a connection with nothing in progress closes after the idle one
+        const limit = c.req !== null && !c.req.complete ? this.bodyTimeoutMs : this.idleTimeoutMs;
+        if (now - c.since >= limit) {
+          c.phase = C_CLOSED;
+          c.sock.destroy();
+        }
+      }
+    }
+  }
+
+  private onConnection(sock: Socket): void {
+    const c: Conn = { sock, phase: C_IDLE, since: this.clock(), req: null, pending: false };
+    this.conns.set(sock, c);
+    // before node:http parses the bytes (a head it completes moves the connection to busy in onRequest);
+    // a 'data' listener makes node:http feed its parser from JS (as on TLS sockets), not natively
+    sock.prependListener('data', () => {
+      if (c.phase === C_IDLE) {
+        if (c.req !== null && !c.req.complete) c.since = this.clock(); // the rest of an answered body: activity
+        else {
+          c.phase = C_HEAD;
+          c.since = this.clock();
+        }
+      } else if (c.phase === C_BUSY && c.req !== null && c.req.complete) c.pending = true;
+    });
+    sock.on('close', () => this.conns.delete(sock));
+  }
+
+  /** Owed no answer: the connection is idle (or in a pipelined head). */
+  private maybeIdle(c: Conn): void {
+    if (c.phase !== C_BUSY || (active.get(c.sock) ?? 0) > 0) return;
+    c.phase = c.pending ? C_HEAD : C_IDLE;
+    c.pending = false;
+    c.since = this.clock();
   }
 
   private startIo(x: Exchange, kind: number): void {
@@ -184,14 +269,22 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     const x = new Exchange(req, res, performance.now());
     const sock = req.socket;
     active.set(sock, (active.get(sock) ?? 0) + 1);
+    const conn = this.conns.get(sock);
+    const timedOut = conn?.phase === C_CLOSED;
+    if (conn !== undefined && !timedOut) {
+      conn.phase = C_BUSY;
+      conn.req = req;
+      conn.pending = false;
+    }
     res.on('close', () => {
       const n = (active.get(sock) ?? 1) - 1;
       active.set(sock, n);
       if (n === 0 && closeAfter.has(sock)) sock.end();
       this.onClientClose(x);
+      if (conn !== undefined) this.maybeIdle(conn);
     });
     if (this.closing) res.shouldKeepAlive = false;
-    if (closeAfter.has(sock)) {
+    if (closeAfter.has(sock) || timedOut) {
       // pipelined behind a request that was refused: never forwarded, the connection closes
       x.state = DONE;
       res.shouldKeepAlive = false;
@@ -285,6 +378,18 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
       if (x.upReq !== up || x.state !== UPSTREAM) return;
       x.upReq = null;
       this.failedBeforeHead(x, r, req.method);
+    });
+    // interim responses (100 Continue, 103 Early Hints …): passed on to HTTP/1.1 clients as the raw
+    // engine does, rebuilt from the parsed head with hop-by-hop fields dropped. _writeRaw is what
+    // node:http's own writeContinue / writeEarlyHints use: it queues behind earlier pipelined answers.
+    up.on('information', (info) => {
+      if (x.upReq !== up || x.state !== UPSTREAM || req.httpVersionMinor !== 1 || x.res.headersSent) return;
+      // node:http has already answered the client's own Expect: 100-continue (no checkContinue listener)
+      if (info.statusCode === 100 && /(?:^|\W)100-continue(?:$|\W)/i.test(req.headers.expect ?? '')) return;
+      const h = responseHeaders(info.rawHeaders);
+      let head = `HTTP/1.1 ${info.statusCode} ${info.statusMessage}\r\n`;
+      for (let i = 0; i < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
+      (x.res as unknown as { _writeRaw(data: string, encoding: BufferEncoding): boolean })._writeRaw(`${head}\r\n`, 'latin1');
     });
     up.on('error', (err) => this.onUpstreamError(x, r, up, err));
     if (x.hasBody) req.pipe(up);
@@ -403,6 +508,10 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     this.clientGone(x, x.res.writableFinished);
   }
 }
+
+/** The head timeout's answer, byte for byte the raw engine's (./proxy.ts fatal(408, …)). */
+const HEAD_TIMEOUT_BODY = 'request head timeout\n';
+const HEAD_TIMEOUT_408 = `HTTP/1.1 408 ${http.STATUS_CODES[408]}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(HEAD_TIMEOUT_BODY)}\r\nConnection: close\r\n\r\n${HEAD_TIMEOUT_BODY}`;
 
 /** Request headers for the upstream: raw order and case kept, hop-by-hop dropped, X-Forwarded-For appended. */
 export function forwardHeaders(req: IncomingMessage): string[] {

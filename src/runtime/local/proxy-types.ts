@@ -37,7 +37,7 @@ export interface ProxyOptions {
   bodyTimeoutMs?: number;
   writeTimeoutMs?: number;
   /**
-   * For tests: the raw engine's monotonic clock (ms) for the connection timeouts above, and how often
+   * For tests: the engine's monotonic clock (ms) for the connection timeouts above, and how often
    * it checks them (0 = never by itself: call `sweep()` on the proxy). Defaults: performance.now, 1000.
    */
   clock?: () => number;

@@ -113,3 +113,82 @@ test('chunk extensions and trailers: accepted when well-formed, refused past the
   assert.equal(s.feed(Buffer.from('3\r\nabc'), 0), -1);
   assert.equal(s.feed(Buffer.from('\r\n0\r\n\r\n'), 0), 7);
 });
+
+test('header values: no space needed after the colon; a trailing tab is refused only on framing headers', () => {
+  assert.equal(parseRequestHead('GET / HTTP/1.1\r\nHost:svc').host, 'svc');
+  assert.equal(parseRequestHead('POST / HTTP/1.1\r\nHost: a\r\nContent-Length:12').contentLength, 12);
+  // OWS (a tab) after Host or Connection is just whitespace …
+  assert.equal(parseRequestHead('GET / HTTP/1.1\r\nHost: a\t').host, 'a');
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: close\t').close, true);
+  // … but llhttp refuses it after Transfer-Encoding, as after Content-Length
+  assert.equal(status(() => parseRequestHead('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\t')), 400);
+  assert.equal(status(() => parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t')), 502);
+});
+
+test('transfer-encoding: a 7-letter coding other than chunked is refused; Transfer-Encoding is not a Connection list', () => {
+  assert.equal(status(() => parseRequestHead('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: deflate')), 501);
+  assert.equal(status(() => parseResponseHead('HTTP/1.1 200 OK\r\nTransfer-Encoding: deflate')), 502);
+  // "chunked" names a coding, not a header to drop
+  assert.deepEqual(parseRequestHead('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nChunked: 1').lines, ['Host: a', 'Chunked: 1']);
+});
+
+test('keep-alive hint only from Keep-Alive: timeout=N; Connection and Keep-Alive without timeout give none', () => {
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nKeep-Alive: max=5').keepAliveTimeoutS, -1);
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: timeout=5').keepAliveTimeoutS, -1);
+  assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=9').keepAliveTimeoutS, 9);
+});
+
+test('Host on a response is an ordinary header: forwarded, never a duplicate-Host error', () => {
+  assert.deepEqual(parseResponseHead('HTTP/1.1 200 OK\r\nHost: a\r\nHost: b').lines, ['Host: a', 'Host: b']);
+});
+
+test('Connection-named headers are dropped wherever they are, the first line included', () => {
+  assert.deepEqual(parseRequestHead('GET / HTTP/1.1\r\nX-Hop: 1\r\nHost: a\r\nConnection: X-Hop').lines, ['Host: a']);
+  assert.deepEqual(parseResponseHead('HTTP/1.1 200 OK\r\nX-Hop: 1\r\nX-Keep: 2\r\nConnection: x-hop').lines, ['X-Keep: 2']);
+});
+
+test('asterisk-form is OPTIONS * only: another method with *, or OPTIONS with a bare word, is refused', () => {
+  assert.equal(status(() => parseRequestHead('GET * HTTP/1.1\r\nHost: a')), 400);
+  assert.equal(status(() => parseRequestHead('OPTIONS foo HTTP/1.1\r\nHost: a')), 400);
+  assert.equal(parseRequestHead('OPTIONS /x HTTP/1.1\r\nHost: a').target, '/x');
+  assert.equal(parseRequestHead('GET http://svc/x HTTP/1.1\r\nHost: a').target, 'http://svc/x');
+});
+
+test('status line: the reason phrase is kept as sent', () => {
+  assert.equal(parseResponseHead('HTTP/1.1 503 Service Unavailable').reason, 'Service Unavailable');
+  assert.equal(parseResponseHead('HTTP/1.1 200 ').reason, '');
+});
+
+test('chunked scanner is done only after the final CRLF of the trailer section', () => {
+  const sc = new ChunkedScanner();
+  assert.equal(sc.done, false);
+  assert.equal(sc.feed(Buffer.from('0\r\nX: 1\r'), 0), -1);
+  assert.equal(sc.done, false);
+  assert.equal(sc.feed(Buffer.from('\n\r'), 0), -1);
+  assert.equal(sc.done, false);
+  assert.equal(sc.feed(Buffer.from('\nrest'), 0), 1);
+  assert.equal(sc.done, true);
+});
+
+test('chunk sizes: lowercase f is a digit; 4096 digits (leading zeros) are the longest size line', () => {
+  const f = `f\r\n${'x'.repeat(15)}\r\n0\r\n\r\n`;
+  assert.equal(new ChunkedScanner().feed(Buffer.from(f), 0), f.length);
+  const longest = `${'0'.repeat(4095)}1\r\nx\r\n0\r\n\r\n`;
+  assert.equal(new ChunkedScanner().feed(Buffer.from(longest), 0), longest.length);
+  assert.throws(() => new ChunkedScanner().feed(Buffer.from(`${'0'.repeat(4096)}1\r\n`), 0), HttpError);
+});
+
+test('each chunk-size line starts afresh: an empty or extension-only size line after a chunk is refused', () => {
+  assert.throws(() => new ChunkedScanner().feed(Buffer.from('1\r\na\r\n\r\n\r\n'), 0), HttpError);
+  assert.throws(() => new ChunkedScanner().feed(Buffer.from('1\r\na\r\n;x\r\n\r\n'), 0), HttpError);
+  // the digit count is per line, not per body: 2000 chunks with 3-digit sizes are fine
+  const many = `${'001\r\na\r\n'.repeat(2000)}0\r\n\r\n`;
+  assert.equal(new ChunkedScanner().feed(Buffer.from(many), 0), many.length);
+});
+
+test('trailer section limit: exactly MAX_HEAD bytes (each line with its CRLF, and the final CRLF) is accepted, one more is refused', () => {
+  // one trailer line of L bytes counts L + 2, the empty line ending the section 2 more
+  const at = (extra: number) => `0\r\nX: ${'v'.repeat(MAX_HEAD - 4 - 3 + extra)}\r\n\r\n`;
+  assert.equal(new ChunkedScanner().feed(Buffer.from(at(0)), 0), at(0).length);
+  assert.throws(() => new ChunkedScanner().feed(Buffer.from(at(1)), 0), HttpError);
+});

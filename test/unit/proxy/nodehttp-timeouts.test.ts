@@ -1,15 +1,17 @@
-// The node:http engine's body and write timeouts on an injected clock, swept by hand (no real
-// waiting), as the raw engine's in raw-engine.test.ts. Its head and idle timeouts are node:http's
-// own (headersTimeout, keepAliveTimeout), checked here with short real timeouts on events.
+// The node:http engine's connection timeouts (head, idle, body, write) on an injected clock, swept by
+// hand (no real waiting), as the raw engine's in raw-engine.test.ts; the head and idle ones are run on
+// both engines side by side, which must answer alike.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createProxy } from '../../../src/runtime/local/proxy.ts';
+import { createProxy, type ProxyEngine } from '../../../src/runtime/local/proxy.ts';
 import type { ProxyOptions, ReplicaProxy } from '../../../src/runtime/local/proxy-types.ts';
 
 interface NodeHttp extends ReplicaProxy { sweep(): void; timed: Set<unknown> }
+/** Either engine, with the proxy-side client sockets it holds (raw: clients, node-http: conns). */
+interface Either extends ReplicaProxy { sweep(): void; clients?: Set<{ socket: net.Socket }>; conns?: Map<net.Socket, unknown> }
 
 let now = 1_000_000;
 const clock = () => now;
@@ -29,6 +31,26 @@ async function proxy(port: number, over: Partial<ProxyOptions> = {}): Promise<No
   p.setReady('r', true);
   return p;
 }
+
+/** Exchanges the proxy has finished (its observer): settle on it before moving the clock past one. */
+let done = 0;
+
+async function either(engine: ProxyEngine, port: number | null, over: Partial<ProxyOptions> = {}): Promise<Either> {
+  done = 0;
+  const p = (await createProxy({ host: '127.0.0.1', port: 0, queueLimit: 10, requestTimeoutMs: 30_000, clock, sweepIntervalMs: 0, engine, ...over } as ProxyOptions & { engine: ProxyEngine }, { onRequestDone: () => { done++; } })) as unknown as Either;
+  if (port !== null) {
+    p.addReplica('r', { host: '127.0.0.1', port });
+    p.setReady('r', true);
+  }
+  return p;
+}
+
+/** The proxy's side of its client connections. */
+function sockets(p: Either): net.Socket[] {
+  return p.clients ? [...p.clients].map((c) => c.socket) : [...p.conns!.keys()];
+}
+/** The proxy has answered and closed (or cut) every client connection: synchronous with the sweep. */
+const finished = (p: Either) => sockets(p).every((s) => s.writableEnded || s.destroyed);
 
 function client(port: number): { s: net.Socket; closed: Promise<boolean>; until(pred: (d: string) => boolean): Promise<string> } {
   const s = net.connect(port, '127.0.0.1');
@@ -98,17 +120,117 @@ test('node-http: a client that reads nothing of a big response is cut after writ
   await rep.close();
 });
 
-test('node-http: head timeout (408, total) and idle keep-alive timeout (FIN) are node:http\'s own', async () => {
-  const rep = await replica((_q, s) => s.end('ok'));
-  const p = await proxy(rep.port, { headersTimeoutMs: 300, idleTimeoutMs: 300 });
-  const slow = client(p.port);
-  slow.s.write('GET / HTTP/1.1\r\nHo');
-  assert.match(await slow.until((d) => d.includes('\r\n\r\n')), /^HTTP\/1\.1 408 /);
-  await slow.closed;
-  const idle = client(p.port);
-  idle.s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-  await idle.until((d) => d.endsWith('ok'));
-  assert.equal(await idle.closed, false, 'an idle keep-alive connection is closed without a reset');
-  await p.close();
-  await rep.close();
-});
+const HEAD_408 = 'HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nConnection: close\r\n\r\nrequest head timeout\n';
+
+for (const engine of ['node-http', 'raw'] as const) {
+  test(`${engine}: head timeout is total, from the first byte (an empty line): trickling does not extend it; 408 and close at exactly headersTimeoutMs`, async () => {
+    const p = await either(engine, null, { headersTimeoutMs: 10_000, idleTimeoutMs: 65_000 });
+    const c = client(p.port);
+    let sent = 0;
+    const send = async (piece: string) => {
+      c.s.write(piece);
+      sent += piece.length;
+      await settle(() => sockets(p).length === 1 && sockets(p)[0].bytesRead === sent);
+    };
+    await send('\r\n');
+    // every piece is activity, and none completes the head
+    for (const piece of ['\r\n', 'GET / HTTP/1.1\r\n', 'Ho', 'st: a\r\n']) {
+      now += 2400;
+      await send(piece);
+      p.sweep();
+      assert.equal(finished(p), false, 'within the head timeout');
+    }
+    now += 10_000 - 4 * 2400 - 1;
+    p.sweep();
+    assert.equal(finished(p), false, '1 ms before the head timeout');
+    now += 1;
+    p.sweep();
+    assert.equal(finished(p), true, 'answered at the head timeout');
+    assert.equal(await c.until((d) => d.length >= HEAD_408.length), HEAD_408);
+    assert.equal(await c.closed, false, 'closed without a reset');
+    await p.close();
+  });
+
+  test(`${engine}: idle keep-alive connections (after a response, or never used) close at idleTimeoutMs with a FIN; a busy one stays open`, async () => {
+    let hold: (() => void) | null = null;
+    const rep = await replica((q, s) => {
+      if (q.url === '/slow') hold = () => s.end('slow');
+      else s.end('ok');
+    });
+    const p = await either(engine, rep.port, { headersTimeoutMs: 60_000, idleTimeoutMs: 5000 });
+    const used = client(p.port);
+    used.s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const head = await used.until((d) => d.endsWith('ok'));
+    await settle(() => done === 1);
+    if (engine === 'node-http') assert.match(head, /\r\nKeep-Alive: timeout=5\r\n/i, 'the advertised keep-alive timeout is the idle timeout');
+    const silent = client(p.port);
+    await settle(() => sockets(p).length === 2);
+    const busy = client(p.port);
+    busy.s.write('GET /slow HTTP/1.1\r\nHost: a\r\n\r\n');
+    await settle(() => hold !== null);
+    now += 4999;
+    p.sweep();
+    assert.equal(finished(p), false, 'nobody idle for idleTimeoutMs yet');
+    now += 1;
+    p.sweep();
+    assert.equal(await used.closed, false, 'the used connection closed without a reset');
+    assert.equal(await silent.closed, false, 'the never-used connection closed without a reset');
+    now += 60_000;
+    p.sweep();
+    assert.equal(busy.s.destroyed, false, 'a connection waiting for its response is not idle');
+    hold!();
+    await busy.until((d) => d.endsWith('slow'));
+    await settle(() => done === 2);
+    now += 5000;
+    p.sweep();
+    assert.equal(await busy.closed, false, 'idle again after its response');
+    await p.close();
+    await rep.close();
+  });
+
+  test(`${engine}: a pipelined head left incomplete behind a response is timed from that response's end: 408 at headersTimeoutMs`, async () => {
+    let hold: (() => void) | null = null;
+    const rep = await replica((_q, s) => { hold = () => s.end('one'); });
+    const p = await either(engine, rep.port, { headersTimeoutMs: 10_000, idleTimeoutMs: 65_000 });
+    const c = client(p.port);
+    const first = 'GET /one HTTP/1.1\r\nHost: a\r\n\r\n';
+    c.s.write(first);
+    await settle(() => hold !== null);
+    c.s.write('GET /two HT');
+    await settle(() => sockets(p)[0].bytesRead === first.length + 11);
+    now += 30_000;
+    p.sweep();
+    assert.equal(finished(p), false, 'no head timeout while a response is owed');
+    hold!();
+    await c.until((d) => d.endsWith('one'));
+    await settle(() => done === 1);
+    now += 9999;
+    p.sweep();
+    assert.equal(finished(p), false);
+    now += 1;
+    p.sweep();
+    assert.ok((await c.until((d) => d.endsWith(HEAD_408))).endsWith(HEAD_408));
+    await c.closed;
+    await p.close();
+    await rep.close();
+  });
+
+  test(`${engine}: the rest of a body answered early (503, queue full) is read while it keeps coming, and the connection is cut once it stalls for bodyTimeoutMs`, async () => {
+    const p = await either(engine, null, { queueLimit: 0, bodyTimeoutMs: 20_000, idleTimeoutMs: 65_000 });
+    const c = client(p.port);
+    const head = 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n012';
+    c.s.write(head);
+    assert.match(await c.until((d) => d.endsWith('\n')), /^HTTP\/1\.1 503 /);
+    await settle(() => done === 1);
+    now += 15_000;
+    c.s.write('34');
+    await settle(() => sockets(p)[0].bytesRead === head.length + 2);
+    now += 19_999;
+    p.sweep();
+    assert.equal(finished(p), false, 'more of the body came 19.999 s ago');
+    now += 1;
+    p.sweep();
+    await c.closed;
+    await p.close();
+  });
+}
