@@ -2,7 +2,7 @@
 // (never eval / Function). It covers the part of the expr-lang language that scaling formulas use:
 // numbers, trigger names, + - * / % ** ^, comparisons, && || and or ! not, ternary ?:, nil-coalescing
 // `??`, `nil`/`true`/`false`, array literals, and the functions float, int, abs, ceil, floor, round,
-// min, max, sum, avg (mean) and count (of non-nil, truthy-by-predicate-less values).
+// min, max, sum, avg (mean) and count (of the true elements of an array of booleans).
 //
 // Semantics follow expr-lang where KEDA relies on them: a trigger whose fallback threshold is exceeded
 // (fallback.behavior scalingModifiers) is `nil`; arithmetic on nil is an error; `a ?? b` yields b when a
@@ -11,13 +11,28 @@
 
 import jsep from 'jsep';
 
-// expr-lang operators jsep does not know by default. Registering is idempotent.
-jsep.addBinaryOp('??', 1);
+// jsep's default tables are JavaScript's: bitwise | & ^ ~, shifts, ===, `null` as a literal, and `??`
+// binding loosest. expr-lang has none of those and binds `??` tightest (parser/operator in
+// expr-lang/expr: or/|| < and/&& < comparisons < + - < * / % < ** ^ (right) < ??), so the tables are
+// rebuilt from empty in that order. Rebuilding also makes them independent of earlier imports of this
+// module or other users of the shared jsep instance. true/false/nil stay identifiers (CONSTANTS).
+// Not modelled (jsep drops parentheses): expr-lang's unary - binding looser than ** and ?? (-a ** 2 is
+// -(a ** 2) there), its chained comparisons (a < b < c), and its error for `a ?? b + c` unparenthesized.
+jsep.removeAllBinaryOps();
+jsep.removeAllUnaryOps();
+jsep.removeAllLiterals();
 jsep.addBinaryOp('or', 1);
+jsep.addBinaryOp('||', 1);
 jsep.addBinaryOp('and', 2);
-jsep.addBinaryOp('**', 11, true);
-jsep.addBinaryOp('^', 11, true); // expr-lang: ^ is exponent, not xor
-jsep.addUnaryOp('not');
+jsep.addBinaryOp('&&', 2);
+for (const op of ['==', '!=', '<', '>', '<=', '>=']) jsep.addBinaryOp(op, 3);
+jsep.addBinaryOp('+', 4);
+jsep.addBinaryOp('-', 4);
+for (const op of ['*', '/', '%']) jsep.addBinaryOp(op, 5);
+jsep.addBinaryOp('**', 6, true);
+jsep.addBinaryOp('^', 6, true); // expr-lang: ^ is exponent, not xor
+jsep.addBinaryOp('??', 7);
+for (const op of ['-', '+', '!', 'not']) jsep.addUnaryOp(op);
 
 export type FormulaValue = number | boolean | null | FormulaValue[];
 
@@ -51,7 +66,12 @@ const FUNCTIONS: Record<string, (args: FormulaValue[]) => FormulaValue> = {
   sum: (a) => flatNums(a, 'sum', true).reduce((s, x) => s + x, 0),
   mean: (a) => avg(flatNums(a, 'mean')),
   avg: (a) => avg(flatNums(a, 'avg')),
-  count: (a) => flat(a).filter((x) => x !== null && x !== false).length,
+  // expr-lang: count(array) without a predicate counts the array's true elements (each must be a bool).
+  count: (a) => {
+    const xs = one(a, 'count');
+    if (!Array.isArray(xs)) throw new FormulaError('count() takes an array of booleans');
+    return xs.filter((x) => truthy(x)).length;
+  },
 };
 
 function one(args: FormulaValue[], fn: string): FormulaValue {
@@ -96,9 +116,8 @@ export function compileFormula(source: string): CompiledFormula {
   const visit = (n: Node): void => {
     switch (n.type) {
       case 'Literal':
-        if (typeof n.value !== 'number' && typeof n.value !== 'boolean' && n.value !== null) {
-          throw new FormulaError(`unsupported literal ${String(n.raw)} (only numbers)`);
-        }
+        // The only literals left in the jsep tables are numbers and strings.
+        if (typeof n.value !== 'number') throw new FormulaError(`unsupported literal ${String(n.raw)} (only numbers)`);
         return;
       case 'Identifier': {
         const name = n.name as string;
@@ -108,12 +127,14 @@ export function compileFormula(source: string): CompiledFormula {
       case 'BinaryExpression':
         visit(n.left as Node); visit(n.right as Node); return;
       case 'UnaryExpression':
-        if (!['-', '+', '!', 'not'].includes(n.operator as string)) throw new FormulaError(`unsupported operator ${String(n.operator)}`);
-        visit(n.argument as Node); return;
+        visit(n.argument as Node); return; // the tables hold only - + ! not
       case 'ConditionalExpression':
         visit(n.test as Node); visit(n.consequent as Node); visit(n.alternate as Node); return;
       case 'ArrayExpression':
-        for (const el of n.elements as (Node | null)[]) if (el) visit(el);
+        for (const el of n.elements as (Node | null)[]) {
+          if (el === null) throw new FormulaError('an array literal has an empty element'); // expr-lang: a parse error
+          visit(el);
+        }
         return;
       case 'CallExpression': {
         const callee = n.callee as Node;
@@ -138,7 +159,7 @@ export function evaluateFormula(f: CompiledFormula, env: Record<string, number |
   const ev = (n: Node): FormulaValue => {
     switch (n.type) {
       case 'Literal':
-        return n.value as number | boolean | null;
+        return n.value as number;
       case 'Identifier': {
         const name = n.name as string;
         if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
@@ -158,7 +179,7 @@ export function evaluateFormula(f: CompiledFormula, env: Record<string, number |
       case 'ConditionalExpression':
         return truthy(ev(n.test as Node)) ? ev(n.consequent as Node) : ev(n.alternate as Node);
       case 'ArrayExpression':
-        return (n.elements as (Node | null)[]).map((e) => (e ? ev(e) : null));
+        return (n.elements as Node[]).map((e) => ev(e));
       case 'CallExpression': {
         const fn = FUNCTIONS[(n.callee as Node).name as string];
         return fn((n.arguments as Node[]).map(ev));

@@ -12,7 +12,8 @@ test('arithmetic, precedence, functions', () => {
   assert.equal(run('min([a, b])', { a: 1, b: 3 }), 1);
   assert.equal(run('ceil(a / 4) + floor(2.7) + abs(-1) + round(2.5)', { a: 5 }), 2 + 2 + 1 + 3);
   assert.equal(run('avg(a, b)', { a: 1, b: 3 }), 2);
-  assert.equal(run('count([a, b, nil])', { a: 1, b: 0 }), 2);
+  // expr-lang's count(array) counts the true elements; a non-boolean element is an error.
+  assert.equal(run('count([a > 0, b > 0, a > 2, true])', { a: 1, b: 0 }), 2);
 });
 
 test('ternary, comparisons and boolean operators', () => {
@@ -44,4 +45,150 @@ test('no code execution: member access, unknown functions and names are rejected
   assert.throws(() => run('toString', {}), /unknown name/);
   assert.throws(() => compileFormula('a +'), /cannot parse/);
   assert.deepEqual(compileFormula('a + max(b, c) ?? d').identifiers, ['a', 'b', 'c', 'd']);
+});
+
+const fails = (src: string, env: Record<string, number | null> = {}, re: RegExp = /./) =>
+  assert.throws(() => run(src, env), (e: unknown) => e instanceof FormulaError && e.name === 'FormulaError' && re.test(e.message));
+
+test("operator precedence is expr-lang's: or < and < comparisons < + - < * / % < ** ^ < ??", () => {
+  assert.equal(run('true or false and false'), true); // and binds tighter than or
+  assert.equal(run('false and true or true'), true);
+  assert.equal(run('true || false && false'), true);
+  assert.equal(run('a > 1 or b > 1', { a: 0, b: 2 }), true);
+  assert.equal(run('a > 1 and b > 1', { a: 2, b: 2 }), true);
+  assert.equal(run('true and 1 == 1'), true); // comparison binds tighter than and
+  assert.equal(run('true && a < 2', { a: 1 }), true);
+  assert.equal(run('1 < 1 + 1'), true); // + binds tighter than comparisons
+  assert.equal(run('a + 1 >= 3', { a: 2 }), true);
+  assert.equal(run('1 + 2 * 3'), 7);
+  assert.equal(run('10 - 2 * 3'), 4);
+  assert.equal(run('1 - 2 - 3'), -4); // left-associative
+  assert.equal(run('2 * 3 ** 2'), 18); // ** binds tighter than *
+  assert.equal(run('2 * 3 ^ 2'), 18);
+  assert.equal(run('2 ^ 3 ^ 2'), 512); // right-associative
+  assert.equal(run('2 ^ 3 ** 2'), 512);
+  // ?? binds tightest: a + (b ?? 3), 2 ** (a ?? 3), (a ?? 1) * 5
+  assert.equal(run('a + b ?? 3', { a: 1, b: null }), 4);
+  assert.equal(run('2 ** a ?? 3', { a: null }), 8);
+  assert.equal(run('2 ^ a ?? 3', { a: null }), 8);
+  assert.equal(run('a * b ?? 3', { a: 2, b: null }), 6);
+  assert.equal(run('a ?? 1 * 5', { a: null }), 5);
+  assert.equal(run('a ?? b ?? 4', { a: null, b: null }), 4);
+  assert.equal(run('a ?? b ?? 4', { a: null, b: 3 }), 3);
+});
+
+test('JavaScript-only syntax is rejected: bitwise operators, ===, ~, null', () => {
+  for (const src of ['a | b', 'a & b', 'a << 1', 'a === b', 'a !== b', '~a']) assert.throws(() => compileFormula(src), FormulaError, src);
+  fails('null', {}, /unknown name null/);
+});
+
+test('true, false and nil are constants, never trigger names', () => {
+  assert.equal(run('true ? 1 : 2'), 1);
+  assert.equal(run('false ? 1 : 2'), 2);
+  assert.equal(run('a == nil', { a: null }), true);
+  assert.equal(run('true', { true: 5 } as Record<string, number>), true);
+  assert.deepEqual(compileFormula('a > 1 == true ? nil ?? a : false ? b : a').identifiers, ['a', 'b']);
+});
+
+test('unary operators: - + ! not', () => {
+  assert.equal(run('-a + 5', { a: 2 }), 3);
+  assert.equal(run('+a', { a: 2 }), 2);
+  assert.equal(run('!true'), false);
+  assert.equal(run('not false'), true);
+  assert.equal(run('not (a > 1)', { a: 0 }), true);
+  fails('-a', { a: null }, /nil/);
+  fails('!a', { a: 1 }, /boolean/);
+});
+
+test('functions: rounding, integer part, argument counts, sum, empty lists', () => {
+  assert.equal(run('round(2.2)'), 2);
+  assert.equal(run('round(2.5)'), 3);
+  assert.equal(run('round(-2.5)'), -3); // half away from zero (Go's math.Round), not JS's -2
+  assert.equal(run('round(-2.2)'), -2);
+  assert.equal(run('int(2.7)'), 2);
+  assert.equal(run('int(-2.7)'), -2); // toward zero
+  assert.equal(run('float(a)', { a: 1.5 }), 1.5);
+  for (const src of ['abs(1, 2)', 'float()', 'round(1, 2)', 'count([true], [true])']) fails(src, {}, /exactly 1 argument/);
+  assert.equal(run('max(5)'), 5);
+  assert.equal(run('min(5)'), 5);
+  assert.equal(run('avg([4])'), 4);
+  assert.equal(run('mean(a, b)', { a: 1, b: 2 }), 1.5);
+  fails('max()', {}, /at least one/);
+  fails('min([])', {}, /at least one/);
+  fails('avg()', {}, /at least one/);
+  assert.equal(run('sum([a, b])', { a: 1, b: 3 }), 4);
+  assert.equal(run('sum(a, [b, 2])', { a: 1, b: 3 }), 6);
+  assert.equal(run('sum([])'), 0);
+  fails('sum([a])', { a: null }, /nil/);
+  fails('count([1])', {}, /boolean/);
+  fails('count(true)', {}, /array/);
+  fails('count([nil])', {}, /boolean/);
+  assert.equal(run('count([])'), 0);
+});
+
+test('type errors: arithmetic needs numbers, conditions need booleans', () => {
+  fails('true + 1', {}, /expected a number, got boolean/);
+  fails('[1] + 1', {}, /expected a number, got an array/);
+  fails('a + 1', { a: null }, /invalid operation on nil/);
+  fails('1 ? 2 : 3', {}, /expected a boolean condition, got number/);
+  fails('a ? 2 : 3', { a: null }, /expected a boolean condition, got nil/);
+  fails('[true] ? 2 : 3', {}, /expected a boolean condition, got an array/);
+  fails('1 and true', {}, /boolean/);
+  fails('false or 1', {}, /boolean/);
+  fails('true and 1', {}, /boolean/);
+});
+
+test('and/or: results and short-circuit (the right side is not evaluated when the left decides)', () => {
+  assert.equal(run('true and true'), true);
+  assert.equal(run('true and false'), false);
+  assert.equal(run('false and true'), false);
+  assert.equal(run('false or true'), true);
+  assert.equal(run('false or false'), false);
+  assert.equal(run('true or false'), true);
+  assert.equal(run('false and a > 1', { a: null }), false);
+  assert.equal(run('false && a > 1', { a: null }), false);
+  assert.equal(run('true or a > 1', { a: null }), true);
+  assert.equal(run('true || a > 1', { a: null }), true);
+});
+
+test('comparisons and remaining arithmetic', () => {
+  assert.equal(run('a < 2', { a: 2 }), false);
+  assert.equal(run('a < 2', { a: 1 }), true);
+  assert.equal(run('a <= 2', { a: 2 }), true);
+  assert.equal(run('a <= 2', { a: 3 }), false);
+  assert.equal(run('a <= 2', { a: 1 }), true);
+  assert.equal(run('a > 2', { a: 2 }), false);
+  assert.equal(run('a > 2', { a: 3 }), true);
+  assert.equal(run('a >= 2', { a: 2 }), true);
+  assert.equal(run('a >= 2', { a: 1 }), false);
+  assert.equal(run('a >= 2', { a: 3 }), true);
+  assert.equal(run('a != 2', { a: 2 }), false);
+  assert.equal(run('a != 2', { a: 3 }), true);
+  assert.equal(run('a - 1', { a: 5 }), 4);
+  assert.equal(run('a % 3', { a: 7 }), 1);
+  assert.equal(run('a % 4', { a: 7 }), 3);
+  fails('a % 0', { a: 7 }, /divide by zero/);
+});
+
+test('compile-time checks: identifiers are collected once, from every kind of sub-expression', () => {
+  assert.deepEqual(compileFormula('a + a * a').identifiers, ['a']);
+  assert.deepEqual(compileFormula('-x').identifiers, ['x']);
+  assert.deepEqual(compileFormula('not y').identifiers, ['y']);
+  assert.deepEqual(compileFormula('a ? b : c').identifiers, ['a', 'b', 'c']);
+  assert.deepEqual(compileFormula('[a, b]').identifiers, ['a', 'b']);
+  // a bad sub-expression anywhere is caught at compile time, not when (or if) it is evaluated
+  for (const src of ['-"x"', 'a ? "x" : 1', 'a ? 1 : "x"', '"x" ? 1 : 2', '[1, "x"]', '[1,,2]', 'max(1, "x")']) {
+    assert.throws(() => compileFormula(src), FormulaError, src);
+  }
+});
+
+test('unknown functions are rejected at compile time, by name or as an expression', () => {
+  assert.throws(() => compileFormula('foo(a)'), /unknown function foo /);
+  assert.throws(() => compileFormula('max(1)(2)'), /unknown function \(expression\)/);
+  assert.throws(() => compileFormula('a.max(1)'), /unknown function \(expression\)/);
+});
+
+test('composite result: a boolean or an array is not a number', () => {
+  assert.throws(() => evaluateComposite(compileFormula('a > 1'), { a: 2 }), /returned boolean, not a number/);
+  assert.throws(() => evaluateComposite(compileFormula('[a]'), { a: 2 }), /returned an array, not a number/);
 });
