@@ -5,7 +5,7 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/kpa/decide.ts': ['test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/purity.test.ts', 'test/unit/kpa/scaler.test.ts'],
   'src/deciders/kpa/aggregation.ts': ['test/unit/kpa/aggregation.test.ts', 'test/unit/kpa/aggregation-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
   'src/deciders/kpa/policy.ts': ['test/unit/kpa/policy-edges.test.ts', 'test/unit/kpa/scaling.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/scaler.test.ts'],
-  'src/deciders/kpa/metrics.ts': ['test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
+  'src/deciders/kpa/metrics.ts': ['test/unit/kpa/metrics.test.ts', 'test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
   'src/deciders/kpa/config.ts': ['test/unit/kpa/config-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/manifests.test.ts'],
   'src/deciders/hpa/replica-calculator.ts': ['test/unit/hpa/replica-calculator-edges.test.ts', 'test/unit/hpa/replica-calculator.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/properties.test.ts'],
   'src/deciders/hpa/normalize.ts': ['test/unit/hpa/normalize-edges.test.ts', 'test/unit/hpa/behavior.test.ts', 'test/unit/hpa/properties.test.ts', 'test/unit/hpa/decide.test.ts'],

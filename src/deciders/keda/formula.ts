@@ -14,25 +14,27 @@ import jsep from 'jsep';
 // jsep's default tables are JavaScript's: bitwise | & ^ ~, shifts, ===, `null` as a literal, and `??`
 // binding loosest. expr-lang has none of those and binds `??` tightest (parser/operator in
 // expr-lang/expr: or/|| < and/&& < comparisons < + - < * / % < ** ^ (right) < ??), so the tables are
-// rebuilt from empty in that order. Rebuilding also makes them independent of earlier imports of this
-// module or other users of the shared jsep instance. true/false/nil stay identifiers (CONSTANTS).
+// rebuilt from empty in that order, before every parse, so that nothing else touching the shared jsep
+// instance can change what a formula means. true/false/nil stay identifiers (CONSTANTS).
 // Not modelled (jsep drops parentheses): expr-lang's unary - binding looser than ** and ?? (-a ** 2 is
 // -(a ** 2) there), its chained comparisons (a < b < c), and its error for `a ?? b + c` unparenthesized.
-jsep.removeAllBinaryOps();
-jsep.removeAllUnaryOps();
-jsep.removeAllLiterals();
-jsep.addBinaryOp('or', 1);
-jsep.addBinaryOp('||', 1);
-jsep.addBinaryOp('and', 2);
-jsep.addBinaryOp('&&', 2);
-for (const op of ['==', '!=', '<', '>', '<=', '>=']) jsep.addBinaryOp(op, 3);
-jsep.addBinaryOp('+', 4);
-jsep.addBinaryOp('-', 4);
-for (const op of ['*', '/', '%']) jsep.addBinaryOp(op, 5);
-jsep.addBinaryOp('**', 6, true);
-jsep.addBinaryOp('^', 6, true); // expr-lang: ^ is exponent, not xor
-jsep.addBinaryOp('??', 7);
-for (const op of ['-', '+', '!', 'not']) jsep.addUnaryOp(op);
+function configureJsep(): void {
+  jsep.removeAllBinaryOps();
+  jsep.removeAllUnaryOps();
+  jsep.removeAllLiterals();
+  jsep.addBinaryOp('or', 1);
+  jsep.addBinaryOp('||', 1);
+  jsep.addBinaryOp('and', 2);
+  jsep.addBinaryOp('&&', 2);
+  for (const op of ['==', '!=', '<', '>', '<=', '>=']) jsep.addBinaryOp(op, 3);
+  jsep.addBinaryOp('+', 4);
+  jsep.addBinaryOp('-', 4);
+  for (const op of ['*', '/', '%']) jsep.addBinaryOp(op, 5);
+  jsep.addBinaryOp('**', 6, true);
+  jsep.addBinaryOp('^', 6, true); // expr-lang: ^ is exponent, not xor
+  jsep.addBinaryOp('??', 7);
+  for (const op of ['-', '+', '!', 'not']) jsep.addUnaryOp(op);
+}
 
 export type FormulaValue = number | boolean | null | FormulaValue[];
 
@@ -107,6 +109,7 @@ function truthy(v: FormulaValue): boolean {
 /** Parse and check a formula; throws FormulaError with a readable message. */
 export function compileFormula(source: string): CompiledFormula {
   let ast: Node;
+  configureJsep();
   try {
     ast = jsep(source);
   } catch (e) {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import jsep from 'jsep';
 import { compileFormula, evaluateComposite, evaluateFormula, FormulaError } from '../../../src/deciders/keda/formula.ts';
 
 const run = (src: string, env: Record<string, number | null> = {}) => evaluateFormula(compileFormula(src), env);
@@ -191,4 +192,21 @@ test('unknown functions are rejected at compile time, by name or as an expressio
 test('composite result: a boolean or an array is not a number', () => {
   assert.throws(() => evaluateComposite(compileFormula('a > 1'), { a: 2 }), /returned boolean, not a number/);
   assert.throws(() => evaluateComposite(compileFormula('[a]'), { a: 2 }), /returned an array, not a number/);
+});
+
+test('what a formula means does not depend on other users of the shared jsep instance', () => {
+  jsep.addBinaryOp('|', 3);
+  jsep.addUnaryOp('~');
+  jsep.addLiteral('null', null);
+  jsep.addBinaryOp('??', 1);
+  try {
+    assert.throws(() => compileFormula('a | b'), FormulaError);
+    assert.throws(() => compileFormula('~a'), FormulaError);
+    assert.equal(run('null', { null: 3 }), 3); // an identifier in expr-lang, not a literal
+    assert.equal(run('a + b ?? 3', { a: 1, b: null }), 4);
+  } finally {
+    jsep.removeBinaryOp('|');
+    jsep.removeUnaryOp('~');
+    jsep.removeLiteral('null');
+  }
 });
