@@ -21,6 +21,9 @@ export const TARGETS: Record<string, string[]> = {
   'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa-edges.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   'src/autoscalers/keda.ts': ['test/unit/autoscalers/keda.test.ts'],
   'src/autoscalers/kpa.ts': ['test/unit/autoscalers/kpa.test.ts', 'test/unit/kpa/driver.test.ts'],
+  // The kind → module registry every shell builds autoscalers from, and the port's /scale selector text.
+  'src/autoscalers/factory.ts': ['test/unit/autoscalers/factory.test.ts', 'test/unit/autoscalers/hpa.test.ts', 'test/unit/autoscalers/keda.test.ts', 'test/unit/kpa/driver.test.ts'],
+  'src/autoscalers/port.ts': ['test/unit/autoscalers/port.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   // tide-driver.test.ts mocks timers through the test context (t.mock.timers), which the worker's
   // node:test stand-in does not have; tide.test.ts drives the same autoscaler on the scriptable port.
   'src/autoscalers/tide.ts': ['test/unit/autoscalers/tide.test.ts'],
