@@ -7,7 +7,8 @@
 // Semantics follow expr-lang where KEDA relies on them: a trigger whose fallback threshold is exceeded
 // (fallback.behavior scalingModifiers) is `nil`; arithmetic on nil is an error; `a ?? b` yields b when a
 // is nil; the formula result must be a number (KEDA wraps formulas in float(...)) or nil (then
-// fallback.replicas × target is used by the caller).
+// fallback.replicas × target is used by the caller). The grammar is expr-lang's too: its precedence
+// order, unary operators looser than ** and ??, chained comparisons, and `a ?? b + c` rejected.
 
 import jsep from 'jsep';
 
@@ -15,9 +16,9 @@ import jsep from 'jsep';
 // binding loosest. expr-lang has none of those and binds `??` tightest (parser/operator in
 // expr-lang/expr: or/|| < and/&& < comparisons < + - < * / % < ** ^ (right) < ??), so the tables are
 // rebuilt from empty in that order, before every parse, so that nothing else touching the shared jsep
-// instance can change what a formula means. true/false/nil stay identifiers (CONSTANTS).
-// Not modelled (jsep drops parentheses): expr-lang's unary - binding looser than ** and ?? (-a ** 2 is
-// -(a ** 2) there), its chained comparisons (a < b < c), and its error for `a ?? b + c` unparenthesized.
+// instance can change what a formula means. true/false/nil stay identifiers (CONSTANTS). jsep binds
+// unary operators tightest and forgets parentheses; a token hook marks parenthesized groups so that
+// reshape() can apply the rest of expr-lang's grammar afterwards.
 function configureJsep(): void {
   jsep.removeAllBinaryOps();
   jsep.removeAllUnaryOps();
@@ -34,6 +35,65 @@ function configureJsep(): void {
   jsep.addBinaryOp('^', 6, true); // expr-lang: ^ is exponent, not xor
   jsep.addBinaryOp('??', 7);
   for (const op of ['-', '+', '!', 'not']) jsep.addUnaryOp(op);
+  (jsep.hooks as unknown as Record<string, unknown>)['gobble-token'] = [markParens];
+}
+
+function markParens(this: jsep.HookScope, env: { node?: Node }): void {
+  if (this.code !== 40) return; // (
+  const inner = this.gobbleGroup();
+  if (!inner) this.throwError('empty parentheses');
+  inner.parens = true;
+  env.node = this.gobbleTokenProperty(inner);
+}
+
+// expr-lang's precedences: unary - and + (90) bind looser than ** ^ (100) and ?? (500); ! and not (50)
+// also looser than * / % (60). So `-a ** 2` is -(a ** 2) and `not a ?? b` is not (a ?? b).
+const LOOSER_UNARY: Record<string, ReadonlySet<string>> = {
+  '-': new Set(['**', '^', '??']),
+  '+': new Set(['**', '^', '??']),
+  '!': new Set(['*', '/', '%', '**', '^', '??']),
+  not: new Set(['*', '/', '%', '**', '^', '??']),
+};
+const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
+
+/** jsep's tree → expr-lang's: unary precedence, chained comparisons, and the ?? mixing error. */
+function reshape(n: Node): Node {
+  let out: Node;
+  switch (n.type) {
+    case 'BinaryExpression':
+      out = binary(n.operator as string, reshape(n.left as Node), reshape(n.right as Node));
+      break;
+    case 'UnaryExpression':
+      out = { ...n, argument: reshape(n.argument as Node) };
+      break;
+    case 'ConditionalExpression':
+      out = { ...n, test: reshape(n.test as Node), consequent: reshape(n.consequent as Node), alternate: reshape(n.alternate as Node) };
+      break;
+    case 'ArrayExpression':
+      out = { ...n, elements: (n.elements as (Node | null)[]).map((e) => (e === null ? null : reshape(e))) };
+      break;
+    case 'CallExpression':
+      out = { ...n, arguments: (n.arguments as Node[]).map(reshape) };
+      break;
+    default:
+      out = n;
+  }
+  out.parens = n.parens === true;
+  return out;
+}
+function binary(op: string, l: Node, r: Node): Node {
+  if (l.type === 'UnaryExpression' && !l.parens && LOOSER_UNARY[l.operator as string].has(op)) {
+    return { type: 'UnaryExpression', operator: l.operator, prefix: true, argument: binary(op, l.argument as Node, r) };
+  }
+  if (op !== '??' && l.type === 'BinaryExpression' && l.operator === '??' && !l.parens) {
+    throw new FormulaError(`operator ${op} and ?? cannot be mixed without parentheses (as in expr-lang)`);
+  }
+  // a < b <= c is (a < b) && (b <= c), as in expr-lang
+  if (COMPARISONS.has(op) && !l.parens && l.type === 'BinaryExpression' && (COMPARISONS.has(l.operator as string) || l.chain === true)) {
+    const last = (l.chain ? (l.right as Node).right : l.right) as Node;
+    return { type: 'BinaryExpression', operator: '&&', left: l, right: { type: 'BinaryExpression', operator: op, left: last, right: r }, chain: true };
+  }
+  return { type: 'BinaryExpression', operator: op, left: l, right: r };
 }
 
 export type FormulaValue = number | boolean | null | FormulaValue[];
@@ -115,6 +175,7 @@ export function compileFormula(source: string): CompiledFormula {
   } catch (e) {
     throw new FormulaError(`cannot parse formula: ${(e as Error).message}`);
   }
+  ast = reshape(ast);
   const identifiers: string[] = [];
   const visit = (n: Node): void => {
     switch (n.type) {
@@ -141,8 +202,9 @@ export function compileFormula(source: string): CompiledFormula {
         return;
       case 'CallExpression': {
         const callee = n.callee as Node;
-        if (callee.type !== 'Identifier' || !Object.hasOwn(FUNCTIONS, callee.name as string)) {
-          throw new FormulaError(`unknown function ${callee.type === 'Identifier' ? String(callee.name) : '(expression)'} (allowed: ${Object.keys(FUNCTIONS).join(', ')})`);
+        // expr-lang calls only a bare function name: (max)(1) is a syntax error there
+        if (callee.type !== 'Identifier' || callee.parens || !Object.hasOwn(FUNCTIONS, callee.name as string)) {
+          throw new FormulaError(`unknown function ${callee.type === 'Identifier' && !callee.parens ? String(callee.name) : '(expression)'} (allowed: ${Object.keys(FUNCTIONS).join(', ')})`);
         }
         for (const a of n.arguments as Node[]) visit(a);
         return;

@@ -73,7 +73,7 @@ test("operator precedence is expr-lang's: or < and < comparisons < + - < * / % <
   assert.equal(run('2 ** a ?? 3', { a: null }), 8);
   assert.equal(run('2 ^ a ?? 3', { a: null }), 8);
   assert.equal(run('a * b ?? 3', { a: 2, b: null }), 6);
-  assert.equal(run('a ?? 1 * 5', { a: null }), 5);
+  fails('a ?? 1 * 5', { a: null }, /cannot be mixed/); // expr-lang rejects an operator after ??
   assert.equal(run('a ?? b ?? 4', { a: null, b: null }), 4);
   assert.equal(run('a ?? b ?? 4', { a: null, b: 3 }), 3);
 });
@@ -209,4 +209,62 @@ test('what a formula means does not depend on other users of the shared jsep ins
     jsep.removeUnaryOp('~');
     jsep.removeLiteral('null');
   }
+});
+
+test("expr-lang's grammar where it differs from JavaScript's: unary precedence, chained comparisons, ?? mixing", () => {
+  // unary - and + bind looser than ** and ??; parentheses bind as written
+  assert.equal(run('-2 ** 2'), -4);
+  assert.equal(run('-2 ^ 2'), -4);
+  assert.equal(run('(-2) ** 2'), 4);
+  assert.equal(run('- -2 ** 2'), 4);
+  assert.equal(run('+a ** 2', { a: -2 }), 4);
+  assert.equal(run('-a ** 2 * 3', { a: 2 }), -12);
+  assert.equal(run('-a * 3', { a: 2 }), -6);
+  assert.equal(run('2 ** -a ** 2', { a: 1 }), 0.5);
+  assert.equal(run('-n ?? 5', { n: null }), -5);
+  fails('(-n) ?? 5', { n: null }, /nil/);
+  // ! and not bind looser than * / % ** ^ ??, tighter than comparisons
+  assert.equal(run('not n ?? true', { n: null }), false);
+  assert.equal(run('!n ?? false', { n: null }), true);
+  assert.equal(run('not true == false'), true);
+  fails('not a * 2', { a: 1 }, /boolean condition, got number/);
+  fails('(not a) * 2', { a: true as unknown as number }, /expected a number, got boolean/);
+  // comparisons chain: a < b < c is (a < b) && (b < c)
+  assert.equal(run('1 < 2 < 3'), true);
+  assert.equal(run('1 < 3 < 2'), false);
+  assert.equal(run('3 > 2 > 1'), true);
+  assert.equal(run('1 < 2 < 3 < 4'), true);
+  assert.equal(run('1 < 2 < 3 < 0'), false);
+  assert.equal(run('a == 2 < 3', { a: 2 }), true);
+  assert.equal(run('a + 1 < b + 1 <= c', { a: 2, b: 3, c: 4 }), true);
+  assert.equal(run('n < 1 < 2', { n: 0 }), true);
+  fails('(1 < 2) < 3', {}, /expected a number, got boolean/);
+  fails('(1 < 2 < 3) < 4', {}, /expected a number, got boolean/);
+  assert.equal(run('false and 1 < 2 < 3'), false);
+  // an operator right after an unparenthesized `a ?? b` is an error; inside a tighter operand it is not
+  fails('n ?? 1 + 2', { n: null }, /cannot be mixed/);
+  fails('n ?? 1 * 2', { n: null }, /cannot be mixed/);
+  fails('n ?? 1 < 2', { n: null }, /cannot be mixed/);
+  fails('-n ?? 2 ** 3', { n: null }, /cannot be mixed/);
+  assert.equal(run('(n ?? 3) * 2', { n: null }), 6);
+  assert.equal(run('((n ?? 3)) + 1', { n: null }), 4);
+  assert.equal(run('-n ?? 3 * 2', { n: null }), -6);
+  assert.equal(run('2 * n ?? 3 + 1', { n: null }), 7);
+  assert.equal(run('n ?? 1 ?? 2', { n: null }), 1);
+  assert.equal(run('(n ?? 1) > 0 ? 1 : 2', { n: null }), 1);
+  assert.equal(run('n ?? true ? 1 : 2', { n: null }), 1); // ?: is not a binary operator
+});
+
+test('parentheses anywhere: groups inside calls, arrays, conditions; empty or called groups are rejected', () => {
+  assert.equal(run('max((a), (b))', { a: 2, b: 3 }), 3);
+  assert.deepEqual(run('[(a), -b ** 2]', { a: 2, b: 3 }), [2, -9]);
+  assert.equal(run('(a > 1) ? (b) : (c)', { a: 2, b: 3, c: 4 }), 3);
+  assert.equal(run('(a > 1 ? -b : c) ** 2', { a: 2, b: 3, c: 4 }), 9);
+  assert.equal(run('((a > 1) ? (-b) : (c)) ** 2', { a: 2, b: 3, c: 4 }), 9);
+  assert.equal(run('(a > 1 ? b : c) < 5 < 6', { a: 2, b: 3, c: 4 }), true);
+  assert.equal(run('max(-a ** 2, 1 < 2 < 3 ? 1 : 0)', { a: 2 }), 1);
+  assert.throws(() => compileFormula('()'), /cannot parse/);
+  assert.throws(() => compileFormula('(max)(1)'), /unknown function \(expression\)/);
+  assert.throws(() => compileFormula('(a, b)'), FormulaError);
+  assert.deepEqual(compileFormula('(a) + (-b ** c)').identifiers, ['a', 'b', 'c']);
 });
