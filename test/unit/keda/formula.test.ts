@@ -199,7 +199,11 @@ test('what a formula means does not depend on other users of the shared jsep ins
   jsep.addUnaryOp('~');
   jsep.addLiteral('null', null);
   jsep.addBinaryOp('??', 1);
+  jsep.hooks.add('gobble-token', function (env) { // `@` as a literal
+    if (this.code === 64) { this.index++; env.node = { type: 'Literal', value: 1, raw: '@' }; }
+  }, true);
   try {
+    assert.throws(() => compileFormula('@'), FormulaError);
     assert.throws(() => compileFormula('a | b'), FormulaError);
     assert.throws(() => compileFormula('~a'), FormulaError);
     assert.equal(run('null', { null: 3 }), 3); // an identifier in expr-lang, not a literal
@@ -263,7 +267,7 @@ test('parentheses anywhere: groups inside calls, arrays, conditions; empty or ca
   assert.equal(run('((a > 1) ? (-b) : (c)) ** 2', { a: 2, b: 3, c: 4 }), 9);
   assert.equal(run('(a > 1 ? b : c) < 5 < 6', { a: 2, b: 3, c: 4 }), true);
   assert.equal(run('max(-a ** 2, 1 < 2 < 3 ? 1 : 0)', { a: 2 }), 1);
-  assert.throws(() => compileFormula('()'), /cannot parse/);
+  assert.throws(() => compileFormula('()'), /cannot parse formula: empty parentheses/);
   assert.throws(() => compileFormula('(max)(1)'), /unknown function \(expression\)/);
   assert.throws(() => compileFormula('(a, b)'), FormulaError);
   assert.deepEqual(compileFormula('(a) + (-b ** c)').identifiers, ['a', 'b', 'c']);
