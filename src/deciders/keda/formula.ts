@@ -2,7 +2,7 @@
 // (never eval / Function). It covers the part of the expr-lang language that scaling formulas use:
 // numbers, trigger names, + - * / % ** ^, comparisons, && || and or ! not, ternary ?:, nil-coalescing
 // `??`, `nil`/`true`/`false`, array literals, and the functions float, int, abs, ceil, floor, round,
-// min, max, sum, avg (mean) and count (of the true elements of an array of booleans).
+// min, max, sum, mean and count (of the true elements of an array of booleans).
 //
 // Semantics follow expr-lang where KEDA relies on them: a trigger whose fallback threshold is exceeded
 // (fallback.behavior scalingModifiers) is `nil`; arithmetic on nil is an error; `a ?? b` yields b when a
@@ -123,11 +123,17 @@ const FUNCTIONS: Record<string, (args: FormulaValue[]) => FormulaValue> = {
   ceil: (a) => Math.ceil(num(one(a, 'ceil'))),
   floor: (a) => Math.floor(num(one(a, 'floor'))),
   round: (a) => roundHalfAwayFromZero(num(one(a, 'round'))),
-  min: (a) => Math.min(...flatNums(a, 'min')),
-  max: (a) => Math.max(...flatNums(a, 'max')),
-  sum: (a) => flatNums(a, 'sum', true).reduce((s, x) => s + x, 0),
-  mean: (a) => avg(flatNums(a, 'mean')),
-  avg: (a) => avg(flatNums(a, 'avg')),
+  // expr-lang's min/max/mean take numbers and (nested) arrays of numbers, at least one argument;
+  // empty arrays add nothing, and with nothing left min/max give nil and mean 0.
+  min: (a) => { const xs = aggregate(a, 'min'); return xs.length === 0 ? null : Math.min(...xs); },
+  max: (a) => { const xs = aggregate(a, 'max'); return xs.length === 0 ? null : Math.max(...xs); },
+  mean: (a) => { const xs = aggregate(a, 'mean'); return xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length; },
+  // expr-lang's sum(array) adds the elements of one array (not nested ones).
+  sum: (a) => {
+    const xs = one(a, 'sum');
+    if (!Array.isArray(xs)) throw new FormulaError('sum() takes an array of numbers');
+    return xs.reduce((s: number, x) => s + num(x), 0);
+  },
   // expr-lang: count(array) without a predicate counts the array's true elements (each must be a bool).
   count: (a) => {
     const xs = one(a, 'count');
@@ -145,13 +151,9 @@ function flat(args: FormulaValue[]): FormulaValue[] {
   for (const a of args) if (Array.isArray(a)) out.push(...flat(a)); else out.push(a);
   return out;
 }
-function flatNums(args: FormulaValue[], fn: string, allowEmpty = false): number[] {
-  const xs = flat(args).map(num);
-  if (xs.length === 0 && !allowEmpty) throw new FormulaError(`${fn}() needs at least one argument`);
-  return xs;
-}
-function avg(xs: number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
+function aggregate(args: FormulaValue[], fn: string): number[] {
+  if (args.length === 0) throw new FormulaError(`not enough arguments to call ${fn}`);
+  return flat(args).map(num);
 }
 function roundHalfAwayFromZero(x: number): number {
   return Math.sign(x) * Math.round(Math.abs(x));

@@ -12,7 +12,8 @@ test('arithmetic, precedence, functions', () => {
   assert.equal(run('max(a, b, 4)', { a: 1, b: 3 }), 4);
   assert.equal(run('min([a, b])', { a: 1, b: 3 }), 1);
   assert.equal(run('ceil(a / 4) + floor(2.7) + abs(-1) + round(2.5)', { a: 5 }), 2 + 2 + 1 + 3);
-  assert.equal(run('avg(a, b)', { a: 1, b: 3 }), 2);
+  assert.equal(run('mean(a, b)', { a: 1, b: 3 }), 2); // expr-lang has mean, no avg
+  assert.throws(() => compileFormula('avg(a, b)'), /unknown function avg/);
   // expr-lang's count(array) counts the true elements; a non-boolean element is an error.
   assert.equal(run('count([a > 0, b > 0, a > 2, true])', { a: 1, b: 0 }), 2);
 });
@@ -112,15 +113,27 @@ test('functions: rounding, integer part, argument counts, sum, empty lists', () 
   for (const src of ['abs(1, 2)', 'float()', 'round(1, 2)', 'count([true], [true])']) fails(src, {}, /exactly 1 argument/);
   assert.equal(run('max(5)'), 5);
   assert.equal(run('min(5)'), 5);
-  assert.equal(run('avg([4])'), 4);
+  assert.equal(run('mean([4])'), 4);
+  assert.equal(run('max(1, [5, [7]], 3)'), 7);
+  assert.equal(run('min(4, [5, [2]], 3)'), 2);
+  assert.equal(run('mean(1, [2, [6]])'), 3);
   assert.equal(run('mean(a, b)', { a: 1, b: 2 }), 1.5);
-  fails('max()', {}, /at least one/);
-  fails('min([])', {}, /at least one/);
-  fails('avg()', {}, /at least one/);
+  for (const fn of ['max', 'min', 'mean']) fails(`${fn}()`, {}, new RegExp(`not enough arguments to call ${fn}`));
+  // empty arrays add nothing: nothing at all is nil for min/max, 0 for mean
+  assert.equal(run('min([])'), null);
+  assert.equal(run('max([], [[]])'), null);
+  assert.equal(run('max([], 3)'), 3);
+  assert.equal(run('mean([])'), 0);
+  assert.equal(run('mean([], 4)'), 4);
+  fails('max([a])', { a: null }, /nil/);
+  fails('max(true)', {}, /expected a number/);
   assert.equal(run('sum([a, b])', { a: 1, b: 3 }), 4);
-  assert.equal(run('sum(a, [b, 2])', { a: 1, b: 3 }), 6);
   assert.equal(run('sum([])'), 0);
   fails('sum([a])', { a: null }, /nil/);
+  fails('sum([[1]])', {}, /expected a number, got an array/); // not flattened
+  fails('sum(a)', { a: 1 }, /sum\(\) takes an array/);
+  fails('sum([1], [2])', {}, /exactly 1 argument/);
+  fails('sum()', {}, /exactly 1 argument/);
   fails('count([1])', {}, /boolean/);
   fails('count(true)', {}, /array/);
   fails('count([nil])', {}, /boolean/);
