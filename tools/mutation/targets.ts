@@ -5,6 +5,7 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/kpa/decide.ts': ['test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/purity.test.ts', 'test/unit/kpa/scaler.test.ts'],
   'src/deciders/kpa/aggregation.ts': ['test/unit/kpa/aggregation.test.ts', 'test/unit/kpa/aggregation-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
   'src/deciders/kpa/policy.ts': ['test/unit/kpa/policy-edges.test.ts', 'test/unit/kpa/scaling.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/scaler.test.ts'],
+  'src/deciders/kpa/metrics.ts': ['test/unit/kpa/metrics.test.ts', 'test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
   'src/deciders/kpa/config.ts': ['test/unit/kpa/config-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/manifests.test.ts'],
   'src/deciders/hpa/replica-calculator.ts': ['test/unit/hpa/replica-calculator-edges.test.ts', 'test/unit/hpa/replica-calculator.test.ts', 'test/unit/hpa/decide.test.ts', 'test/unit/hpa/properties.test.ts'],
   'src/deciders/hpa/normalize.ts': ['test/unit/hpa/normalize-edges.test.ts', 'test/unit/hpa/behavior.test.ts', 'test/unit/hpa/properties.test.ts', 'test/unit/hpa/decide.test.ts'],
@@ -15,10 +16,14 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/hpa/feature-gates.ts': ['test/unit/hpa/feature-gates.test.ts'],
   'src/deciders/hpa/format.ts': ['test/unit/hpa/format-edges.test.ts', 'test/unit/hpa/format.test.ts', 'test/unit/hpa/metrics.test.ts'],
   'src/deciders/keda/decide.ts': ['test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
+  'src/deciders/keda/formula.ts': ['test/unit/keda/formula.test.ts', 'test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
   'src/replay/kpa-scenario.ts': ['test/unit/replay/kpa-scenario-runner.test.ts', 'test/unit/replay/kpa-scenario.test.ts', 'test/unit/kpa/scenario.test.ts'],
   'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa-edges.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   'src/autoscalers/keda.ts': ['test/unit/autoscalers/keda.test.ts'],
   'src/autoscalers/kpa.ts': ['test/unit/autoscalers/kpa.test.ts', 'test/unit/kpa/driver.test.ts'],
+  // The kind → module registry every shell builds autoscalers from, and the port's /scale selector text.
+  'src/autoscalers/factory.ts': ['test/unit/autoscalers/factory.test.ts', 'test/unit/autoscalers/hpa.test.ts', 'test/unit/autoscalers/keda.test.ts', 'test/unit/kpa/driver.test.ts'],
+  'src/autoscalers/port.ts': ['test/unit/autoscalers/port.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   // tide-driver.test.ts mocks timers through the test context (t.mock.timers), which the worker's
   // node:test stand-in does not have; tide.test.ts drives the same autoscaler on the scriptable port.
   'src/autoscalers/tide.ts': ['test/unit/autoscalers/tide.test.ts'],

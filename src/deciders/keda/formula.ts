@@ -2,22 +2,99 @@
 // (never eval / Function). It covers the part of the expr-lang language that scaling formulas use:
 // numbers, trigger names, + - * / % ** ^, comparisons, && || and or ! not, ternary ?:, nil-coalescing
 // `??`, `nil`/`true`/`false`, array literals, and the functions float, int, abs, ceil, floor, round,
-// min, max, sum, avg (mean) and count (of non-nil, truthy-by-predicate-less values).
+// min, max, sum, mean and count (of the true elements of an array of booleans).
 //
 // Semantics follow expr-lang where KEDA relies on them: a trigger whose fallback threshold is exceeded
 // (fallback.behavior scalingModifiers) is `nil`; arithmetic on nil is an error; `a ?? b` yields b when a
 // is nil; the formula result must be a number (KEDA wraps formulas in float(...)) or nil (then
-// fallback.replicas × target is used by the caller).
+// fallback.replicas × target is used by the caller). The grammar is expr-lang's too: its precedence
+// order, unary operators looser than ** and ??, chained comparisons, and `a ?? b + c` rejected.
 
 import jsep from 'jsep';
 
-// expr-lang operators jsep does not know by default. Registering is idempotent.
-jsep.addBinaryOp('??', 1);
-jsep.addBinaryOp('or', 1);
-jsep.addBinaryOp('and', 2);
-jsep.addBinaryOp('**', 11, true);
-jsep.addBinaryOp('^', 11, true); // expr-lang: ^ is exponent, not xor
-jsep.addUnaryOp('not');
+// jsep's default tables are JavaScript's: bitwise | & ^ ~, shifts, ===, `null` as a literal, and `??`
+// binding loosest. expr-lang has none of those and binds `??` tightest (parser/operator in
+// expr-lang/expr: or/|| < and/&& < comparisons < + - < * / % < ** ^ (right) < ??), so the tables are
+// rebuilt from empty in that order, before every parse, so that nothing else touching the shared jsep
+// instance can change what a formula means. true/false/nil stay identifiers (CONSTANTS). jsep binds
+// unary operators tightest and forgets parentheses; a token hook marks parenthesized groups so that
+// reshape() can apply the rest of expr-lang's grammar afterwards.
+function configureJsep(): void {
+  jsep.removeAllBinaryOps();
+  jsep.removeAllUnaryOps();
+  jsep.removeAllLiterals();
+  jsep.addBinaryOp('or', 1);
+  jsep.addBinaryOp('||', 1);
+  jsep.addBinaryOp('and', 2);
+  jsep.addBinaryOp('&&', 2);
+  for (const op of ['==', '!=', '<', '>', '<=', '>=']) jsep.addBinaryOp(op, 3);
+  jsep.addBinaryOp('+', 4);
+  jsep.addBinaryOp('-', 4);
+  for (const op of ['*', '/', '%']) jsep.addBinaryOp(op, 5);
+  jsep.addBinaryOp('**', 6, true);
+  jsep.addBinaryOp('^', 6, true); // expr-lang: ^ is exponent, not xor
+  jsep.addBinaryOp('??', 7);
+  for (const op of ['-', '+', '!', 'not']) jsep.addUnaryOp(op);
+  (jsep.hooks as unknown as Record<string, unknown>)['gobble-token'] = [markParens];
+}
+
+function markParens(this: jsep.HookScope, env: { node?: Node }): void {
+  if (this.code !== 40) return; // (
+  const inner = this.gobbleGroup();
+  if (!inner) this.throwError('empty parentheses');
+  inner.parens = true;
+  env.node = this.gobbleTokenProperty(inner);
+}
+
+// expr-lang's precedences: unary - and + (90) bind looser than ** ^ (100) and ?? (500); ! and not (50)
+// also looser than * / % (60). So `-a ** 2` is -(a ** 2) and `not a ?? b` is not (a ?? b).
+const LOOSER_UNARY: Record<string, ReadonlySet<string>> = {
+  '-': new Set(['**', '^', '??']),
+  '+': new Set(['**', '^', '??']),
+  '!': new Set(['*', '/', '%', '**', '^', '??']),
+  not: new Set(['*', '/', '%', '**', '^', '??']),
+};
+const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
+
+/** jsep's tree → expr-lang's: unary precedence, chained comparisons, and the ?? mixing error. */
+function reshape(n: Node): Node {
+  let out: Node;
+  switch (n.type) {
+    case 'BinaryExpression':
+      out = binary(n.operator as string, reshape(n.left as Node), reshape(n.right as Node));
+      break;
+    case 'UnaryExpression':
+      out = { ...n, argument: reshape(n.argument as Node) };
+      break;
+    case 'ConditionalExpression':
+      out = { ...n, test: reshape(n.test as Node), consequent: reshape(n.consequent as Node), alternate: reshape(n.alternate as Node) };
+      break;
+    case 'ArrayExpression':
+      out = { ...n, elements: (n.elements as (Node | null)[]).map((e) => (e === null ? null : reshape(e))) };
+      break;
+    case 'CallExpression':
+      out = { ...n, arguments: (n.arguments as Node[]).map(reshape) };
+      break;
+    default:
+      out = n;
+  }
+  out.parens = n.parens === true;
+  return out;
+}
+function binary(op: string, l: Node, r: Node): Node {
+  if (l.type === 'UnaryExpression' && !l.parens && LOOSER_UNARY[l.operator as string].has(op)) {
+    return { type: 'UnaryExpression', operator: l.operator, prefix: true, argument: binary(op, l.argument as Node, r) };
+  }
+  if (op !== '??' && l.type === 'BinaryExpression' && l.operator === '??' && !l.parens) {
+    throw new FormulaError(`operator ${op} and ?? cannot be mixed without parentheses (as in expr-lang)`);
+  }
+  // a < b <= c is (a < b) && (b <= c), as in expr-lang
+  if (COMPARISONS.has(op) && !l.parens && l.type === 'BinaryExpression' && (COMPARISONS.has(l.operator as string) || l.chain === true)) {
+    const last = (l.chain ? (l.right as Node).right : l.right) as Node;
+    return { type: 'BinaryExpression', operator: '&&', left: l, right: { type: 'BinaryExpression', operator: op, left: last, right: r }, chain: true };
+  }
+  return { type: 'BinaryExpression', operator: op, left: l, right: r };
+}
 
 export type FormulaValue = number | boolean | null | FormulaValue[];
 
@@ -46,12 +123,23 @@ const FUNCTIONS: Record<string, (args: FormulaValue[]) => FormulaValue> = {
   ceil: (a) => Math.ceil(num(one(a, 'ceil'))),
   floor: (a) => Math.floor(num(one(a, 'floor'))),
   round: (a) => roundHalfAwayFromZero(num(one(a, 'round'))),
-  min: (a) => Math.min(...flatNums(a, 'min')),
-  max: (a) => Math.max(...flatNums(a, 'max')),
-  sum: (a) => flatNums(a, 'sum', true).reduce((s, x) => s + x, 0),
-  mean: (a) => avg(flatNums(a, 'mean')),
-  avg: (a) => avg(flatNums(a, 'avg')),
-  count: (a) => flat(a).filter((x) => x !== null && x !== false).length,
+  // expr-lang's min/max/mean take numbers and (nested) arrays of numbers, at least one argument;
+  // empty arrays add nothing, and with nothing left min/max give nil and mean 0.
+  min: (a) => { const xs = aggregate(a, 'min'); return xs.length === 0 ? null : Math.min(...xs); },
+  max: (a) => { const xs = aggregate(a, 'max'); return xs.length === 0 ? null : Math.max(...xs); },
+  mean: (a) => { const xs = aggregate(a, 'mean'); return xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length; },
+  // expr-lang's sum(array) adds the elements of one array (not nested ones).
+  sum: (a) => {
+    const xs = one(a, 'sum');
+    if (!Array.isArray(xs)) throw new FormulaError('sum() takes an array of numbers');
+    return xs.reduce((s: number, x) => s + num(x), 0);
+  },
+  // expr-lang: count(array) without a predicate counts the array's true elements (each must be a bool).
+  count: (a) => {
+    const xs = one(a, 'count');
+    if (!Array.isArray(xs)) throw new FormulaError('count() takes an array of booleans');
+    return xs.filter((x) => truthy(x)).length;
+  },
 };
 
 function one(args: FormulaValue[], fn: string): FormulaValue {
@@ -63,13 +151,9 @@ function flat(args: FormulaValue[]): FormulaValue[] {
   for (const a of args) if (Array.isArray(a)) out.push(...flat(a)); else out.push(a);
   return out;
 }
-function flatNums(args: FormulaValue[], fn: string, allowEmpty = false): number[] {
-  const xs = flat(args).map(num);
-  if (xs.length === 0 && !allowEmpty) throw new FormulaError(`${fn}() needs at least one argument`);
-  return xs;
-}
-function avg(xs: number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
+function aggregate(args: FormulaValue[], fn: string): number[] {
+  if (args.length === 0) throw new FormulaError(`not enough arguments to call ${fn}`);
+  return flat(args).map(num);
 }
 function roundHalfAwayFromZero(x: number): number {
   return Math.sign(x) * Math.round(Math.abs(x));
@@ -87,18 +171,19 @@ function truthy(v: FormulaValue): boolean {
 /** Parse and check a formula; throws FormulaError with a readable message. */
 export function compileFormula(source: string): CompiledFormula {
   let ast: Node;
+  configureJsep();
   try {
     ast = jsep(source);
   } catch (e) {
     throw new FormulaError(`cannot parse formula: ${(e as Error).message}`);
   }
+  ast = reshape(ast);
   const identifiers: string[] = [];
   const visit = (n: Node): void => {
     switch (n.type) {
       case 'Literal':
-        if (typeof n.value !== 'number' && typeof n.value !== 'boolean' && n.value !== null) {
-          throw new FormulaError(`unsupported literal ${String(n.raw)} (only numbers)`);
-        }
+        // The only literals left in the jsep tables are numbers and strings.
+        if (typeof n.value !== 'number') throw new FormulaError(`unsupported literal ${String(n.raw)} (only numbers)`);
         return;
       case 'Identifier': {
         const name = n.name as string;
@@ -108,17 +193,20 @@ export function compileFormula(source: string): CompiledFormula {
       case 'BinaryExpression':
         visit(n.left as Node); visit(n.right as Node); return;
       case 'UnaryExpression':
-        if (!['-', '+', '!', 'not'].includes(n.operator as string)) throw new FormulaError(`unsupported operator ${String(n.operator)}`);
-        visit(n.argument as Node); return;
+        visit(n.argument as Node); return; // the tables hold only - + ! not
       case 'ConditionalExpression':
         visit(n.test as Node); visit(n.consequent as Node); visit(n.alternate as Node); return;
       case 'ArrayExpression':
-        for (const el of n.elements as (Node | null)[]) if (el) visit(el);
+        for (const el of n.elements as (Node | null)[]) {
+          if (el === null) throw new FormulaError('an array literal has an empty element'); // expr-lang: a parse error
+          visit(el);
+        }
         return;
       case 'CallExpression': {
         const callee = n.callee as Node;
-        if (callee.type !== 'Identifier' || !Object.hasOwn(FUNCTIONS, callee.name as string)) {
-          throw new FormulaError(`unknown function ${callee.type === 'Identifier' ? String(callee.name) : '(expression)'} (allowed: ${Object.keys(FUNCTIONS).join(', ')})`);
+        // expr-lang calls only a bare function name: (max)(1) is a syntax error there
+        if (callee.type !== 'Identifier' || callee.parens || !Object.hasOwn(FUNCTIONS, callee.name as string)) {
+          throw new FormulaError(`unknown function ${callee.type === 'Identifier' && !callee.parens ? String(callee.name) : '(expression)'} (allowed: ${Object.keys(FUNCTIONS).join(', ')})`);
         }
         for (const a of n.arguments as Node[]) visit(a);
         return;
@@ -138,7 +226,7 @@ export function evaluateFormula(f: CompiledFormula, env: Record<string, number |
   const ev = (n: Node): FormulaValue => {
     switch (n.type) {
       case 'Literal':
-        return n.value as number | boolean | null;
+        return n.value as number;
       case 'Identifier': {
         const name = n.name as string;
         if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
@@ -158,7 +246,7 @@ export function evaluateFormula(f: CompiledFormula, env: Record<string, number |
       case 'ConditionalExpression':
         return truthy(ev(n.test as Node)) ? ev(n.consequent as Node) : ev(n.alternate as Node);
       case 'ArrayExpression':
-        return (n.elements as (Node | null)[]).map((e) => (e ? ev(e) : null));
+        return (n.elements as Node[]).map((e) => ev(e));
       case 'CallExpression': {
         const fn = FUNCTIONS[(n.callee as Node).name as string];
         return fn((n.arguments as Node[]).map(ev));

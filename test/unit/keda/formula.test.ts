@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import jsep from 'jsep';
 import { compileFormula, evaluateComposite, evaluateFormula, FormulaError } from '../../../src/deciders/keda/formula.ts';
 
 const run = (src: string, env: Record<string, number | null> = {}) => evaluateFormula(compileFormula(src), env);
@@ -11,8 +12,10 @@ test('arithmetic, precedence, functions', () => {
   assert.equal(run('max(a, b, 4)', { a: 1, b: 3 }), 4);
   assert.equal(run('min([a, b])', { a: 1, b: 3 }), 1);
   assert.equal(run('ceil(a / 4) + floor(2.7) + abs(-1) + round(2.5)', { a: 5 }), 2 + 2 + 1 + 3);
-  assert.equal(run('avg(a, b)', { a: 1, b: 3 }), 2);
-  assert.equal(run('count([a, b, nil])', { a: 1, b: 0 }), 2);
+  assert.equal(run('mean(a, b)', { a: 1, b: 3 }), 2); // expr-lang has mean, no avg
+  assert.throws(() => compileFormula('avg(a, b)'), /unknown function avg/);
+  // expr-lang's count(array) counts the true elements; a non-boolean element is an error.
+  assert.equal(run('count([a > 0, b > 0, a > 2, true])', { a: 1, b: 0 }), 2);
 });
 
 test('ternary, comparisons and boolean operators', () => {
@@ -44,4 +47,241 @@ test('no code execution: member access, unknown functions and names are rejected
   assert.throws(() => run('toString', {}), /unknown name/);
   assert.throws(() => compileFormula('a +'), /cannot parse/);
   assert.deepEqual(compileFormula('a + max(b, c) ?? d').identifiers, ['a', 'b', 'c', 'd']);
+});
+
+const fails = (src: string, env: Record<string, number | null> = {}, re: RegExp = /./) =>
+  assert.throws(() => run(src, env), (e: unknown) => e instanceof FormulaError && e.name === 'FormulaError' && re.test(e.message));
+
+test("operator precedence is expr-lang's: or < and < comparisons < + - < * / % < ** ^ < ??", () => {
+  assert.equal(run('true or false and false'), true); // and binds tighter than or
+  assert.equal(run('false and true or true'), true);
+  assert.equal(run('true || false && false'), true);
+  assert.equal(run('a > 1 or b > 1', { a: 0, b: 2 }), true);
+  assert.equal(run('a > 1 and b > 1', { a: 2, b: 2 }), true);
+  assert.equal(run('true and 1 == 1'), true); // comparison binds tighter than and
+  assert.equal(run('true && a < 2', { a: 1 }), true);
+  assert.equal(run('1 < 1 + 1'), true); // + binds tighter than comparisons
+  assert.equal(run('a + 1 >= 3', { a: 2 }), true);
+  assert.equal(run('1 + 2 * 3'), 7);
+  assert.equal(run('10 - 2 * 3'), 4);
+  assert.equal(run('1 - 2 - 3'), -4); // left-associative
+  assert.equal(run('2 * 3 ** 2'), 18); // ** binds tighter than *
+  assert.equal(run('2 * 3 ^ 2'), 18);
+  assert.equal(run('2 ^ 3 ^ 2'), 512); // right-associative
+  assert.equal(run('2 ^ 3 ** 2'), 512);
+  // ?? binds tightest: a + (b ?? 3), 2 ** (a ?? 3), (a ?? 1) * 5
+  assert.equal(run('a + b ?? 3', { a: 1, b: null }), 4);
+  assert.equal(run('2 ** a ?? 3', { a: null }), 8);
+  assert.equal(run('2 ^ a ?? 3', { a: null }), 8);
+  assert.equal(run('a * b ?? 3', { a: 2, b: null }), 6);
+  fails('a ?? 1 * 5', { a: null }, /cannot be mixed/); // expr-lang rejects an operator after ??
+  assert.equal(run('a ?? b ?? 4', { a: null, b: null }), 4);
+  assert.equal(run('a ?? b ?? 4', { a: null, b: 3 }), 3);
+});
+
+test('JavaScript-only syntax is rejected: bitwise operators, ===, ~, null', () => {
+  for (const src of ['a | b', 'a & b', 'a << 1', 'a === b', 'a !== b', '~a']) assert.throws(() => compileFormula(src), FormulaError, src);
+  fails('null', {}, /unknown name null/);
+});
+
+test('true, false and nil are constants, never trigger names', () => {
+  assert.equal(run('true ? 1 : 2'), 1);
+  assert.equal(run('false ? 1 : 2'), 2);
+  assert.equal(run('a == nil', { a: null }), true);
+  assert.equal(run('true', { true: 5 } as Record<string, number>), true);
+  assert.deepEqual(compileFormula('a > 1 == true ? nil ?? a : false ? b : a').identifiers, ['a', 'b']);
+});
+
+test('unary operators: - + ! not', () => {
+  assert.equal(run('-a + 5', { a: 2 }), 3);
+  assert.equal(run('+a', { a: 2 }), 2);
+  assert.equal(run('!true'), false);
+  assert.equal(run('not false'), true);
+  assert.equal(run('not (a > 1)', { a: 0 }), true);
+  fails('-a', { a: null }, /nil/);
+  fails('!a', { a: 1 }, /boolean/);
+});
+
+test('functions: rounding, integer part, argument counts, sum, empty lists', () => {
+  assert.equal(run('round(2.2)'), 2);
+  assert.equal(run('round(2.5)'), 3);
+  assert.equal(run('round(-2.5)'), -3); // half away from zero (Go's math.Round), not JS's -2
+  assert.equal(run('round(-2.2)'), -2);
+  assert.equal(run('int(2.7)'), 2);
+  assert.equal(run('int(-2.7)'), -2); // toward zero
+  assert.equal(run('float(a)', { a: 1.5 }), 1.5);
+  for (const src of ['abs(1, 2)', 'float()', 'round(1, 2)', 'count([true], [true])']) fails(src, {}, /exactly 1 argument/);
+  assert.equal(run('max(5)'), 5);
+  assert.equal(run('min(5)'), 5);
+  assert.equal(run('mean([4])'), 4);
+  assert.equal(run('max(1, [5, [7]], 3)'), 7);
+  assert.equal(run('min(4, [5, [2]], 3)'), 2);
+  assert.equal(run('mean(1, [2, [6]])'), 3);
+  assert.equal(run('mean(a, b)', { a: 1, b: 2 }), 1.5);
+  for (const fn of ['max', 'min', 'mean']) fails(`${fn}()`, {}, new RegExp(`not enough arguments to call ${fn}`));
+  // empty arrays add nothing: nothing at all is nil for min/max, 0 for mean
+  assert.equal(run('min([])'), null);
+  assert.equal(run('max([], [[]])'), null);
+  assert.equal(run('max([], 3)'), 3);
+  assert.equal(run('mean([])'), 0);
+  assert.equal(run('mean([], 4)'), 4);
+  fails('max([a])', { a: null }, /nil/);
+  fails('max(true)', {}, /expected a number/);
+  assert.equal(run('sum([a, b])', { a: 1, b: 3 }), 4);
+  assert.equal(run('sum([])'), 0);
+  fails('sum([a])', { a: null }, /nil/);
+  fails('sum([[1]])', {}, /expected a number, got an array/); // not flattened
+  fails('sum(a)', { a: 1 }, /sum\(\) takes an array/);
+  fails('sum([1], [2])', {}, /exactly 1 argument/);
+  fails('sum()', {}, /exactly 1 argument/);
+  fails('count([1])', {}, /boolean/);
+  fails('count(true)', {}, /array/);
+  fails('count([nil])', {}, /boolean/);
+  assert.equal(run('count([])'), 0);
+});
+
+test('type errors: arithmetic needs numbers, conditions need booleans', () => {
+  fails('true + 1', {}, /expected a number, got boolean/);
+  fails('[1] + 1', {}, /expected a number, got an array/);
+  fails('a + 1', { a: null }, /invalid operation on nil/);
+  fails('1 ? 2 : 3', {}, /expected a boolean condition, got number/);
+  fails('a ? 2 : 3', { a: null }, /expected a boolean condition, got nil/);
+  fails('[true] ? 2 : 3', {}, /expected a boolean condition, got an array/);
+  fails('1 and true', {}, /boolean/);
+  fails('false or 1', {}, /boolean/);
+  fails('true and 1', {}, /boolean/);
+});
+
+test('and/or: results and short-circuit (the right side is not evaluated when the left decides)', () => {
+  assert.equal(run('true and true'), true);
+  assert.equal(run('true and false'), false);
+  assert.equal(run('false and true'), false);
+  assert.equal(run('false or true'), true);
+  assert.equal(run('false or false'), false);
+  assert.equal(run('true or false'), true);
+  assert.equal(run('false and a > 1', { a: null }), false);
+  assert.equal(run('false && a > 1', { a: null }), false);
+  assert.equal(run('true or a > 1', { a: null }), true);
+  assert.equal(run('true || a > 1', { a: null }), true);
+});
+
+test('comparisons and remaining arithmetic', () => {
+  assert.equal(run('a < 2', { a: 2 }), false);
+  assert.equal(run('a < 2', { a: 1 }), true);
+  assert.equal(run('a <= 2', { a: 2 }), true);
+  assert.equal(run('a <= 2', { a: 3 }), false);
+  assert.equal(run('a <= 2', { a: 1 }), true);
+  assert.equal(run('a > 2', { a: 2 }), false);
+  assert.equal(run('a > 2', { a: 3 }), true);
+  assert.equal(run('a >= 2', { a: 2 }), true);
+  assert.equal(run('a >= 2', { a: 1 }), false);
+  assert.equal(run('a >= 2', { a: 3 }), true);
+  assert.equal(run('a != 2', { a: 2 }), false);
+  assert.equal(run('a != 2', { a: 3 }), true);
+  assert.equal(run('a - 1', { a: 5 }), 4);
+  assert.equal(run('a % 3', { a: 7 }), 1);
+  assert.equal(run('a % 4', { a: 7 }), 3);
+  fails('a % 0', { a: 7 }, /divide by zero/);
+});
+
+test('compile-time checks: identifiers are collected once, from every kind of sub-expression', () => {
+  assert.deepEqual(compileFormula('a + a * a').identifiers, ['a']);
+  assert.deepEqual(compileFormula('-x').identifiers, ['x']);
+  assert.deepEqual(compileFormula('not y').identifiers, ['y']);
+  assert.deepEqual(compileFormula('a ? b : c').identifiers, ['a', 'b', 'c']);
+  assert.deepEqual(compileFormula('[a, b]').identifiers, ['a', 'b']);
+  // a bad sub-expression anywhere is caught at compile time, not when (or if) it is evaluated
+  for (const src of ['-"x"', 'a ? "x" : 1', 'a ? 1 : "x"', '"x" ? 1 : 2', '[1, "x"]', '[1,,2]', 'max(1, "x")']) {
+    assert.throws(() => compileFormula(src), FormulaError, src);
+  }
+});
+
+test('unknown functions are rejected at compile time, by name or as an expression', () => {
+  assert.throws(() => compileFormula('foo(a)'), /unknown function foo /);
+  assert.throws(() => compileFormula('max(1)(2)'), /unknown function \(expression\)/);
+  assert.throws(() => compileFormula('a.max(1)'), /unknown function \(expression\)/);
+});
+
+test('composite result: a boolean or an array is not a number', () => {
+  assert.throws(() => evaluateComposite(compileFormula('a > 1'), { a: 2 }), /returned boolean, not a number/);
+  assert.throws(() => evaluateComposite(compileFormula('[a]'), { a: 2 }), /returned an array, not a number/);
+});
+
+test('what a formula means does not depend on other users of the shared jsep instance', () => {
+  jsep.addBinaryOp('|', 3);
+  jsep.addUnaryOp('~');
+  jsep.addLiteral('null', null);
+  jsep.addBinaryOp('??', 1);
+  jsep.hooks.add('gobble-token', function (env) { // `@` as a literal
+    if (this.code === 64) { this.index++; env.node = { type: 'Literal', value: 1, raw: '@' }; }
+  }, true);
+  try {
+    assert.throws(() => compileFormula('@'), FormulaError);
+    assert.throws(() => compileFormula('a | b'), FormulaError);
+    assert.throws(() => compileFormula('~a'), FormulaError);
+    assert.equal(run('null', { null: 3 }), 3); // an identifier in expr-lang, not a literal
+    assert.equal(run('a + b ?? 3', { a: 1, b: null }), 4);
+  } finally {
+    jsep.removeBinaryOp('|');
+    jsep.removeUnaryOp('~');
+    jsep.removeLiteral('null');
+  }
+});
+
+test("expr-lang's grammar where it differs from JavaScript's: unary precedence, chained comparisons, ?? mixing", () => {
+  // unary - and + bind looser than ** and ??; parentheses bind as written
+  assert.equal(run('-2 ** 2'), -4);
+  assert.equal(run('-2 ^ 2'), -4);
+  assert.equal(run('(-2) ** 2'), 4);
+  assert.equal(run('- -2 ** 2'), 4);
+  assert.equal(run('+a ** 2', { a: -2 }), 4);
+  assert.equal(run('-a ** 2 * 3', { a: 2 }), -12);
+  assert.equal(run('-a * 3', { a: 2 }), -6);
+  assert.equal(run('2 ** -a ** 2', { a: 1 }), 0.5);
+  assert.equal(run('-n ?? 5', { n: null }), -5);
+  fails('(-n) ?? 5', { n: null }, /nil/);
+  // ! and not bind looser than * / % ** ^ ??, tighter than comparisons
+  assert.equal(run('not n ?? true', { n: null }), false);
+  assert.equal(run('!n ?? false', { n: null }), true);
+  assert.equal(run('not true == false'), true);
+  fails('not a * 2', { a: 1 }, /boolean condition, got number/);
+  fails('(not a) * 2', { a: true as unknown as number }, /expected a number, got boolean/);
+  // comparisons chain: a < b < c is (a < b) && (b < c)
+  assert.equal(run('1 < 2 < 3'), true);
+  assert.equal(run('1 < 3 < 2'), false);
+  assert.equal(run('3 > 2 > 1'), true);
+  assert.equal(run('1 < 2 < 3 < 4'), true);
+  assert.equal(run('1 < 2 < 3 < 0'), false);
+  assert.equal(run('a == 2 < 3', { a: 2 }), true);
+  assert.equal(run('a + 1 < b + 1 <= c', { a: 2, b: 3, c: 4 }), true);
+  assert.equal(run('n < 1 < 2', { n: 0 }), true);
+  fails('(1 < 2) < 3', {}, /expected a number, got boolean/);
+  fails('(1 < 2 < 3) < 4', {}, /expected a number, got boolean/);
+  assert.equal(run('false and 1 < 2 < 3'), false);
+  // an operator right after an unparenthesized `a ?? b` is an error; inside a tighter operand it is not
+  fails('n ?? 1 + 2', { n: null }, /cannot be mixed/);
+  fails('n ?? 1 * 2', { n: null }, /cannot be mixed/);
+  fails('n ?? 1 < 2', { n: null }, /cannot be mixed/);
+  fails('-n ?? 2 ** 3', { n: null }, /cannot be mixed/);
+  assert.equal(run('(n ?? 3) * 2', { n: null }), 6);
+  assert.equal(run('((n ?? 3)) + 1', { n: null }), 4);
+  assert.equal(run('-n ?? 3 * 2', { n: null }), -6);
+  assert.equal(run('2 * n ?? 3 + 1', { n: null }), 7);
+  assert.equal(run('n ?? 1 ?? 2', { n: null }), 1);
+  assert.equal(run('(n ?? 1) > 0 ? 1 : 2', { n: null }), 1);
+  assert.equal(run('n ?? true ? 1 : 2', { n: null }), 1); // ?: is not a binary operator
+});
+
+test('parentheses anywhere: groups inside calls, arrays, conditions; empty or called groups are rejected', () => {
+  assert.equal(run('max((a), (b))', { a: 2, b: 3 }), 3);
+  assert.deepEqual(run('[(a), -b ** 2]', { a: 2, b: 3 }), [2, -9]);
+  assert.equal(run('(a > 1) ? (b) : (c)', { a: 2, b: 3, c: 4 }), 3);
+  assert.equal(run('(a > 1 ? -b : c) ** 2', { a: 2, b: 3, c: 4 }), 9);
+  assert.equal(run('((a > 1) ? (-b) : (c)) ** 2', { a: 2, b: 3, c: 4 }), 9);
+  assert.equal(run('(a > 1 ? b : c) < 5 < 6', { a: 2, b: 3, c: 4 }), true);
+  assert.equal(run('max(-a ** 2, 1 < 2 < 3 ? 1 : 0)', { a: 2 }), 1);
+  assert.throws(() => compileFormula('()'), /cannot parse formula: empty parentheses/);
+  assert.throws(() => compileFormula('(max)(1)'), /unknown function \(expression\)/);
+  assert.throws(() => compileFormula('(a, b)'), FormulaError);
+  assert.deepEqual(compileFormula('(a) + (-b ** c)').identifiers, ['a', 'b', 'c']);
 });
