@@ -131,6 +131,9 @@ export class ArrivalStream {
   private sampleService(): number {
     return sample(this.svc.dist, this.rng) * (this.svc.scale ?? 1);
   }
+
+  /** Nothing to release (a worker-fed stream has a worker to stop: arrival-thread.ts). */
+  close(): void {}
 }
 
 // ---- generators: rate functions sampled into per-second Poisson counts ----------------------------
