@@ -175,17 +175,18 @@ function produce(w: WorkerInput): void {
   const ss = new Float64Array(w.data, 8 * w.chunk * w.chunks, w.chunk * w.chunks);
   try {
     const a = new ArrivalStream(w.trace, w.svc, w.seed, w.endMs);
+    const chunk = w.chunk;
     for (let c = 0, filled = 0; ; c = (c + 1) % w.chunks, filled++) {
       if (filled >= w.failAfterChunks) throw new Error('told to fail');
       const at = 1 + 2 * c;
       while (Atomics.load(ctrl, at) !== EMPTY) Atomics.wait(ctrl, at, Atomics.load(ctrl, at));
+      const base = c * chunk;
       let n = 0;
       let more = true;
-      const base = c * w.chunk;
-      while (n < w.chunk && (more = a.next())) {
+      for (; n < chunk; n++) {
+        if (!a.next()) { more = false; break; }
         ts[base + n] = a.t;
         ss[base + n] = a.s;
-        n++;
       }
       Atomics.store(ctrl, at + 1, n);
       Atomics.store(ctrl, at, more ? FULL : LAST);
