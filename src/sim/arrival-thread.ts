@@ -62,7 +62,36 @@ export function openArrivals(trace: Trace, svc: ServiceTimeModel, seed: number, 
     const threaded = ThreadedArrivals.start(trace, svc, seed, endMs, o.chunk ?? 65_536, o.chunks ?? 4, o.failAfterChunks ?? Infinity);
     if (threaded) return threaded;
   }
-  return new ArrivalStream(trace, svc, seed, endMs);
+  return new BufferedArrivals(new ArrivalStream(trace, svc, seed, endMs));
+}
+
+/** The stream in this thread, read through a buffer that ArrivalStream.fill writes (no call per arrival to draw). */
+class BufferedArrivals implements ArrivalSource {
+  t = 0;
+  s = 0;
+  private readonly src: ArrivalStream;
+  private readonly ts = new Float64Array(4096);
+  private readonly ss = new Float64Array(4096);
+  private i = 0;
+  private n = 0;
+  private ended = false;
+
+  constructor(src: ArrivalStream) { this.src = src; }
+
+  next(): boolean {
+    if (this.i >= this.n) {
+      if (this.ended) return false;
+      this.n = this.src.fill(this.ts, this.ss, 0, this.ts.length);
+      this.i = 0;
+      if (this.n < this.ts.length) this.ended = true;
+      if (this.n === 0) return false;
+    }
+    this.t = this.ts[this.i];
+    this.s = this.ss[this.i++];
+    return true;
+  }
+
+  close(): void {}
 }
 
 /** Arrivals a source got from its worker so far (0: drawn in this thread), for tests and benches. */
@@ -180,14 +209,8 @@ function produce(w: WorkerInput): void {
       if (filled >= w.failAfterChunks) throw new Error('told to fail');
       const at = 1 + 2 * c;
       while (Atomics.load(ctrl, at) !== EMPTY) Atomics.wait(ctrl, at, Atomics.load(ctrl, at));
-      const base = c * chunk;
-      let n = 0;
-      let more = true;
-      for (; n < chunk; n++) {
-        if (!a.next()) { more = false; break; }
-        ts[base + n] = a.t;
-        ss[base + n] = a.s;
-      }
+      const n = a.fill(ts, ss, c * chunk, chunk);
+      const more = n === chunk; // a full chunk: perhaps more (the next one may come out empty)
       Atomics.store(ctrl, at + 1, n);
       Atomics.store(ctrl, at, more ? FULL : LAST);
       Atomics.notify(ctrl, at);

@@ -48,6 +48,13 @@ test('worker-fed requests trace (per-request service times) = the stream itself'
   assert.equal(same(tr, Infinity, { thread: true, chunk: 50, chunks: 4 }), n); // 10 full chunks, then an empty last one
 });
 
+test('without a worker: the buffered stream = the stream itself (4096-arrival buffers, an end inside one)', () => {
+  assert.equal(same(counts, counts.startMs + 700_000.5, { thread: false }), 0);
+  const fixed = { dist: { kind: 'fixed' as const, ms: 5 } }; // the per-arrival path of fill()
+  const want = drain(new ArrivalStream(counts, fixed, 2, Infinity));
+  assert.deepEqual(drain(openArrivals(counts, fixed, 2, Infinity, { thread: false })), want);
+});
+
 test('a worker that dies after two chunks: the rest is drawn in this thread, the same stream', () => {
   assert.equal(same(counts, Infinity, { thread: true, chunk: 100, chunks: 2, failAfterChunks: 2 }), 200);
 });
