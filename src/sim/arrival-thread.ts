@@ -4,7 +4,7 @@
 // the engine does: the stream has its own seeded generator. So for a long trace a worker thread runs
 // the very same ArrivalStream and hands its (time, service) pairs over in chunks of shared memory
 // while the engine simulates the previous chunks. The engine sees the identical sequence, so every
-// result is the same; only the wall time changes (the CPU time does not).
+// result is the same; only where the time is spent changes.
 //
 // The worker fills a ring of chunks; each chunk has a state word: EMPTY (the worker may fill it),
 // FULL (the engine may read it) or LAST (full, and the stream ends after it). If the worker cannot
@@ -23,7 +23,7 @@ export interface ArrivalSource {
 }
 
 export interface ArrivalThreadOptions {
-  /** true: always a worker; false: never; undefined: a worker from `minArrivals` arrivals on. */
+  /** true: always a worker; false: never; undefined: a worker from THREAD_MIN_ARRIVALS arrivals on, unless TIDE_SIM_THREAD=0. */
   thread?: boolean;
   /** Arrivals per chunk (default 65,536) and chunks in the ring (default 4). */
   chunk?: number;
@@ -55,14 +55,23 @@ interface WorkerInput {
   data: SharedArrayBuffer;
 }
 
-/** The arrival stream for a run: a worker-fed one for long traces, else the stream itself. */
+/** The arrival stream for a run: a worker-fed one for long traces, else the stream in this thread (buffered). */
 export function openArrivals(trace: Trace, svc: ServiceTimeModel, seed: number, endMs: number, o: ArrivalThreadOptions = {}): ArrivalSource {
-  const wanted = o.thread ?? (process.env.TIDE_SIM_THREAD !== '0' && traceRequestCount(trace) >= THREAD_MIN_ARRIVALS);
+  const wanted = o.thread ?? (process.env.TIDE_SIM_THREAD !== '0' && arrivalsBefore(trace, endMs) >= THREAD_MIN_ARRIVALS);
   if (wanted) {
     const threaded = ThreadedArrivals.start(trace, svc, seed, endMs, o.chunk ?? 65_536, o.chunks ?? 4, o.failAfterChunks ?? Infinity);
     if (threaded) return threaded;
   }
   return new BufferedArrivals(new ArrivalStream(trace, svc, seed, endMs));
+}
+
+/** About how many arrivals the stream yields before endMs (whole steps of a counts trace). */
+function arrivalsBefore(trace: Trace, endMs: number): number {
+  if (trace.kind === 'requests' || endMs === Infinity) return traceRequestCount(trace);
+  const steps = Math.min(trace.counts.length, Math.ceil((endMs - trace.startMs) / trace.stepMs));
+  let n = 0;
+  for (let i = 0; i < steps; i++) n += trace.counts[i];
+  return n;
 }
 
 /** The stream in this thread, read through a buffer that ArrivalStream.fill writes (no call per arrival to draw). */
