@@ -1,6 +1,9 @@
 // Benchmark: one week of a per-second trace (the Twitter counts, ~64 req/s, ~38 M requests) for one
 // service, simulated with real policies. Budget: <= 10 s per policy on this machine. The baseline,
 // measured in the same run, is the event loop with a null (static) policy: the data-plane cost alone.
+// The arrival stream is drawn on a worker thread (src/sim/arrival-thread.ts; TIDE_SIM_THREAD=0: in the
+// engine's thread); "main cpu" is the engine thread's CPU time, what the wall time tends to on an idle
+// machine with a spare core.
 //   npx node bench/simulate.ts [--days 7]
 import { performance } from 'node:perf_hooks';
 import { existsSync } from 'node:fs';
@@ -27,9 +30,11 @@ console.log(`trace: ${trace.name}, ${days} days, ${(requests / 1e6).toFixed(1)} 
 
 function time(label: string, policy: string): number {
   const t0 = performance.now();
+  const c0 = process.threadCpuUsage();
   const r = simulate(base, builtinController(policy, ctx));
+  const c = process.threadCpuUsage(c0);
   const s = (performance.now() - t0) / 1000;
-  console.log(`${label.padEnd(22)} ${s.toFixed(2).padStart(6)} s  ${(requests / s / 1e6).toFixed(1)} M req/s  budget ratio ${(s / 10).toFixed(2)}  replica-s ${Math.round(r.summary.replicaSeconds)}  SLO ${(r.summary.sloAttainment * 100).toFixed(2)}%`);
+  console.log(`${label.padEnd(22)} ${s.toFixed(2).padStart(6)} s  ${(requests / s / 1e6).toFixed(1)} M req/s  budget ratio ${(s / 10).toFixed(2)}  main cpu ${((c.user + c.system) / 1e6).toFixed(2)} s  replica-s ${Math.round(r.summary.replicaSeconds)}  SLO ${(r.summary.sloAttainment * 100).toFixed(2)}%`);
   return s;
 }
 
