@@ -14,12 +14,18 @@
 //   not fit in it), scale to zero allowed, 2 days. Added after the evaluate-only servegen-sparse run
 //   showed a loss there, as a shape to study that loss on without probing servegen-sparse itself;
 //   its constants were fixed before it was first simulated.
+// - synth-clumps: tenants whose requests come in clumps (a renewal process with gamma inter-arrival
+//   times of coefficient of variation 4, the kind of burstiness ServeGen reports for language-model
+//   tenants) at a rate that changes every 10 min: 30 tenants, each active in half of the 10-min
+//   windows at a lognormal rate (median 0.02 req/s, sigma 1), 8 slots per replica, SLO 15 s (a
+//   cold start does not fit in it), scale to zero allowed, 2 days. Constants fixed before its first
+//   simulation, like synth-tenants', and for the same reason.
 import { defaultService, type ServiceModel } from '../src/sim/engine.ts';
 import { generate, type RequestsTrace } from '../src/sim/workload.ts';
 import { Rng } from '../src/sim/rng.ts';
 import type { Scenario } from './scenarios.ts';
 
-export const SYNTH_TUNE = ['synth-sparse', 'synth-batched', 'synth-tenants'] as const;
+export const SYNTH_TUNE = ['synth-sparse', 'synth-batched', 'synth-tenants', 'synth-clumps'] as const;
 
 function svc(over: Partial<ServiceModel>): ServiceModel {
   const s = { ...defaultService, ...over };
@@ -40,7 +46,7 @@ function requests(counts: Float64Array, batchMs: number, name: string): Requests
 /** One synthetic shape: a diurnal Poisson rate (1 h period, 2 h), the shared service model, its SLO. */
 interface Shape { meanRps: number; amplitude: number; genSeed: number; concurrency: number; batchMs: number; sloMs: number; describe: string }
 
-const SHAPES: Record<Exclude<(typeof SYNTH_TUNE)[number], 'synth-tenants'>, Shape> = {
+const SHAPES: Record<Exclude<(typeof SYNTH_TUNE)[number], 'synth-tenants' | 'synth-clumps'>, Shape> = {
   'synth-sparse': {
     meanRps: 0.4, amplitude: 0.7, genSeed: 7, concurrency: 1, batchMs: 0, sloMs: 12_000,
     describe: 'synthetic sparse arrivals (Poisson, mean 0.4 req/s ±70 % over a 1 h period), 2 h; service lognormal(median 2.5 s, σ 0.7), 1 slot/replica, cold start 20 s, SLO 12 s',
@@ -72,6 +78,49 @@ export function tenantSessions(o: { tenants: number; sessionEveryMs: number; amp
   return { kind: 'requests', name, startMs: 0, times: Float64Array.from(t) };
 }
 
+/** Gamma(shape k, scale 1) by Marsaglia and Tsang (k < 1 boosted: Gamma(k + 1) x U^(1/k)). */
+function gamma(rng: Rng, k: number): number {
+  if (k < 1) return gamma(rng, k + 1) * Math.pow(rng.nextOpen(), 1 / k);
+  const d = k - 1 / 3, c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = rng.normal(), v0 = 1 + c * x;
+    if (v0 <= 0) continue;
+    const v = v0 * v0 * v0, u = rng.nextOpen();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+/** Clumpy tenants (synth-clumps): per tenant and 10-min window, active or not, a lognormal rate, gamma inter-arrivals. */
+export function clumpyTenants(o: { tenants: number; windowMs: number; activeShare: number; medianRps: number; sigma: number; cv: number; durationMs: number; seed: number }, name: string): RequestsTrace {
+  const rng = new Rng(o.seed);
+  const k = 1 / (o.cv * o.cv); // gamma shape for the coefficient of variation
+  const t: number[] = [];
+  for (let j = 0; j < o.tenants; j++) {
+    for (let w = 0; w < o.durationMs; w += o.windowMs) {
+      if (rng.next() >= o.activeShare) continue;
+      const rate = o.medianRps * Math.exp(o.sigma * rng.normal());
+      const meanGapMs = 1000 / rate;
+      // start at a random point of a gap (stationary renewal: close enough for a 10-min window)
+      for (let at = w + rng.next() * meanGapMs; at < w + o.windowMs && at < o.durationMs; at += gamma(rng, k) * meanGapMs / k) t.push(Math.floor(at));
+    }
+  }
+  t.sort((a, b) => a - b);
+  return { kind: 'requests', name, startMs: 0, times: Float64Array.from(t) };
+}
+
+function clumpsScenario(name: string): Scenario {
+  const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
+  const service = svc({ concurrency: 8, dist, coldStart: { kind: 'fixed', ms: 20_000 } });
+  const trace = clumpyTenants({ tenants: 30, windowMs: 600_000, activeShare: 0.5, medianRps: 0.02, sigma: 1, cv: 4, durationMs: 2 * 86_400_000, seed: 10 }, name);
+  return {
+    name, set: 'tune',
+    describe: 'synthetic clumpy tenants (30 tenants, each active in half of the 10-min windows at a lognormal rate, median 0.02 req/s, σ 1; gamma inter-arrivals, CV 4), 2 days; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 15 s, scale to zero allowed',
+    base: { seed: 1, trace, service, sloMs: 15_000, initialReplicas: 0, maxReplicas: 200 },
+    ctx: { service, sloMs: 15_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: 0 },
+    tide: [{ label: 'Tide predictive', seasonMs: 0 }],
+  };
+}
+
 function tenantsScenario(name: string): Scenario {
   const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
   const service = svc({ concurrency: 8, dist, coldStart: { kind: 'fixed', ms: 20_000 } });
@@ -87,6 +136,7 @@ function tenantsScenario(name: string): Scenario {
 
 export function synthScenario(name: string): Scenario {
   if (name === 'synth-tenants') return tenantsScenario(name);
+  if (name === 'synth-clumps') return clumpsScenario(name);
   const shape = SHAPES[name as keyof typeof SHAPES];
   if (!shape) throw new Error(`unknown synthetic scenario ${name} (${SYNTH_TUNE.join(', ')})`);
   const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
