@@ -15,7 +15,9 @@
 //
 // Incremental: results are kept in tools/mutation/results/. A killed mutant is not run again while
 // the mutated file text and the test file that killed it are unchanged; a survivor is run again
-// when any file of its test set changed. Survivors are judged in verdicts.json
+// when any file of its test set changed. A file's results are saved every 25 mutants run and on
+// SIGINT/SIGTERM, so an interrupted run loses little: the next one reuses them (the report counts only
+// results of the file's current text). Survivors are judged in verdicts.json
 // ('equivalent: …' or 'not a decision: …'); docs/mutation.md is written from both.
 
 import { spawn } from 'node:child_process';
