@@ -1,4 +1,5 @@
 // Writes docs/mutation.md from tools/mutation/results/*.json, verdicts.json and baseline.json.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +35,14 @@ export function writeReport(root: string, files: string[]): void {
   const stillOpen: string[] = [];
   let changed = false;
   for (const file of files) {
-    const r = readJson<FileResult | null>(resultPath(file), null);
+    const stored = readJson<FileResult | null>(resultPath(file), null);
+    // Only results of the file's current text count: a run saved part-way keeps older results of the
+    // mutants it has not reached (for reuse), which are stale when the file changed since.
+    const src = join(root, file);
+    const text = existsSync(src) ? readFileSync(src, 'utf8') : '';
+    const all = text ? generateMutants(file, text) : [];
+    const current = new Map(all.map((m) => [m.key, createHash('sha1').update(text.slice(0, m.start) + m.text + text.slice(m.end)).digest('hex')]));
+    const r = stored && { ...stored, mutants: stored.mutants.filter((m) => current.get(m.key) === m.hash) };
     if (!r) { rows.push(`| ${file} | not run yet | | | | | | | | ${ISSUE_SAMPLE[file] ?? '–'} |`); stillOpen.push(`${file} (not run yet)`); continue; }
     const dec = r.mutants.filter((m) => m.category === 'decision');
     if (!(file in baseline)) {
@@ -49,8 +57,6 @@ export function writeReport(root: string, files: string[]): void {
     const open = left.filter((m) => !v[m.key]);
     const judged = dec.length - equivalent.length - notDecision.length;
     // a run cut short with --only: say how much of the file was measured
-    const src = join(root, file);
-    const all = existsSync(src) ? generateMutants(file, readFileSync(src, 'utf8')) : [];
     const keys = new Set(r.mutants.map((m) => m.key));
     const missing = all.filter((m) => !keys.has(m.key)).length;
     const partial = missing > 0 ? ` (partial: ${all.length - missing} of ${all.length} mutants run)` : '';

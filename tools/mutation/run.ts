@@ -15,7 +15,9 @@
 //
 // Incremental: results are kept in tools/mutation/results/. A killed mutant is not run again while
 // the mutated file text and the test file that killed it are unchanged; a survivor is run again
-// when any file of its test set changed. Survivors are judged in verdicts.json
+// when any file of its test set changed. A file's results are saved every 25 mutants run and on
+// SIGINT/SIGTERM, so an interrupted run loses little: the next one reuses them (the report counts only
+// results of the file's current text). Survivors are judged in verdicts.json
 // ('equivalent: …' or 'not a decision: …'); docs/mutation.md is written from both.
 
 import { spawn } from 'node:child_process';
@@ -132,8 +134,12 @@ class Worker {
   }
 }
 const worker = new Worker();
+/** Saves the running file's results so far (set while a file is being mutated). */
+let saveProgress: (() => void) | null = null;
 process.on('exit', () => worker.stop());
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { worker.stop(); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => { worker.stop(); saveProgress?.(); process.exit(130); });
+}
 
 /** Offsets of the file that the unmodified run executed (innermost V8 block range with count > 0). */
 function coverageOf(dir: string, file: string): ((offset: number) => boolean) | null {
@@ -188,6 +194,25 @@ async function mutateFile(file: string, opts: { force: boolean; tests?: string[]
   const mutants = opts.only ? all.filter((m) => opts.only!.has(m.line)) : all;
   const results: MutantResult[] = [];
   let ran = 0, reused = 0;
+  // Keep results of mutants outside --only untouched (with --force too: it re-runs only the lines named).
+  const stored = opts.force ? loadResult(file) : previous;
+  const baselineMs = base.ms;
+  const allKeys = new Set(all.map((a) => a.key));
+  // Written every 25 mutants run and on SIGINT/SIGTERM, so an interrupted run is reused by the next
+  // one: the results so far plus the stored ones of the mutants not reached yet (still checked by
+  // hash before reuse). At the end, a full run keeps only this run's results.
+  const save = (finished: boolean): MutantResult[] => {
+    const doneKeys = new Set(results.map((r) => r.key));
+    const keep = (p: MutantResult): boolean => allKeys.has(p.key) &&
+      (finished ? opts.only !== undefined && !opts.only.has(p.line) : !doneKeys.has(p.key));
+    const merged = opts.only || !finished
+      ? [...(stored?.mutants ?? []).filter(keep), ...results].sort((a, b) => a.line - b.line || a.col - b.col)
+      : results;
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(resultPath(file), JSON.stringify({ file, tests, baselineMs, mutants: merged } satisfies FileResult, null, 1) + '\n');
+    return merged;
+  };
+  saveProgress = () => save(false);
   const t0 = Date.now();
   process.stdout.write(`${file}: ${mutants.length} mutants, tests: ${tests.join(' ')} (baseline ${base.ms} ms, in the worker ${shimBase.ms} ms)\n`);
   for (const m of mutants) {
@@ -218,15 +243,10 @@ async function mutateFile(file: string, opts: { force: boolean; tests?: string[]
     } else res = { ...base, status: 'survived', testsHash: setHash };
     results.push(res);
     if (res.status === 'survived') process.stdout.write(`  survived  ${file}:${m.line}:${m.col}  ${m.key}\n`);
+    if (ran % 25 === 0) save(false);
   }
-  // Keep results of mutants outside --only untouched (with --force too: it re-runs only the lines named).
-  const stored = opts.force ? loadResult(file) : previous;
-  const merged = opts.only
-    ? [...(stored?.mutants ?? []).filter((p) => !opts.only!.has(p.line) && all.some((a) => a.key === p.key)), ...results]
-        .sort((a, b) => a.line - b.line || a.col - b.col)
-    : results;
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(resultPath(file), JSON.stringify({ file, tests, baselineMs: base.ms, mutants: merged } satisfies FileResult, null, 1) + '\n');
+  saveProgress = null;
+  const merged = save(true);
   const dec = merged.filter((m) => m.category === 'decision');
   const killed = dec.filter((m) => m.status === 'killed' || m.status === 'timeout').length;
   process.stdout.write(`${file}: ran ${ran}, reused ${reused}, ${((Date.now() - t0) / 1000).toFixed(0)} s; decision mutants killed ${killed}/${dec.length}\n`);
