@@ -129,6 +129,7 @@ async function handle(rt: LocalRuntime, auth: ApiAuth, req: IncomingMessage, res
 
   if (url.pathname === '/healthz') return void send(res, 200, { ok: true });
   if (url.pathname === '/metrics') {
+    rt.refreshGauges();
     const text = await rt.metrics.registry.metrics();
     res.writeHead(200, { 'content-type': rt.metrics.registry.contentType });
     return void res.end(text);

@@ -367,7 +367,11 @@ export class LocalRuntime implements LocalCluster {
       while (snaps.length > 2 && now - snaps[0].at > 120_000) snaps.shift();
       this.rates.set(dep, snaps);
     }
-    // gauges
+    this.refreshGauges();
+  }
+
+  /** The replica and proxy gauges, from the state now (each scrape calls it too: never a tick stale). */
+  refreshGauges(): void {
     for (const [name, sup] of this.supervisors) {
       const act = sup.active();
       this.metrics.replicas.set({ deployment: name }, act.length);
