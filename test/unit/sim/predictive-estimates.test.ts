@@ -3,12 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decidePredictive, defaultPredictivePolicy, emptyPredictiveState,
-  type DemandSample, type PredictivePolicy,
+  decidePredictive, emptyPredictiveState, type DemandSample,
 } from '../../../src/policies/predictive.ts';
-
-const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
-  defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 30_000, seasonMs: 0, ...over });
+import { policy } from './helpers.ts';
 
 test('service time from busy time per arrival: two arrivals are enough for a first estimate', () => {
   const plain: DemandSample = { t: 0, arrivals: 2, busyMs: 700, queuedMs: 0 };

@@ -2,14 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, predictiveFromAnnotations,
-  type DemandSample, type PredictivePolicy,
+  decidePredictive, emptyPredictiveState, predictiveFromAnnotations, type DemandSample, type PredictivePolicy,
 } from '../../../src/policies/predictive.ts';
-
-const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
-  defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 30_000, seasonMs: 0, ...over });
-const second = (t: number, arrivals: number, serviceMs = 200): DemandSample =>
-  ({ t, arrivals, busyMs: arrivals * serviceMs, queuedMs: 0, started: arrivals, startedServiceMs: arrivals * serviceMs });
+import { policy, second } from './helpers.ts';
 
 test('once a service time is known, even below 1 ms, demand is rate x service time, not the busy time of the second', () => {
   const p = policy();

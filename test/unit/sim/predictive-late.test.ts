@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, replicasFor,
-  type DemandSample, type PredictivePolicy, type PredictiveState,
+  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, replicasFor, type PredictivePolicy, type PredictiveState,
 } from '../../../src/policies/predictive.ts';
+import { policy, second } from './helpers.ts';
 
 test('replicasFor: the Erlang C search gives up after 10 000 sizes past its start', () => {
   // a 100 % target with no slack is never met (the tail stays above 0); a fractional slot count
@@ -12,11 +12,6 @@ test('replicasFor: the Erlang C search gives up after 10 000 sizes past its star
   const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 0.001, sloTarget: 1, sloLatencyMs: 1, maxReplicas: 1e9 });
   assert.equal(replicasFor(p, 10, 1), 20_000);
 });
-
-const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
-  defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 30_000, seasonMs: 0, ...over });
-const second = (t: number, arrivals: number, serviceMs = 200): DemandSample =>
-  ({ t, arrivals, busyMs: arrivals * serviceMs, queuedMs: 0, started: arrivals, startedServiceMs: arrivals * serviceMs });
 
 /** 10 min of 10 req/s x 200 ms with no surge episode under way, then `over` (restored fields). */
 function warmSteady(p: PredictivePolicy, over: Partial<PredictiveState> = {}): PredictiveState {

@@ -5,18 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  deadlineSlots, decidePredictive, defaultPredictivePolicy, emptyPredictiveState, replicasFor,
-  type DemandSample, type PredictivePolicy, type PredictiveState,
+  decidePredictive, emptyPredictiveState, type DemandSample, type PredictivePolicy, type PredictiveState,
 } from '../../../src/policies/predictive.ts';
-
-const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
-  defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 30_000, seasonMs: 0, ...over });
-
-/** One second of traffic as a proxy reports it: `arrivals` requests of `serviceMs` each, no queue. */
-const second = (t: number, arrivals: number, serviceMs = 200): DemandSample =>
-  ({ t, arrivals, busyMs: arrivals * serviceMs, queuedMs: 0, started: arrivals, startedServiceMs: arrivals * serviceMs });
-
-type Rec = ReturnType<typeof decidePredictive>['record'];
+import { policy, second, type Rec } from './helpers.ts';
 
 /**
  * Feeds per-second arrivals for [fromS, toS) and decides every `everyS` seconds (a decision gets

@@ -4,15 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, replicasFor,
-  type DemandSample, type PredictivePolicy, type PredictiveState,
+  decidePredictive, emptyPredictiveState, replicasFor, type DemandSample, type PredictivePolicy, type PredictiveState,
 } from '../../../src/policies/predictive.ts';
-
-const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
-  defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 30_000, seasonMs: 0, ...over });
-
-const second = (t: number, arrivals: number, serviceMs = 200): DemandSample =>
-  ({ t, arrivals, busyMs: arrivals * serviceMs, queuedMs: 0, started: arrivals, startedServiceMs: arrivals * serviceMs });
+import { policy, second } from './helpers.ts';
 
 /** 10 min of `rate` req/s x `serviceMs`, decided every 2 s on 3 replicas. */
 function warm(p: PredictivePolicy, rate: number, serviceMs = 200, seconds = 600): PredictiveState {

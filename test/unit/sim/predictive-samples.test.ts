@@ -3,15 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decidePredictive, defaultPredictivePolicy, emptyPredictiveState,
-  type DemandSample, type PredictivePolicy, type PredictiveState,
+  decidePredictive, emptyPredictiveState, type DemandSample, type PredictivePolicy, type PredictiveState,
 } from '../../../src/policies/predictive.ts';
-
-const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
-  defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 30_000, seasonMs: 0, ...over });
-
-const second = (t: number, arrivals: number, serviceMs = 200): DemandSample =>
-  ({ t, arrivals, busyMs: arrivals * serviceMs, queuedMs: 0, started: arrivals, startedServiceMs: arrivals * serviceMs });
+import { policy, second } from './helpers.ts';
 
 const decide = (p: PredictivePolicy, st: PredictiveState, samples: DemandSample[]) =>
   decidePredictive(p, { now: samples.length ? samples[samples.length - 1].t + 1000 : 1000, currentReplicas: 2, readyReplicas: 2, samples, queued: 0 }, st);
