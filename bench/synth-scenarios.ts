@@ -108,31 +108,29 @@ export function clumpyTenants(o: { tenants: number; windowMs: number; activeShar
   return { kind: 'requests', name, startMs: 0, times: Float64Array.from(t) };
 }
 
-function clumpsScenario(name: string): Scenario {
+/**
+ * The two tenant shapes' common setting: LLM-like service (lognormal, median 2.5 s, σ 0.7), 8 slots
+ * per replica, a 20 s cold start against a 15 s SLO, scale to zero allowed.
+ */
+function tenantScenario(name: string, trace: RequestsTrace, shape: string): Scenario {
   const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
   const service = svc({ concurrency: 8, dist, coldStart: { kind: 'fixed', ms: 20_000 } });
-  const trace = clumpyTenants({ tenants: 30, windowMs: 600_000, activeShare: 0.5, medianRps: 0.02, sigma: 1, cv: 4, durationMs: 2 * 86_400_000, seed: 10 }, name);
   return {
     name, set: 'tune',
-    describe: 'synthetic clumpy tenants (30 tenants, each active in half of the 10-min windows at a lognormal rate, median 0.02 req/s, σ 1; gamma inter-arrivals, CV 4), 2 days; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 15 s, scale to zero allowed',
+    describe: `${shape}, 2 days; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 15 s, scale to zero allowed`,
     base: { seed: 1, trace, service, sloMs: 15_000, initialReplicas: 0, maxReplicas: 200 },
     ctx: { service, sloMs: 15_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: 0 },
     tide: [{ label: 'Tide predictive', seasonMs: 0 }],
   };
 }
 
-function tenantsScenario(name: string): Scenario {
-  const dist = { kind: 'lognormal', medianMs: 2500, sigma: 0.7 } as const;
-  const service = svc({ concurrency: 8, dist, coldStart: { kind: 'fixed', ms: 20_000 } });
-  const trace = tenantSessions({ tenants: 40, sessionEveryMs: 2_400_000, amplitude: 0.5, periodMs: 6 * 3_600_000, meanRequests: 15, meanGapMs: 2000, durationMs: 2 * 86_400_000, seed: 9 }, name);
-  return {
-    name, set: 'tune',
-    describe: 'synthetic multi-tenant sessions (40 tenants, a session each every 40 min on average ±50 % over 6 h, 15 requests per session 2 s apart on average), 2 days; service lognormal(median 2.5 s, σ 0.7), 8 slots/replica, cold start 20 s, SLO 15 s, scale to zero allowed',
-    base: { seed: 1, trace, service, sloMs: 15_000, initialReplicas: 0, maxReplicas: 200 },
-    ctx: { service, sloMs: 15_000, sloTarget: 0.99, minReplicas: 0, maxReplicas: 200, seasonMs: 0 },
-    tide: [{ label: 'Tide predictive', seasonMs: 0 }],
-  };
-}
+const clumpsScenario = (name: string): Scenario => tenantScenario(name,
+  clumpyTenants({ tenants: 30, windowMs: 600_000, activeShare: 0.5, medianRps: 0.02, sigma: 1, cv: 4, durationMs: 2 * 86_400_000, seed: 10 }, name),
+  'synthetic clumpy tenants (30 tenants, each active in half of the 10-min windows at a lognormal rate, median 0.02 req/s, σ 1; gamma inter-arrivals, CV 4)');
+
+const tenantsScenario = (name: string): Scenario => tenantScenario(name,
+  tenantSessions({ tenants: 40, sessionEveryMs: 2_400_000, amplitude: 0.5, periodMs: 6 * 3_600_000, meanRequests: 15, meanGapMs: 2000, durationMs: 2 * 86_400_000, seed: 9 }, name),
+  'synthetic multi-tenant sessions (40 tenants, a session each every 40 min on average ±50 % over 6 h, 15 requests per session 2 s apart on average)');
 
 export function synthScenario(name: string): Scenario {
   if (name === 'synth-tenants') return tenantsScenario(name);
