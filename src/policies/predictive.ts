@@ -111,6 +111,15 @@ export interface PredictivePolicy {
    * existed) keeps one slot per request in flight or queued.
    */
   reactiveSizing?: 'deadline' | 'outstanding';
+  /**
+   * Scale to zero (minReplicas 0) when a request arriving at zero replicas misses the SLO (the cold
+   * start exceeds SLO - service): the share of the error budget (1 - sloTarget) that such wake-ups may
+   * use. The last replica goes only after an idle time past which, judging by the wake-ups seen (the
+   * arrivals that came within the cold-start excess after each idle gap), waking from zero stays
+   * within that share. 0 or undefined (a policy built before this field existed) = go to zero as soon
+   * as the requirement and the scale-down window allow; default 0.5.
+   */
+  wakeBudget?: number;
 }
 
 export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: string }): PredictivePolicy {
@@ -130,6 +139,7 @@ export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: s
     burstPersistence: 'auto',
     rateMinArrivals: 20,
     reactiveSizing: 'deadline',
+    wakeBudget: 0.5,
     ...p,
     coldStartMs,
     prewarmHorizonMs: p.prewarmHorizonMs ?? coldStartMs + 2000,
@@ -173,6 +183,30 @@ const SURGE_MEMORY_MS = 6 * 3_600_000;
 const GROWTH_BINS = 64;
 const GROWTH_STEP = 1.03;
 const GROWTH_DECAY = 1 - 1 / 1440; // per 10 s bucket: ~4 h half-life
+/** Idle-gap bins: bin k holds gaps in [IDLE_BIN0_MS x 2^k, x 2^(k+1)); the last one is open-ended. */
+const IDLE_BINS = 14;
+const IDLE_BIN0_MS = 10_000;
+/** Wake-up statistics fade with this time constant (per second of samples). */
+const WAKE_DECAY = 1 - 1 / (24 * 3600);
+function idleBin(gapMs: number): number {
+  return Math.min(IDLE_BINS - 1, Math.max(0, Math.floor(Math.log2(gapMs / IDLE_BIN0_MS))));
+}
+/**
+ * Scale to zero only after an idle time tau such that the wake-ups seen after longer gaps would have
+ * missed at most `share` of the error budget: tau = the upper edge of the longest-gap bin whose
+ * misses, with those of all longer gaps, exceed it (0: any idle time; Infinity: never).
+ */
+export function zeroAfterMs(st: PredictiveState, sloTarget: number, share: number): number {
+  const miss = st.wakeMiss;
+  if (!miss) return 0;
+  const budget = share * (1 - sloTarget) * (st.wakeArrivals ?? 0);
+  let tail = 0;
+  for (let k = IDLE_BINS - 1; k >= 0; k--) {
+    tail += miss[k];
+    if (tail > budget) return k === IDLE_BINS - 1 ? Infinity : IDLE_BIN0_MS * 2 ** (k + 1);
+  }
+  return 0;
+}
 
 /** Record the growth ratio of the bucket one horizon ago (the newest bucket was just appended). */
 function recordGrowth(st: PredictiveState, hb: number): void {
@@ -268,6 +302,16 @@ export interface PredictiveState {
   /** Mean of the per-second arrival counts and half the mean square of their successive differences (EWMAs over ~5 min): their short-scale index of dispersion. */
   countMean?: number;
   countDiffSq?: number;
+  /**
+   * Wake-ups from idle (scale to zero allowed): for each idle-gap bin (log-spaced, IDLE_BINS), the
+   * decayed count of arrivals that came within the cold-start excess (cold start - SLO + service)
+   * after a gap of that length, i.e. what a wake-up from zero replicas would have missed; the decayed
+   * count of all arrivals; the wake-up being counted (its end, ms; 0 = none) and its gap bin.
+   */
+  wakeMiss?: number[];
+  wakeArrivals?: number;
+  wakeUntil?: number;
+  wakeBin?: number;
 }
 
 export function emptyPredictiveState(): PredictiveState {
@@ -304,6 +348,8 @@ export interface PredictiveDetails {
   /** Window of the arrival-rate estimate (s), and the index of dispersion of the per-second counts it used. */
   rateWindowS?: number;
   rateDispersion?: number;
+  /** Scale to zero only after this much idle time (ms; Infinity = not at all), learned from past wake-ups; set when the wake budget applies. */
+  zeroAfterMs?: number;
   /** Which term asked for how many replicas. */
   terms?: { demand: number; backlog: number; forecast: number; spike: number; keepForSurge: number; held: number };
 }
@@ -392,7 +438,15 @@ export function decidePredictive(
     rateAge: prev.rateAge ?? 0,
     countMean: prev.countMean ?? 0,
     countDiffSq: prev.countDiffSq ?? 0,
+    wakeMiss: prev.wakeMiss?.slice(),
+    wakeArrivals: prev.wakeArrivals ?? 0,
+    wakeUntil: prev.wakeUntil ?? 0,
+    wakeBin: prev.wakeBin ?? 0,
   };
+  // the part of a cold start a request arriving at zero replicas cannot absorb within its SLO
+  // (none without a budget, above zero replicas, or when the SLO absorbs a cold start)
+  const wakeExcessMs = (policy.wakeBudget ?? 0) > 0 && policy.minReplicas === 0 && policy.sloLatencyMs !== undefined
+    ? policy.coldStartMs - (policy.sloLatencyMs - prev.serviceMs) : 0;
   const seasonBuckets = Math.max(policy.seasonMs > 0 ? Math.ceil((policy.seasonMs + policy.prewarmHorizonMs) / BUCKET_MS) + 4 : 0, policy.spikeMemory ? SPIKE_HISTORY_MS / BUCKET_MS : 0);
   let rateWindowS = 0;
   let rateDispersion = 1;
@@ -440,6 +494,20 @@ export function decidePredictive(
     // offered load in busy slots (Little's law): rate x mean service, what the replicas are busy
     // with when nothing queues. Before a service time is known, what they were busy with.
     const busy = s.busyMs / 1000;
+    if (wakeExcessMs > 0) {
+      // wake-ups: an arrival after an idle gap opens a window of the cold-start excess; its arrivals
+      // are what a wake-up from zero would have missed, booked under the gap's length
+      st.wakeMiss ??= new Array(IDLE_BINS).fill(0);
+      st.wakeArrivals = (st.wakeArrivals ?? 0) * WAKE_DECAY + s.arrivals;
+      for (let k = 0; k < IDLE_BINS; k++) st.wakeMiss[k] *= WAKE_DECAY;
+      if (s.arrivals > 0 && st.lastActive > 0 && !st.wakeUntil && s.t - st.lastActive >= IDLE_BIN0_MS) {
+        st.wakeUntil = s.t + wakeExcessMs; st.wakeBin = idleBin(s.t - st.lastActive);
+      }
+      if (st.wakeUntil) {
+        if (s.t < st.wakeUntil) st.wakeMiss[st.wakeBin ?? 0] += s.arrivals;
+        else st.wakeUntil = 0;
+      }
+    }
     if (s.arrivals > 0 || s.busyMs > 0 || s.queuedMs > 0) st.lastActive = s.t + 1000;
     // idle for a whole scale-down window: the rate is zero (an EWMA never gets there by itself)
     if (s.t + 1000 - st.lastActive >= policy.scaleDownWindowMs) { st.rate = 0; st.rateAge = 0; }
@@ -624,6 +692,10 @@ export function decidePredictive(
   let desired = Math.max(required, requiredSpike, requiredKeep);
   if (held > desired) { desired = held; limitedBy.push('stabilization'); }
   if (desired < policy.minReplicas) { desired = policy.minReplicas; limitedBy.push('min'); }
+  // scale to zero only once idle for longer than past wake-ups say the error budget allows
+  const zeroAfter = wakeExcessMs > 0 ? zeroAfterMs(st, policy.sloTarget, policy.wakeBudget ?? 0) : 0;
+  const keepWarm = desired === 0 && obs.currentReplicas > 0 && zeroAfter > 0 && obs.now - st.lastActive < zeroAfter;
+  if (keepWarm) { desired = 1; limitedBy.push('stabilization'); }
   if (desired > policy.maxReplicas) { desired = policy.maxReplicas; limitedBy.push('max'); }
   if (limitedBy.length === 0) limitedBy.push('none');
 
@@ -645,7 +717,8 @@ export function decidePredictive(
     : `demand ${(level + queueNow).toFixed(1)} busy slots needs ${requiredNow}`;
   const why = why0 + surgeNote + backlogNote;
   const tail = desired !== required
-    ? limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window` : `; clamped to ${desired}`
+    ? keepWarm ? `; the last replica is kept: idle ${((obs.now - st.lastActive) / 1000).toFixed(0)}s, and waking from zero after gaps shorter than ${Number.isFinite(zeroAfter) ? `${(zeroAfter / 1000).toFixed(0)}s` : 'any seen'} would have missed more than ${((policy.wakeBudget ?? 0) * 100).toFixed(0)} % of the error budget`
+    : limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window` : `; clamped to ${desired}`
     : '';
   const record: PredictiveRecord = {
     decider: 'tide',
@@ -670,7 +743,7 @@ export function decidePredictive(
     events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
     inputs: { policy, observation: obs, state: prev },
     details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS,
-      levelSmooth, rateWindowS, rateDispersion, deadline, shortageSlots: shortage, shortageDrain, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
+      levelSmooth, rateWindowS, rateDispersion, zeroAfterMs: wakeExcessMs > 0 ? zeroAfter : undefined, deadline, shortageSlots: shortage, shortageDrain, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
       terms: { demand: reactive ? (deadline ? Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : requiredNow) : requiredDemand,
         backlog: reactive ? (deadline ? requiredNow - Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : 0) : Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
   };
@@ -696,6 +769,7 @@ export const ANNOTATIONS = {
   burstPersistence: 'tide.dev/burst-persistence',
   rateMinArrivals: 'tide.dev/rate-min-arrivals',
   reactiveSizing: 'tide.dev/reactive-sizing',
+  wakeBudget: 'tide.dev/wake-budget',
 } as const;
 
 export function parseDurationMs(v: string, what: string): number {
@@ -777,6 +851,12 @@ export function predictiveFromAnnotations(
     const v = a[ANNOTATIONS.reactiveSizing].trim().toLowerCase();
     if (v !== 'deadline' && v !== 'outstanding') throw new Error(`${ANNOTATIONS.reactiveSizing}: "${a[ANNOTATIONS.reactiveSizing]}" must be deadline or outstanding`);
     p.reactiveSizing = v;
+  }
+  if (a[ANNOTATIONS.wakeBudget]) {
+    const v = a[ANNOTATIONS.wakeBudget].trim();
+    const n = Number(v.replace(/%$/, '')) / 100;
+    if (v === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${ANNOTATIONS.wakeBudget}: "${a[ANNOTATIONS.wakeBudget]}" must be a percentage of the error budget from 0 (off) to 100`);
+    p.wakeBudget = n;
   }
   return defaultPredictivePolicy(p);
 }

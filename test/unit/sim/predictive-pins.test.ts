@@ -47,6 +47,8 @@ test('a fresh state knows nothing: the first second of traffic sets the service 
     spikeLag: 0, spikeScore: 0, spikeDetectedAt: 0,
     surgeSince: 0, surgeBaseRate: 0, surgeExcess: 0, surgeLong: 0, surgeShort: 0,
     rateAge: 1, countMean: 10, countDiffSq: 0,
+    // a floor of one replica: no wake-up bookkeeping (predictive-wake.test.ts)
+    wakeMiss: undefined, wakeArrivals: 0, wakeUntil: 0, wakeBin: 0,
   });
 });
 
