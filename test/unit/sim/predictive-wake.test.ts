@@ -132,3 +132,78 @@ test('annotation tide.dev/wake-budget', () => {
   assert.throws(() => predictiveFromAnnotations({ 'tide.dev/wake-budget': 'half' }, base), /tide\.dev\/wake-budget: "half" must be a percentage of the error budget from 0 \(off\) to 100/);
   assert.throws(() => predictiveFromAnnotations({ 'tide.dev/wake-budget': '150%' }, base), /wake-budget/);
 });
+
+// ---------------------------------------------------------------- the bookkeeping, exactly
+
+/** One second of traffic: `a` requests of `serviceMs` each, no queue. */
+const sec = (t: number, a: number, serviceMs = 2500): DemandSample => ({ t, arrivals: a, busyMs: a * serviceMs, queuedMs: 0, started: a, startedServiceMs: a * serviceMs });
+const decide = (p: PredictivePolicy, st: PredictiveState, samples: DemandSample[]) =>
+  decidePredictive(p, { now: samples[samples.length - 1].t + 1000, currentReplicas: 1, readyReplicas: 1, samples, queued: 0 }, st).state;
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+
+test('the wake-up statistics fade by 1 - 1/86,400 per second of samples, in every bin', () => {
+  const d = 1 - 1 / 86_400;
+  const t0 = 5_000_000;
+  const st: PredictiveState = { ...emptyPredictiveState(), lastActive: t0, wakeMiss: Array.from({ length: 14 }, (_, k) => 100 + k), wakeArrivals: 1000 };
+  const out = decide(policy(), st, [sec(t0, 3), sec(t0 + 1000, 3)]); // no idle gap: nothing new is booked
+  assert.equal(out.wakeMiss!.length, 14);
+  out.wakeMiss!.forEach((m, k) => close(m, (100 + k) * d * d, `bin ${k}`));
+  close(out.wakeArrivals!, (1000 * d + 3) * d + 3, 'arrivals');
+  assert.equal(out.wakeUntil, 0);
+});
+
+/** A fresh service active for one second, then idle for `gapMs`, then `a` arrivals (and `after` more seconds of one arrival each). */
+function wakeAfter(gapMs: number, o: { a?: number; serviceMs?: number; after?: number; idleSamples?: boolean; p?: PredictivePolicy } = {}) {
+  const p = o.p ?? policy();
+  const svc = o.serviceMs ?? 2500;
+  const t0 = 10_000_000;
+  const first = decide(p, emptyPredictiveState(), [sec(t0, 4, svc)]);
+  const t1 = t0 + 1000 + gapMs;
+  const idle = o.idleSamples ? Array.from({ length: Math.floor(gapMs / 1000) }, (_, i) => sec(t0 + 1000 + i * 1000, 0, svc)) : [];
+  const tail = Array.from({ length: o.after ?? 0 }, (_, i) => sec(t1 + (i + 1) * 1000, 1, svc));
+  return { first, state: decide(p, first, [...idle, sec(t1, o.a ?? 4, svc), ...tail]) };
+}
+const booked = (st: PredictiveState) => st.wakeMiss!.map((m) => Math.round(m * 100) / 100);
+const only = (bin: number, n: number) => Array.from({ length: 14 }, (_, k) => (k === bin ? n : 0));
+
+test('idle-gap bins: 10 s x 2^k, from a gap of exactly 10 s; the last bin is open-ended; the first activity ever is no wake-up', () => {
+  const { first, state } = wakeAfter(10_000);
+  assert.deepEqual(first.wakeMiss, only(0, 0), 'the first arrivals of a fresh service follow no idle gap');
+  assert.deepEqual(booked(state), only(0, 4), 'a gap of exactly 10 s is bin 0');
+  assert.deepEqual(booked(wakeAfter(9_999).state), only(0, 0), 'shorter than 10 s: no wake-up');
+  assert.deepEqual(booked(wakeAfter(19_999).state), only(0, 4));
+  assert.deepEqual(booked(wakeAfter(20_000).state), only(1, 4));
+  assert.deepEqual(booked(wakeAfter(90_000).state), only(3, 4));
+  assert.deepEqual(booked(wakeAfter(2 * 86_400_000).state), only(13, 4), 'two days idle: the last bin');
+  assert.deepEqual(booked(wakeAfter(30_000, { a: 1 }).state), only(1, 1), 'a single arrival is a wake-up');
+});
+
+test('a wake-up books the arrivals within the cold-start excess after it, not the one at its end; idle seconds open none', () => {
+  // cold start 20 s, SLO 15 s, service 3 s: the excess is 8 s, so the wake-up second and the 7 after it
+  const { state } = wakeAfter(40_000, { a: 1, serviceMs: 3000, after: 9 });
+  assert.deepEqual(booked(state), only(2, 8));
+  assert.equal(state.wakeUntil, 0, 'the window has closed');
+  // the idle seconds are reported one by one: only the arrival after 21 s of them is a wake-up (bin 1)
+  assert.deepEqual(booked(wakeAfter(21_000, { idleSamples: true }).state), only(1, 4));
+  // an excess of half a millisecond (SLO 25 s - service 5000.5 ms against a 20 s cold start) still books the wake-up second
+  assert.deepEqual(booked(wakeAfter(30_000, { serviceMs: 5000.5, p: policy({ sloLatencyMs: 25_000 }) }).state), only(1, 4));
+});
+
+test('zeroAfterMs at its edges: misses after the shortest gaps, a budget met exactly, arrivals never counted', () => {
+  const st = emptyPredictiveState();
+  assert.equal(zeroAfterMs({ ...st, wakeMiss: only(0, 60), wakeArrivals: 10_000 }, 0.99, 0.5), 20_000, 'gaps of 10-20 s cost too much: keep the last replica through 20 s');
+  assert.equal(zeroAfterMs({ ...st, wakeMiss: only(3, 2500), wakeArrivals: 10_000 }, 0.75, 1), 0, 'exactly the budget (25 % of 10,000) fits');
+  assert.equal(zeroAfterMs({ ...st, wakeMiss: only(3, 2501), wakeArrivals: 10_000 }, 0.75, 1), 160_000);
+  assert.equal(zeroAfterMs({ ...st, wakeMiss: only(3, 1) }, 0.99, 0.5), 160_000, 'no arrivals counted: no budget');
+});
+
+test('the rule reads only its own bookkeeping: a wake budget set to 0 later lets the last replica go even with wake-ups booked; idle exactly τ lets it go', () => {
+  const warm = run(policy(), emptyPredictiveState(), 0, 3654, sessions(90));
+  assert.ok(warm.state.wakeMiss!.some((m) => m > 0));
+  const off = run(policy({ wakeBudget: 0 }), warm.state, 3654_000, 150, () => 0);
+  assert.equal(off.record.desiredReplicas, 0, 'budget 0: the booked wake-ups are not consulted');
+  const atTau = run(policy(), warm.state, 3654_000, 160, () => 0);
+  assert.equal(atTau.record.details.zeroAfterMs, 160_000);
+  assert.equal(atTau.record.desiredReplicas, 0, 'idle exactly 160 s: no longer shorter than the gaps that cost too much');
+  assert.equal(zeroAfterMs({ ...emptyPredictiveState(), wakeMiss: only(3, 0.001) }, 0.99, 0.5), 160_000, 'without an arrival count the budget is 0, not one arrival\'s share');
+});
