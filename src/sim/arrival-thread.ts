@@ -217,7 +217,9 @@ function produce(w: WorkerInput): void {
     for (let c = 0, filled = 0; ; c = (c + 1) % w.chunks, filled++) {
       if (filled >= w.failAfterChunks) throw new Error('told to fail');
       const at = 1 + 2 * c;
-      while (Atomics.load(ctrl, at) !== EMPTY) Atomics.wait(ctrl, at, Atomics.load(ctrl, at));
+      // wait with the very value checked: loading it again could read the EMPTY the engine stored
+      // (and notified) in between, and then sleep on EMPTY with no notify to come (a lost wake-up)
+      for (let v = Atomics.load(ctrl, at); v !== EMPTY; v = Atomics.load(ctrl, at)) Atomics.wait(ctrl, at, v);
       const n = a.fill(ts, ss, c * chunk, chunk);
       const more = n === chunk; // a full chunk: perhaps more (the next one may come out empty)
       Atomics.store(ctrl, at + 1, n);

