@@ -9,6 +9,7 @@ import {
   decidePredictive, defaultPredictivePolicy, emptyPredictiveState, predictiveFromAnnotations, zeroAfterMs,
   type DemandSample, type PredictivePolicy, type PredictiveState,
 } from '../../../src/policies/predictive.ts';
+import { second } from './helpers.ts';
 
 // cold start 20 s, SLO 15 s, service 2.5 s: a request arriving at zero replicas waits out 20 s and
 // misses; those arriving in the first 20 - (15 - 2.5) = 7.5 s after a wake-up would all miss
@@ -22,8 +23,7 @@ function run(p: PredictivePolicy, st: PredictiveState, t0: number, seconds: numb
   for (let k = 0; k < seconds; k += 2) {
     const samples: DemandSample[] = [0, 1].map((i) => {
       const t = t0 + (k + i) * 1000;
-      const a = arrivals(t);
-      return { t, arrivals: a, busyMs: a * 2500, queuedMs: 0, started: a, startedServiceMs: a * 2500 };
+      return second(t, arrivals(t), 2500);
     });
     const out = decidePredictive(p, { now: t0 + (k + 2) * 1000, currentReplicas: replicas, readyReplicas: replicas, samples, queued: 0 }, st);
     st = out.state; rec = out.record;
@@ -136,7 +136,7 @@ test('annotation tide.dev/wake-budget', () => {
 // ---------------------------------------------------------------- the bookkeeping, exactly
 
 /** One second of traffic: `a` requests of `serviceMs` each, no queue. */
-const sec = (t: number, a: number, serviceMs = 2500): DemandSample => ({ t, arrivals: a, busyMs: a * serviceMs, queuedMs: 0, started: a, startedServiceMs: a * serviceMs });
+const sec = (t: number, a: number, serviceMs = 2500): DemandSample => second(t, a, serviceMs);
 const decide = (p: PredictivePolicy, st: PredictiveState, samples: DemandSample[]) =>
   decidePredictive(p, { now: samples[samples.length - 1].t + 1000, currentReplicas: 1, readyReplicas: 1, samples, queued: 0 }, st).state;
 const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
