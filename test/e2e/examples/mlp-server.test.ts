@@ -28,8 +28,14 @@ test('mlp-server: load scales it up, scale-down follows the stabilization window
     // the new replicas really start and serve (readiness through the real /health)
     await ex.waitFor('a second ready replica', async () => ((await deployment(ex, 'mlp-server'))?.ready ?? 0) >= 2, 20_000);
     assert.ok(up.replicas >= 2 && up.replicas <= 3, `replicas ${up.replicas}`);
-    // the HPA as the CLI reports it: more than one replica, real metric values
-    const hpa = await getHpa(ex, 'mlp-server');
+    // the HPA as the CLI reports it: more than one replica, real metric values. Within a metric window
+    // of a pod's readiness its CPU sample counts as taken while unready (upstream's CPU initialization
+    // rule), so right after a fast start the cpu entry can be empty for a sync or two, as upstream
+    // leaves a failed metric; wait for the sync that has it.
+    const hpa = await ex.waitFor('an HPA status with replicas > 1 and a cpu utilization', async () => {
+      const h = await getHpa(ex, 'mlp-server');
+      return h.status.currentReplicas > 1 && h.status.currentMetrics?.[0]?.resource ? h : undefined;
+    }, 10_000);
     assert.ok(hpa.status.currentReplicas > 1, `tide get hpa -o json: currentReplicas ${hpa.status.currentReplicas}`);
     assert.equal(hpa.spec.minReplicas, 1);
     assert.equal(hpa.spec.maxReplicas, 3);
