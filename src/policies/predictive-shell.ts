@@ -20,22 +20,30 @@ export class ProxyDemand {
 
   /**
    * A stats snapshot. Between two snapshots: arrivals = growth of requestsTotal; busy and queued
-   * request-ms are the trapezoid of the in-flight and queued gauges over the interval. One sample per
-   * snapshot pair, stamped with the earlier snapshot's time.
+   * request-ms are the trapezoid of the in-flight and queued gauges over the interval. The policy
+   * reads one sample as one second, so an interval of k seconds (a timer that fired late: a stalled
+   * event loop runs a missed setInterval once, not k times) becomes k equal one-second samples, not
+   * one second with k seconds of arrivals in it, which would read as a k-fold surge.
    */
   snapshot(stats: ProxyStats): void {
     const prev = this.last;
     this.last = stats;
     if (!prev || stats.now <= prev.now) return;
     const dt = stats.now - prev.now;
-    this.pending.push({
-      t: prev.now,
-      arrivals: Math.max(0, stats.requestsTotal - prev.requestsTotal),
-      busyMs: ((prev.inFlight + stats.inFlight) / 2) * dt,
-      queuedMs: ((prev.queued + stats.queued) / 2) * dt,
-      started: this.done,
-      startedServiceMs: this.serviceMs,
-    });
+    const k = Math.max(1, Math.round(dt / 1000));
+    const arrivals = Math.max(0, stats.requestsTotal - prev.requestsTotal);
+    const busyMs = ((prev.inFlight + stats.inFlight) / 2) * dt;
+    const queuedMs = ((prev.queued + stats.queued) / 2) * dt;
+    for (let i = 0; i < k; i++) {
+      this.pending.push({
+        t: prev.now + Math.round((i * dt) / k),
+        arrivals: arrivals / k,
+        busyMs: busyMs / k,
+        queuedMs: queuedMs / k,
+        started: this.done / k,
+        startedServiceMs: this.serviceMs / k,
+      });
+    }
     this.done = 0;
     this.serviceMs = 0;
   }

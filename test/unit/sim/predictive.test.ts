@@ -132,6 +132,13 @@ test('ProxyDemand turns proxy snapshots and completions into demand samples', as
   assert.equal(queued, 2);
   assert.equal(inFlight, 4);
   assert.deepEqual(d.take().samples, []);
+  // a timer that fired 3 s late: three one-second samples sharing the interval, not one 3x surge
+  for (let i = 0; i < 3; i++) d.requestDone({ status: 200, latencyMs: 500, queuedMs: 0 });
+  d.snapshot(snap(4000, 140, 4, 2));
+  assert.deepEqual(d.take().samples, [0, 1, 2].map((i) => ({ t: 1000 + i * 1000, arrivals: 10, busyMs: 4000, queuedMs: 2000, started: 1, startedServiceMs: 500 })));
+  // jitter is not a gap: 1.4 s is one sample
+  d.snapshot(snap(5400, 150, 4, 2));
+  assert.deepEqual(d.take().samples.map((x) => x.arrivals), [10]);
 });
 
 test('a sudden surge is acted on within one tick, before the smoothed rate catches up', () => {
