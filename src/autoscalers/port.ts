@@ -91,6 +91,11 @@ export interface DemandStats {
   close(): void;
 }
 
+export interface DemandStatsOptions {
+  /** The policy's latency SLO (ms): a shell that sees request latencies reports who missed it only by waiting (DemandSample.late). */
+  sloMs?: number;
+}
+
 export interface ConcurrencyStatsOptions {
   /** How often the shell samples the in-flight gauge inside a second (local default 100 ms). */
   samplePeriodMs?: number;
@@ -142,7 +147,7 @@ export interface ClusterPort {
   /** Start Knative-style per-second concurrency stats for the target (KPA). */
   openConcurrencyStats?(ref: AutoscalerRef, opts?: ConcurrencyStatsOptions): ConcurrencyStats;
   /** Start per-second demand stats for the target (Tide's policy). */
-  openDemandStats?(ref: AutoscalerRef): DemandStats;
+  openDemandStats?(ref: AutoscalerRef, opts?: DemandStatsOptions): DemandStats;
   // The activator's cold-request signal travels the other way: the shell calls Autoscaler.poke(now).
 
   // ---- sinks ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ export function createTideAutoscaler(spec: AutoscalerSpec, port: ClusterPort, op
   const policy = spec.policy as PredictivePolicy;
   const tick = Number(opts.config?.tickIntervalMs ?? TIDE_TICK_MS);
   const core = new Core(spec, port, !!opts.dryRun);
-  const demand = port.openDemandStats?.(core.ref);
+  const demand = port.openDemandStats?.(core.ref, { sloMs: policy.sloLatencyMs });
   const filter = new RecordFilter(TIDE_RECORD_HEARTBEAT_MS);
   let state: PredictiveState = emptyPredictiveState();
   let metric: MetricPoint | undefined;

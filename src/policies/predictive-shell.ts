@@ -9,13 +9,20 @@ export class ProxyDemand {
   private last: ProxyStats | undefined;
   private done = 0;
   private serviceMs = 0;
+  private late = 0;
   private pending: DemandSample[] = [];
+  private readonly sloMs: number | undefined;
+
+  /** With the policy's latency SLO, samples also count the requests that missed it only by waiting. */
+  constructor(sloMs?: number) { this.sloMs = sloMs; }
 
   /** A finished request: its service time is the latency minus the time it queued in the proxy. */
   requestDone(info: { status: number; latencyMs: number; queuedMs: number }): void {
     if (info.status === 0) return;
+    const service = Math.max(0, info.latencyMs - info.queuedMs);
     this.done++;
-    this.serviceMs += Math.max(0, info.latencyMs - info.queuedMs);
+    this.serviceMs += service;
+    if (this.sloMs !== undefined && info.latencyMs > this.sloMs && service <= this.sloMs) this.late++;
   }
 
   /**
@@ -42,10 +49,12 @@ export class ProxyDemand {
         queuedMs: queuedMs / k,
         started: this.done / k,
         startedServiceMs: this.serviceMs / k,
+        ...(this.sloMs !== undefined ? { late: this.late / k, lateSloMs: this.sloMs } : {}),
       });
     }
     this.done = 0;
     this.serviceMs = 0;
+    this.late = 0;
   }
 
   /** Samples since the last call (oldest first), and the current queue / in-flight gauges. */

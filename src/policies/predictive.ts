@@ -120,6 +120,15 @@ export interface PredictivePolicy {
    * as the requirement and the scale-down window allow; default 0.5.
    */
   wakeBudget?: number;
+  /**
+   * Scale-down window from the misses observed (an SLO that a cold start breaks, outside reactive
+   * mode, with a shell that reports late requests): the share of the error budget that the requests
+   * which missed the SLO only by waiting may use. While they stay under it (over about the last
+   * hour) the window shrinks, down to WINDOW_MIN_MS; as soon as they exceed it, it grows back, five
+   * times as fast, up to scaleDownWindowMs. 0 or undefined (a policy built before this field
+   * existed) = always scaleDownWindowMs.
+   */
+  windowBudget?: number;
 }
 
 export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: string }): PredictivePolicy {
@@ -140,6 +149,7 @@ export function defaultPredictivePolicy(p: Partial<PredictivePolicy> & { name: s
     rateMinArrivals: 20,
     reactiveSizing: 'deadline',
     wakeBudget: 0.5,
+    windowBudget: 0.5,
     ...p,
     coldStartMs,
     prewarmHorizonMs: p.prewarmHorizonMs ?? coldStartMs + 2000,
@@ -163,6 +173,13 @@ export interface DemandSample {
    */
   started?: number;
   startedServiceMs?: number;
+  /**
+   * Requests that missed the latency SLO lateSloMs only because they waited (their service alone
+   * fits it), counted when they start or, in a shell that only sees completions, when they finish.
+   * Optional: a shell that cannot tell leaves both out, and the window budget then does nothing.
+   */
+  late?: number;
+  lateSloMs?: number;
 }
 
 export interface PredictiveObservation {
@@ -196,6 +213,12 @@ function idleBin(gapMs: number): number {
  * missed at most `share` of the error budget: tau = the upper edge of the longest-gap bin whose
  * misses, with those of all longer gaps, exceed it (0: any idle time; Infinity: never).
  */
+/** The window-budget rule: its memory for late requests (s), the shortest window, and how fast the window shrinks and grows (e-folding, s). */
+const LATE_MEMORY_S = 3600;
+export const WINDOW_MIN_MS = 10_000;
+const WINDOW_SHRINK_S = 3600;
+const WINDOW_GROW_S = 60;
+
 export function zeroAfterMs(st: PredictiveState, sloTarget: number, share: number): number {
   const miss = st.wakeMiss;
   if (!miss) return 0;
@@ -312,6 +335,10 @@ export interface PredictiveState {
   wakeArrivals?: number;
   wakeUntil?: number;
   wakeBin?: number;
+  /** Observed late requests and arrivals (decayed over LATE_MEMORY_S), and the window as a fraction of scaleDownWindowMs. */
+  lateSum?: number;
+  lateArrivals?: number;
+  windowScale?: number;
 }
 
 export function emptyPredictiveState(): PredictiveState {
@@ -348,6 +375,8 @@ export interface PredictiveDetails {
   /** Window of the arrival-rate estimate (s), and the index of dispersion of the per-second counts it used. */
   rateWindowS?: number;
   rateDispersion?: number;
+  /** The scale-down window used (ms), when it is not scaleDownWindowMs (reactive mode, window budget). */
+  windowMs?: number;
   /** Scale to zero only after this much idle time (ms; Infinity = not at all), learned from past wake-ups; set when the wake budget applies. */
   zeroAfterMs?: number;
   /** Which term asked for how many replicas. */
@@ -442,6 +471,9 @@ export function decidePredictive(
     wakeArrivals: prev.wakeArrivals ?? 0,
     wakeUntil: prev.wakeUntil ?? 0,
     wakeBin: prev.wakeBin ?? 0,
+    lateSum: prev.lateSum ?? 0,
+    lateArrivals: prev.lateArrivals ?? 0,
+    windowScale: prev.windowScale ?? 1,
   };
   // the part of a cold start a request arriving at zero replicas cannot absorb within its SLO
   // (none without a budget, above zero replicas, or when the SLO absorbs a cold start)
@@ -684,7 +716,31 @@ export function decidePredictive(
   st.required.push({ t: obs.now, n: required });
   // in reactive mode a scale-down that proves premature only costs a cold start the SLO absorbs,
   // so the window shrinks to the break-even point: one cold start
-  const windowMs = reactive ? Math.min(policy.scaleDownWindowMs, Math.max(policy.coldStartMs, 10_000)) : policy.scaleDownWindowMs;
+  // Otherwise the misses observed set it (windowBudget): the window shrinks while the requests that
+  // missed the SLO only by waiting stay under their share of the error budget, and grows back as soon
+  // as they do not. Only once that budget amounts to a request: before, nothing is known.
+  let windowMs = policy.scaleDownWindowMs;
+  if (reactive) windowMs = Math.min(policy.scaleDownWindowMs, Math.max(policy.coldStartMs, 10_000));
+  else if ((policy.windowBudget ?? 0) > 0 && sloAtRisk) {
+    const dec = Math.exp(-1 / LATE_MEMORY_S);
+    let seen = false;
+    for (const s of obs.samples) {
+      if (s.late === undefined || s.lateSloMs !== policy.sloLatencyMs) continue;
+      seen = true;
+      st.lateSum = (st.lateSum ?? 0) * dec + s.late;
+      st.lateArrivals = (st.lateArrivals ?? 0) * dec + s.arrivals;
+    }
+    const budget = (policy.windowBudget ?? 0) * (1 - policy.sloTarget);
+    const arrivals = st.lateArrivals ?? 0;
+    if (seen && arrivals * budget >= 1) {
+      const dtS = obs.samples.length;
+      const minScale = Math.min(1, WINDOW_MIN_MS / policy.scaleDownWindowMs);
+      st.windowScale = (st.lateSum ?? 0) <= budget * arrivals
+        ? Math.max(minScale, (st.windowScale ?? 1) * Math.exp(-dtS / WINDOW_SHRINK_S))
+        : Math.min(1, (st.windowScale ?? 1) * Math.exp(dtS / WINDOW_GROW_S));
+    }
+    windowMs = policy.scaleDownWindowMs * (st.windowScale ?? 1);
+  }
   let held = 0;
   for (const x of st.required) if (x.t > obs.now - windowMs) held = Math.max(held, x.n);
 
@@ -743,7 +799,7 @@ export function decidePredictive(
     events: desired !== cur ? [{ type: 'Normal', reason: 'SuccessfulRescale', message: `New size: ${desired}; reason: ${why}` }] : [],
     inputs: { policy, observation: obs, state: prev },
     details: { level, trendPerS: trend, seasonalDelta, forecast, serviceMs: st.serviceMs, requiredNow, requiredForecast, heldByWindow: held, spikeRatio, spikeLagMs: (st.spikeLag ?? 0) * BUCKET_MS,
-      levelSmooth, rateWindowS, rateDispersion, zeroAfterMs: wakeExcessMs > 0 ? zeroAfter : undefined, deadline, shortageSlots: shortage, shortageDrain, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
+      levelSmooth, rateWindowS, rateDispersion, windowMs: windowMs !== policy.scaleDownWindowMs ? windowMs : undefined, zeroAfterMs: wakeExcessMs > 0 ? zeroAfter : undefined, deadline, shortageSlots: shortage, shortageDrain, surgePersistence: persistence, surgeProvisioned: surging ? surgeProvisioned : undefined, backlogSlotS, backlogLeftAtReadySlotS: backlogLeft,
       terms: { demand: reactive ? (deadline ? Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : requiredNow) : requiredDemand,
         backlog: reactive ? (deadline ? requiredNow - Math.min(requiredNow, Math.ceil(levelSmooth / policy.slotsPerReplica - 1e-9)) : 0) : Math.max(0, replicasFor(policy, level + queueNow, svc) - requiredDemand), forecast: requiredForecast, spike: requiredSpike, keepForSurge: requiredKeep, held } },
   };
@@ -770,6 +826,7 @@ export const ANNOTATIONS = {
   rateMinArrivals: 'tide.dev/rate-min-arrivals',
   reactiveSizing: 'tide.dev/reactive-sizing',
   wakeBudget: 'tide.dev/wake-budget',
+  windowBudget: 'tide.dev/window-budget',
 } as const;
 
 export function parseDurationMs(v: string, what: string): number {
@@ -852,11 +909,13 @@ export function predictiveFromAnnotations(
     if (v !== 'deadline' && v !== 'outstanding') throw new Error(`${ANNOTATIONS.reactiveSizing}: "${a[ANNOTATIONS.reactiveSizing]}" must be deadline or outstanding`);
     p.reactiveSizing = v;
   }
-  if (a[ANNOTATIONS.wakeBudget]) {
-    const v = a[ANNOTATIONS.wakeBudget].trim();
+  for (const field of ['wakeBudget', 'windowBudget'] as const) {
+    const key = ANNOTATIONS[field];
+    if (!a[key]) continue;
+    const v = a[key].trim();
     const n = Number(v.replace(/%$/, '')) / 100;
-    if (v === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${ANNOTATIONS.wakeBudget}: "${a[ANNOTATIONS.wakeBudget]}" must be a percentage of the error budget from 0 (off) to 100`);
-    p.wakeBudget = n;
+    if (v === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new Error(`${key}: "${a[key]}" must be a percentage of the error budget from 0 (off) to 100`);
+    p[field] = n;
   }
   return defaultPredictivePolicy(p);
 }

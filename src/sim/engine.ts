@@ -77,6 +77,11 @@ export interface SimHandle {
   readonly startedServiceMs: number;
   /** Requests being served right now (all replicas, draining ones included). */
   inFlightNow(): number;
+  /**
+   * A counter of the requests that miss `sloMs` only because they waited (their service alone fits
+   * it), counted when they start; for shells that report late requests to the policy.
+   */
+  lateCounter(sloMs: number): () => number;
 }
 
 export interface MetricPoint { value: number; target: number; label: string }
@@ -206,6 +211,8 @@ class Engine implements SimHandle {
   private serviceSum = 0;
   private latSum = 0;
   private sloHits = 0;
+  private readonly lateSlos: number[] = [];
+  private readonly lateCounts: number[] = [];
   private readonly hist = new LatencyHistogram();
   private maxReplicas = 0;
   private replicaIntegral = 0;
@@ -268,6 +275,11 @@ class Engine implements SimHandle {
   get started(): number { return this.servedN; }
   get startedServiceMs(): number { return this.serviceSum; }
 
+  lateCounter(sloMs: number): () => number {
+    let i = this.lateSlos.indexOf(sloMs);
+    if (i < 0) { i = this.lateSlos.length; this.lateSlos.push(sloMs); this.lateCounts.push(0); }
+    return () => this.lateCounts[i];
+  }
   inFlightNow(): number {
     const now = this.now;
     const sl = this.slots;
@@ -395,6 +407,7 @@ class Engine implements SimHandle {
     this.latSum += lat;
     this.hist.add(lat);
     if (lat <= this.opts.sloMs) this.sloHits++; else this.pMiss++;
+    for (let i = 0; i < this.lateSlos.length; i++) if (lat > this.lateSlos[i] && service <= this.lateSlos[i]) this.lateCounts[i]++;
     this.pServed++;
     this.pLatSum += lat;
     if (lat > this.pLatMax) this.pLatMax = lat;

@@ -10,7 +10,7 @@ import type { KedaTrigger } from '../deciders/keda/types.ts';
 import type { KpaSample } from '../deciders/kpa/types.ts';
 import type { DemandSample } from '../policies/predictive.ts';
 import type {
-  AutoscalerRef, ClusterPort, ConcurrencyStats, DemandStats, ExternalMetricResult, ObjectMetricResult, PodMetricsResult, Scale,
+  AutoscalerRef, ClusterPort, ConcurrencyStats, DemandStats, DemandStatsOptions, ExternalMetricResult, ObjectMetricResult, PodMetricsResult, Scale,
   ScalerMetricResult, ScaleTargetRef,
 } from '../autoscalers/port.ts';
 import { createAutoscaler } from '../autoscalers/factory.ts';
@@ -18,8 +18,14 @@ import type { Autoscaler, AutoscalerSpec } from '../autoscalers/types.ts';
 import type { SimController, SimHandle } from './engine.ts';
 import { MetricsServer, podValues, podsOf, quantityFor, serviceValue, type SimQuantity } from './pipelines.ts';
 
-/** Collects one DemandSample per second (arrivals, busy slot-ms, queued request-ms), as the proxy reports them. */
+/**
+ * Collects one DemandSample per second (arrivals, busy slot-ms, queued request-ms), as the proxy
+ * reports them; with an SLO, also the requests that missed it only because they waited.
+ */
 export class DemandCollector {
+  private lastLate = 0;
+  private readonly sloMs: number | undefined;
+  constructor(sloMs?: number) { this.sloMs = sloMs; }
   private lastArr = 0;
   private lastQ = 0;
   private lastStarted = 0;
@@ -29,6 +35,8 @@ export class DemandCollector {
     const first = Math.floor(sim.startMs / 1000) * 1000 + 1000;
     this.lastArr = sim.arrivals;
     this.lastQ = sim.queueIntegral();
+    const late = this.sloMs !== undefined ? sim.lateCounter(this.sloMs) : undefined;
+    if (late) this.lastLate = late();
     sim.every(1000, first, (now) => {
       const arrivals = sim.arrivals - this.lastArr;
       const q = sim.queueIntegral();
@@ -36,6 +44,7 @@ export class DemandCollector {
         t: now - 1000, arrivals, busyMs: sim.totalBusyMs(now - 1000, now), queuedMs: q - this.lastQ,
         started: sim.started - this.lastStarted, startedServiceMs: sim.startedServiceMs - this.lastSvc,
       };
+      if (late) { s.late = late() - this.lastLate; s.lateSloMs = this.sloMs; this.lastLate = late(); }
       this.lastStarted = sim.started;
       this.lastSvc = sim.startedServiceMs;
       this.lastArr = sim.arrivals;
@@ -150,8 +159,8 @@ export class SimClusterPort implements ClusterPort {
     };
   }
 
-  openDemandStats(_ref: AutoscalerRef): DemandStats {
-    const c = new DemandCollector();
+  openDemandStats(_ref: AutoscalerRef, opts?: DemandStatsOptions): DemandStats {
+    const c = new DemandCollector(opts?.sloMs);
     c.start(this.sim);
     const sim = this.sim;
     return {

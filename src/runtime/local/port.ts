@@ -9,7 +9,7 @@ import type { DecisionEvent, DecisionRecord } from '../../core/decision.ts';
 import type { CrossVersionObjectReference, MetricIdentifier, PodInfo } from '../../deciders/hpa/types.ts';
 import type { KedaTrigger } from '../../deciders/keda/types.ts';
 import type {
-  AutoscalerRef, ClusterPort, ConcurrencyStats, ConcurrencyStatsOptions, DemandStats, ExternalMetricResult, ObjectMetricResult,
+  AutoscalerRef, ClusterPort, ConcurrencyStats, ConcurrencyStatsOptions, DemandStats, DemandStatsOptions, ExternalMetricResult, ObjectMetricResult,
   PodMetricsResult, Scale, ScalerMetricResult, ScaleTargetRef,
 } from '../../autoscalers/port.ts';
 import { selectorString } from '../../autoscalers/port.ts';
@@ -174,9 +174,9 @@ export class LocalClusterPort implements ClusterPort {
     };
   }
 
-  openDemandStats(ref: AutoscalerRef): DemandStats {
+  openDemandStats(ref: AutoscalerRef, opts?: DemandStatsOptions): DemandStats {
     const dep = ref.target.name;
-    const demand = new ProxyDemand();
+    const demand = new ProxyDemand(opts?.sloMs);
     const unsubscribe = this.rt.onRequestDone(dep, (info) => demand.requestDone(info));
     const snapshot = () => {
       const st = this.rt.proxyStats(dep);

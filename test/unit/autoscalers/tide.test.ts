@@ -13,14 +13,15 @@ const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy =>
   defaultPredictivePolicy({ name: 'web', minReplicas: 1, maxReplicas: 9, slotsPerReplica: 2, targetUtilization: 0.8, coldStartMs: 3000, scaleDownWindowMs: 5000, seasonMs: 0, ...over });
 const spec = (p: PredictivePolicy = policy()): AutoscalerSpec => ({ kind: 'tide', name: 'web', target: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, policy: p });
 
-type TP = FakePort & { takes: number[]; closed: number; queuedNow: number; inFlightNow: number };
+type TP = FakePort & { takes: number[]; closed: number; queuedNow: number; inFlightNow: number; opened: unknown[] };
 function demandPort(over: Partial<FakePort> = {}): TP {
   const p = fakePort(over) as TP;
   p.takes = [];
   p.closed = 0;
   p.queuedNow = 0;
   p.inFlightNow = 0;
-  p.openDemandStats = () => ({
+  p.opened = [];
+  p.openDemandStats = (_ref, opts) => (p.opened.push(opts), {
     take: (now: number) => { p.takes.push(now); return { samples: p.demand.splice(0), queued: p.queuedNow, inFlight: p.inFlightNow }; },
     close: () => { p.closed++; },
   });
@@ -38,9 +39,13 @@ test('the autoscaler: kind, names, a 2 s tick unless tickIntervalMs, the poke in
   assert.equal(TIDE_TICK_MS, 2000);
   const b = createTideAutoscaler(spec(), port, { config: { tickIntervalMs: '500' } });
   assert.deepEqual([b.syncPeriodMs, b.firstSyncDelayMs], [500, 500]);
+  // the shell is told the policy's SLO (it reports who missed it only by waiting): none here
+  assert.deepEqual(port.opened, [{ sloMs: undefined }, { sloMs: undefined }]);
+  createTideAutoscaler(spec(policy({ sloLatencyMs: 750 })), port, {}).close();
+  assert.deepEqual(port.opened[2], { sloMs: 750 });
   a.close();
   b.close();
-  assert.equal(port.closed, 2);
+  assert.equal(port.closed, 3);
   assert.equal(a.sync(NOW), null, 'closed');
 });
 

@@ -117,3 +117,35 @@ test('SlotHeap yields (time, id) in order, with replaceTop (property)', () => {
     assert.deepEqual(out, ref);
   }));
 });
+
+test('lateCounter: requests that miss an SLO only by waiting, counted when they start; the DemandCollector reports them per second', async () => {
+  const { DemandCollector } = await import('../../../src/sim/port.ts');
+  // one warm replica, one slot: three 1 s requests at 0.1 s wait 0, 1 and 2 s (latencies 1, 2, 3 s);
+  // a 5 s request at 4 s does not wait (latency 5 s)
+  const tr = requests([100, 100, 100, 4000], [1000, 1000, 1000, 5000]);
+  let c15: () => number = () => -1, c05: () => number = () => -1, c25: () => number = () => -1;
+  const collector = new DemandCollector(1500);
+  const none = new DemandCollector();
+  const seen: import('../../../src/policies/predictive.ts').DemandSample[] = [];
+  simulate({ seed: 1, trace: tr, service: service({ concurrency: 1 }), sloMs: 1500, initialReplicas: 1, endMs: 12_000 }, {
+    name: 'probe',
+    start(sim: SimHandle) {
+      c15 = sim.lateCounter(1500);
+      c05 = sim.lateCounter(500);
+      c25 = sim.lateCounter(2500);
+      assert.equal(sim.lateCounter(1500)(), 0, 'the same SLO shares one counter');
+      collector.start(sim, (s) => seen.push(s));
+      none.start(sim);
+    },
+  });
+  // SLO 1.5 s: the 2 s and 3 s ones (1 s of service fits it); the 5 s one misses by its service alone
+  assert.equal(c15(), 2);
+  // SLO 0.5 s: no request's service fits it, so none missed only by waiting
+  assert.equal(c05(), 0);
+  // SLO 2.5 s: only the one that waited 2 s
+  assert.equal(c25(), 1);
+  // booked in the second they started: 1.1 s and 2.1 s
+  assert.deepEqual(seen.filter((s) => s.late! > 0).map((s) => [s.t, s.late, s.lateSloMs]), [[1000, 1, 1500], [2000, 1, 1500]]);
+  assert.equal(seen.reduce((a, s) => a + s.late!, 0), 2);
+  assert.ok(none.drain().every((s) => s.late === undefined && s.lateSloMs === undefined), 'without an SLO nothing is reported');
+});

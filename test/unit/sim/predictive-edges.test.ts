@@ -24,6 +24,7 @@ test('defaults: every field, with a 30 s cold start', () => {
     rateMinArrivals: 20,
     reactiveSizing: 'deadline',
     wakeBudget: 0.5,
+    windowBudget: 0.5,
     coldStartMs: 30_000,
     prewarmHorizonMs: 32_000,
     scaleDownWindowMs: 60_000,

@@ -141,6 +141,28 @@ test('ProxyDemand turns proxy snapshots and completions into demand samples', as
   assert.deepEqual(d.take().samples.map((x) => x.arrivals), [10]);
 });
 
+test('ProxyDemand with the SLO: counts the finished requests that missed it only by waiting', async () => {
+  const { ProxyDemand } = await import('../../../src/policies/predictive-shell.ts');
+  const snap = (now: number, requestsTotal: number) => ({ now, requestsTotal, inFlight: 0, queued: 0, replicas: [] });
+  const d = new ProxyDemand(1000);
+  d.snapshot(snap(0, 0));
+  d.requestDone({ status: 200, latencyMs: 1500, queuedMs: 800 }); // 700 ms of service: late by waiting
+  d.requestDone({ status: 503, latencyMs: 1001, queuedMs: 1 }); // an answer all the same
+  d.requestDone({ status: 200, latencyMs: 1500, queuedMs: 0 }); // its service alone misses
+  d.requestDone({ status: 200, latencyMs: 1000, queuedMs: 900 }); // exactly the SLO: met
+  d.requestDone({ status: 0, latencyMs: 5000, queuedMs: 4000 }); // no answer: not a request served late
+  d.snapshot(snap(1000, 5));
+  assert.deepEqual(d.take().samples.map((s) => [s.late, s.lateSloMs]), [[2, 1000]]);
+  d.snapshot(snap(2000, 5));
+  assert.deepEqual(d.take().samples.map((s) => [s.late, s.lateSloMs]), [[0, 1000]], 'counted once');
+  const plain = new ProxyDemand();
+  plain.snapshot(snap(0, 0));
+  plain.requestDone({ status: 200, latencyMs: 1500, queuedMs: 800 });
+  plain.snapshot(snap(1000, 1));
+  const [s] = plain.take().samples;
+  assert.ok(!('late' in s) && !('lateSloMs' in s), 'without an SLO the samples say nothing about lateness');
+});
+
 test('a sudden surge is acted on within one tick, before the smoothed rate catches up', () => {
   const p = defaultPredictivePolicy({ name: 'x', slotsPerReplica: 4, sloLatencyMs: 1000, coldStartMs: 20_000, seasonMs: 0 });
   const { out } = feed(p, (t) => ({ arrivals: t < 300_000 ? 20 : 100, serviceMs: 200 }), 304);

@@ -1,0 +1,127 @@
+// Tide's predictive policy: the scale-down window set by the misses observed (tide.dev/window-budget).
+// With an SLO that a cold start breaks (outside reactive mode) and samples that report the requests
+// which missed the SLO only by waiting, the window shrinks (e-folding 1 h, down to 10 s) while those
+// stay under their share of the error budget over about the last hour, and grows back five times as
+// fast (e-folding 60 s, up to scaleDownWindowMs) as soon as they do not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, predictiveFromAnnotations, WINDOW_MIN_MS,
+  type DemandSample, type PredictivePolicy, type PredictiveState,
+} from '../../../src/policies/predictive.ts';
+import { second } from './helpers.ts';
+
+// cold start 20 s, SLO 15 s, service 2.5 s: not reactive (20 + 2 x 2.5 > 15), and a cold start breaks
+// the SLO (20 > 15 - 2.5); the configured window is max(cold start, 60 s) = 60 s
+const SLO = 15_000;
+const policy = (over: Partial<PredictivePolicy> = {}): PredictivePolicy => defaultPredictivePolicy({
+  name: 'x', slotsPerReplica: 8, minReplicas: 1, sloLatencyMs: SLO, coldStartMs: 20_000, seasonMs: 0, spikeMemory: false, ...over,
+});
+
+/** One second of `arrivals` requests of 2.5 s, `late` of them late for `sloMs` (undefined: not reported). */
+function sec(t: number, arrivals: number, late?: number, sloMs = SLO): DemandSample {
+  return late === undefined ? second(t, arrivals, 2500) : { ...second(t, arrivals, 2500), late, lateSloMs: sloMs };
+}
+
+type Rec = ReturnType<typeof decidePredictive>['record'];
+/** Feed `seconds` from t0, one decision per 2 s; `at(t)` gives each second's sample. */
+function run(p: PredictivePolicy, st: PredictiveState, t0: number, seconds: number, at: (t: number) => DemandSample, replicas = 2) {
+  const recs: Rec[] = [];
+  for (let k = 0; k < seconds; k += 2) {
+    const samples = [0, 1].map((i) => at(t0 + (k + i) * 1000));
+    const out = decidePredictive(p, { now: t0 + (k + 2) * 1000, currentReplicas: replicas, readyReplicas: replicas, samples, queued: 0 }, st);
+    st = out.state;
+    recs.push(out.record);
+  }
+  return { recs, record: recs[recs.length - 1], state: st };
+}
+
+test('no late requests: the window waits for a budget of one request, then shrinks by e per hour, down to 10 s', () => {
+  const p = policy();
+  assert.equal(p.windowBudget, 0.5);
+  assert.equal(p.scaleDownWindowMs, 60_000);
+  // 4 req/s, none late: 0.5 % of the decayed arrivals (4 x the sum of exp(-i / 3600 s)) passes one
+  // request between 50 s (198.6 arrivals) and 52 s
+  const a = run(p, emptyPredictiveState(), 0, 50, (t) => sec(t, 4, 0));
+  assert.ok(a.state.lateArrivals! * 0.005 < 1 && a.state.lateArrivals! > 198);
+  assert.equal(a.state.windowScale, 1, 'no evidence yet: the configured window');
+  assert.equal(a.record.details.windowMs, undefined);
+  const b = run(p, a.state, 50_000, 2, (t) => sec(t, 4, 0));
+  assert.ok(b.state.lateArrivals! * 0.005 >= 1);
+  assert.equal(b.state.windowScale, Math.exp(-2 / 3600), 'one decision of 2 s: exp(-2 s / 1 h)');
+  assert.equal(b.record.details.windowMs, 60_000 * Math.exp(-2 / 3600));
+  // an hour later: about e times shorter
+  const c = run(p, b.state, 52_000, 3600, (t) => sec(t, 4, 0));
+  assert.ok(Math.abs(c.state.windowScale! - Math.exp(-3602 / 3600)) < 1e-9, `scale ${c.state.windowScale}`);
+  // after three hours the floor: 10 s, not less
+  const d = run(p, c.state, 3_652_000, 7200, (t) => sec(t, 4, 0));
+  assert.equal(d.state.windowScale, WINDOW_MIN_MS / 60_000);
+  assert.equal(d.record.details.windowMs, 10_000);
+  assert.equal(WINDOW_MIN_MS, 10_000);
+});
+
+test('late requests over the budget share: the window grows back by e per minute, up to the configured one', () => {
+  const p = policy();
+  const low = run(p, emptyPredictiveState(), 0, 4 * 3600, (t) => sec(t, 4, 0)).state;
+  assert.equal(low.windowScale, 1 / 6);
+  // every request late from now on: the late share passes 0.5 % of the decayed arrivals within seconds
+  const t1 = 4 * 3600 * 1000;
+  const g = run(p, low, t1, 60, (t) => sec(t, 4, 4));
+  const grown = g.recs.map((r) => r.details.windowMs ?? 60_000);
+  for (let i = 1; i < grown.length; i++) assert.ok(grown[i] >= grown[i - 1], 'it only grows while over the budget');
+  const firstUp = g.recs.findIndex((r) => (r.details.windowMs ?? 60_000) > 10_000);
+  assert.ok(firstUp >= 0 && firstUp <= 10, `grows within 20 s, at decision ${firstUp}`);
+  // ln 6 minutes (~107 s) of growth reach the cap; the cap holds
+  const h = run(p, g.state, t1 + 60_000, 120, (t) => sec(t, 4, 4));
+  assert.equal(h.state.windowScale, 1);
+  assert.equal(h.record.details.windowMs, undefined, 'back at the configured window');
+  // exactly the budget share is still under it: 2 late of 400 per 100 s is 0.5 %, and the window shrinks
+  const q = emptyPredictiveState();
+  const e = run(p, q, 0, 400, (t) => sec(t, 4, (t / 1000) % 100 === 0 ? 2 : 0));
+  assert.ok(e.state.windowScale! < 1, `scale ${e.state.windowScale}`);
+});
+
+test('a shorter window releases held replicas sooner: 10 s instead of 60 s after a drop', () => {
+  const drop = (p: PredictivePolicy) => {
+    const st = run(p, emptyPredictiveState(), 0, 4 * 3600, (t) => sec(t, 4, 0)).state;
+    const t1 = 4 * 3600 * 1000;
+    // 40 req/s x 2.5 s = 100 busy slots for a minute, then back to 4 req/s
+    const busy = run(p, st, t1, 60, (t) => sec(t, 40, 0), 15);
+    const peak = busy.record.desiredReplicas;
+    const after = run(p, busy.state, t1 + 60_000, 30, (t) => sec(t, 4, 0), peak);
+    return { peak, at20s: after.recs[9].desiredReplicas, rec: after.recs[9] };
+  };
+  const learned = drop(policy());
+  const fixed = drop(policy({ windowBudget: 0 }));
+  assert.ok(learned.peak > 5 && fixed.peak === learned.peak, `${learned.peak} / ${fixed.peak}`);
+  assert.equal(fixed.at20s, learned.peak, 'the fixed 60 s window still holds the peak 20 s after the drop');
+  assert.ok(learned.at20s < learned.peak, `the learned window let ${learned.peak} → ${learned.at20s} go`);
+  assert.equal(learned.rec.details.windowMs, 10_000);
+});
+
+test('no rule without reports, for another SLO, in reactive mode, without an SLO at risk, or with a budget of 0', () => {
+  const cases: Array<[string, PredictivePolicy, (t: number) => DemandSample]> = [
+    ['samples without late counts', policy(), (t) => sec(t, 4)],
+    ['late counts for another SLO', policy(), (t) => sec(t, 4, 0, 20_000)],
+    ['reactive mode (SLO 60 s: a cold start plus two services fit)', policy({ sloLatencyMs: 60_000 }), (t) => sec(t, 4, 0, 60_000)],
+    ['a cold start within the SLO less the service time (SLO 24 s)', policy({ sloLatencyMs: 24_000 }), (t) => sec(t, 4, 0, 24_000)],
+    ['window budget 0', policy({ windowBudget: 0 }), (t) => sec(t, 4, 0)],
+  ];
+  for (const [what, p, at] of cases) {
+    const { state, record } = run(p, emptyPredictiveState(), 0, 600, at);
+    assert.equal(state.windowScale, 1, what);
+    assert.equal(state.lateArrivals, 0, what);
+    const reactiveWindow = p.sloLatencyMs === 60_000 ? 20_000 : undefined;
+    assert.equal(record.details.windowMs, reactiveWindow, what);
+  }
+});
+
+test('tide.dev/window-budget: a percentage of the error budget, 0 = off', () => {
+  const base = { name: 'x', minReplicas: 1, maxReplicas: 5 };
+  assert.equal(predictiveFromAnnotations({}, base).windowBudget, 0.5);
+  assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '25%' }, base).windowBudget, 0.25);
+  assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '0' }, base).windowBudget, 0);
+  assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '100' }, base).windowBudget, 1);
+  for (const bad of ['half', '101%', '-1', ' '])
+    assert.throws(() => predictiveFromAnnotations({ 'tide.dev/window-budget': bad }, base), /tide.dev\/window-budget: ".*" must be a percentage of the error budget from 0 \(off\) to 100/, bad);
+});
