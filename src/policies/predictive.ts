@@ -774,7 +774,7 @@ export function decidePredictive(
   const why = why0 + surgeNote + backlogNote;
   const tail = desired !== required
     ? keepWarm ? `; the last replica is kept: idle ${((obs.now - st.lastActive) / 1000).toFixed(0)}s, and waking from zero after gaps shorter than ${Number.isFinite(zeroAfter) ? `${(zeroAfter / 1000).toFixed(0)}s` : 'any seen'} would have missed more than ${((policy.wakeBudget ?? 0) * 100).toFixed(0)} % of the error budget`
-    : limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window` : `; clamped to ${desired}`
+    : limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window${!reactive && windowMs < policy.scaleDownWindowMs ? ` (shortened from ${(policy.scaleDownWindowMs / 1000).toFixed(0)}s: the requests that missed the SLO only by waiting stayed within ${((policy.windowBudget ?? 0) * 100).toFixed(0)} % of the error budget)` : ''}` : `; clamped to ${desired}`
     : '';
   const record: PredictiveRecord = {
     decider: 'tide',

@@ -89,7 +89,7 @@ test('a shorter window releases held replicas sooner: 10 s instead of 60 s after
     const busy = run(p, st, t1, 60, (t) => sec(t, 40, 0), 15);
     const peak = busy.record.desiredReplicas;
     const after = run(p, busy.state, t1 + 60_000, 30, (t) => sec(t, 4, 0), peak);
-    return { peak, at20s: after.recs[9].desiredReplicas, rec: after.recs[9] };
+    return { peak, at20s: after.recs[9].desiredReplicas, rec: after.recs[9], first: after.recs[0] };
   };
   const learned = drop(policy());
   const fixed = drop(policy({ windowBudget: 0 }));
@@ -97,6 +97,9 @@ test('a shorter window releases held replicas sooner: 10 s instead of 60 s after
   assert.equal(fixed.at20s, learned.peak, 'the fixed 60 s window still holds the peak 20 s after the drop');
   assert.ok(learned.at20s < learned.peak, `the learned window let ${learned.peak} → ${learned.at20s} go`);
   assert.equal(learned.rec.details.windowMs, 10_000);
+  // right after the drop both hold the peak; the explanation says which window and why it is shorter
+  assert.match(learned.first.explanation, /held at \d+ by the 10s cold-start-aware scale-down window \(shortened from 60s: the requests that missed the SLO only by waiting stayed within 50 % of the error budget\)$/);
+  assert.match(fixed.first.explanation, /held at \d+ by the 60s cold-start-aware scale-down window$/);
 });
 
 test('no rule without reports, for another SLO, in reactive mode, without an SLO at risk, or with a budget of 0', () => {
