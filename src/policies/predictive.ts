@@ -124,8 +124,8 @@ export interface PredictivePolicy {
    * Scale-down window from the misses observed (an SLO that a cold start breaks, outside reactive
    * mode, with a shell that reports late requests): the share of the error budget that the requests
    * which missed the SLO only by waiting may use. While they stay under it (over about the last
-   * hour) the window shrinks, down to WINDOW_MIN_MS; as soon as they exceed it, it grows back, five
-   * times as fast, up to scaleDownWindowMs. 0 or undefined (a policy built before this field
+   * hour, once an hour of samples has been seen) the window shrinks, down to WINDOW_MIN_MS; as soon
+   * as they exceed it, it grows back, sixty times as fast, up to scaleDownWindowMs. 0 or undefined (a policy built before this field
    * existed) = always scaleDownWindowMs.
    */
   windowBudget?: number;
@@ -335,9 +335,10 @@ export interface PredictiveState {
   wakeArrivals?: number;
   wakeUntil?: number;
   wakeBin?: number;
-  /** Observed late requests and arrivals (decayed over LATE_MEMORY_S), and the window as a fraction of scaleDownWindowMs. */
+  /** Observed late requests and arrivals (decayed over LATE_MEMORY_S), seconds of such samples seen, and the window as a fraction of scaleDownWindowMs. */
   lateSum?: number;
   lateArrivals?: number;
+  lateAge?: number;
   windowScale?: number;
 }
 
@@ -474,6 +475,7 @@ export function decidePredictive(
     lateSum: prev.lateSum ?? 0,
     lateArrivals: prev.lateArrivals ?? 0,
     windowScale: prev.windowScale ?? 1,
+    lateAge: prev.lateAge ?? 0,
   };
   // the part of a cold start a request arriving at zero replicas cannot absorb within its SLO
   // (none without a budget, above zero replicas, or when the SLO absorbs a cold start)
@@ -718,7 +720,8 @@ export function decidePredictive(
   // so the window shrinks to the break-even point: one cold start
   // Otherwise the misses observed set it (windowBudget): the window shrinks while the requests that
   // missed the SLO only by waiting stay under their share of the error budget, and grows back as soon
-  // as they do not. Only once that budget amounts to a request: before, nothing is known.
+  // as they do not. Only once the ratio has an hour of samples behind it (its memory) and the budget
+  // amounts to a request: before, it says little.
   let windowMs = policy.scaleDownWindowMs;
   if (reactive) windowMs = Math.min(policy.scaleDownWindowMs, Math.max(policy.coldStartMs, 10_000));
   else if ((policy.windowBudget ?? 0) > 0 && sloAtRisk) {
@@ -732,7 +735,8 @@ export function decidePredictive(
     }
     const budget = (policy.windowBudget ?? 0) * (1 - policy.sloTarget);
     const arrivals = st.lateArrivals ?? 0;
-    if (seen && arrivals * budget >= 1) {
+    if (seen) st.lateAge = (st.lateAge ?? 0) + obs.samples.length;
+    if (seen && arrivals * budget >= 1 && (st.lateAge ?? 0) >= LATE_MEMORY_S) {
       const dtS = obs.samples.length;
       const minScale = Math.min(1, WINDOW_MIN_MS / policy.scaleDownWindowMs);
       st.windowScale = (st.lateSum ?? 0) <= budget * arrivals

@@ -33,7 +33,7 @@ export const TARGETS: Record<string, string[]> = {
   'src/policies/predictive.ts': ['test/unit/sim/predictive-edges.test.ts', 'test/unit/sim/predictive.test.ts', 'test/unit/sim/predictive-arrivals.test.ts',
     // the fast ones before the slow spike and history tests (a mutant stops at its first failing test)
     'test/unit/sim/predictive-windows.test.ts', 'test/unit/sim/predictive-record.test.ts', 'test/unit/sim/predictive-samples.test.ts', 'test/unit/sim/predictive-terms.test.ts', 'test/unit/sim/predictive-estimates.test.ts', 'test/unit/sim/predictive-late.test.ts', 'test/unit/sim/predictive-final.test.ts',
-    'test/unit/sim/spikes.test.ts', 'test/unit/sim/predictive-pins.test.ts', 'test/unit/sim/predictive-bounds.test.ts', 'test/unit/sim/predictive-wake.test.ts'],
+    'test/unit/sim/spikes.test.ts', 'test/unit/sim/predictive-pins.test.ts', 'test/unit/sim/predictive-bounds.test.ts', 'test/unit/sim/predictive-wake.test.ts', 'test/unit/sim/predictive-window-budget.test.ts'],
   // The proxy's framing (pure parser functions) and admission (the router, driven in-process by a fake
   // engine). differential.test.ts (random traffic against llhttp, ~90 s) and raw-engine.test.ts (real
   // sockets) are left out: too slow per mutant on a shared 2-core machine; see docs/mutation.md.

@@ -50,7 +50,7 @@ test('a fresh state knows nothing: the first second of traffic sets the service 
     // a floor of one replica: no wake-up bookkeeping (predictive-wake.test.ts)
     wakeMiss: undefined, wakeArrivals: 0, wakeUntil: 0, wakeBin: 0,
     // no SLO here: no window-budget bookkeeping (predictive-window.test.ts)
-    lateSum: 0, lateArrivals: 0, windowScale: 1,
+    lateSum: 0, lateArrivals: 0, windowScale: 1, lateAge: 0,
   });
 });
 

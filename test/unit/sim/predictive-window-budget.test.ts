@@ -1,8 +1,9 @@
 // Tide's predictive policy: the scale-down window set by the misses observed (tide.dev/window-budget).
 // With an SLO that a cold start breaks (outside reactive mode) and samples that report the requests
 // which missed the SLO only by waiting, the window shrinks (e-folding 1 h, down to 10 s) while those
-// stay under their share of the error budget over about the last hour, and grows back five times as
-// fast (e-folding 60 s, up to scaleDownWindowMs) as soon as they do not.
+// stay under their share of the error budget over about the last hour (once an hour of such samples
+// has been seen), and grows back sixty times as fast (e-folding 60 s, up to scaleDownWindowMs) as
+// soon as they do not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -36,36 +37,44 @@ function run(p: PredictivePolicy, st: PredictiveState, t0: number, seconds: numb
   return { recs, record: recs[recs.length - 1], state: st };
 }
 
-test('no late requests: the window waits for a budget of one request, then shrinks by e per hour, down to 10 s', () => {
+test('no late requests: the window waits for an hour of samples, then shrinks by e per hour, down to 10 s', () => {
   const p = policy();
   assert.equal(p.windowBudget, 0.5);
   assert.equal(p.scaleDownWindowMs, 60_000);
-  // 4 req/s, none late: 0.5 % of the decayed arrivals (4 x the sum of exp(-i / 3600 s)) passes one
-  // request between 50 s (198.6 arrivals) and 52 s
-  const a = run(p, emptyPredictiveState(), 0, 50, (t) => sec(t, 4, 0));
-  assert.ok(a.state.lateArrivals! * 0.005 < 1 && a.state.lateArrivals! > 198);
-  assert.equal(a.state.windowScale, 1, 'no evidence yet: the configured window');
+  // 4 req/s, none late: the ratio's memory is an hour; before an hour of samples nothing moves
+  const a = run(p, emptyPredictiveState(), 0, 3598, (t) => sec(t, 4, 0));
+  assert.equal(a.state.lateAge, 3598);
+  assert.equal(a.state.windowScale, 1, 'not an hour yet: the configured window');
   assert.equal(a.record.details.windowMs, undefined);
-  const b = run(p, a.state, 50_000, 2, (t) => sec(t, 4, 0));
-  assert.ok(b.state.lateArrivals! * 0.005 >= 1);
+  const b = run(p, a.state, 3_598_000, 2, (t) => sec(t, 4, 0));
   assert.equal(b.state.windowScale, Math.exp(-2 / 3600), 'one decision of 2 s: exp(-2 s / 1 h)');
   assert.equal(b.record.details.windowMs, 60_000 * Math.exp(-2 / 3600));
   // an hour later: about e times shorter
-  const c = run(p, b.state, 52_000, 3600, (t) => sec(t, 4, 0));
+  const c = run(p, b.state, 3_600_000, 3600, (t) => sec(t, 4, 0));
   assert.ok(Math.abs(c.state.windowScale! - Math.exp(-3602 / 3600)) < 1e-9, `scale ${c.state.windowScale}`);
   // after three hours the floor: 10 s, not less
-  const d = run(p, c.state, 3_652_000, 7200, (t) => sec(t, 4, 0));
+  const d = run(p, c.state, 7_200_000, 7200, (t) => sec(t, 4, 0));
   assert.equal(d.state.windowScale, WINDOW_MIN_MS / 60_000);
   assert.equal(d.record.details.windowMs, 10_000);
   assert.equal(WINDOW_MIN_MS, 10_000);
 });
 
+test('a budget of less than one request says nothing: 0.05 req/s is 180 arrivals an hour, 0.9 of budget', () => {
+  const p = policy();
+  const { state } = run(p, emptyPredictiveState(), 0, 3 * 3600, (t) => sec(t, (t / 1000) % 20 === 0 ? 1 : 0, 0));
+  assert.ok(state.lateArrivals! * 0.005 < 1 && state.lateArrivals! > 110, `${state.lateArrivals}`);
+  assert.equal(state.windowScale, 1);
+  // the whole error budget (100 %) is 1.8 requests: that moves it
+  const whole = run(policy({ windowBudget: 1 }), emptyPredictiveState(), 0, 3 * 3600, (t) => sec(t, (t / 1000) % 20 === 0 ? 1 : 0, 0));
+  assert.ok(whole.state.windowScale! < 1);
+});
+
 test('late requests over the budget share: the window grows back by e per minute, up to the configured one', () => {
   const p = policy();
-  const low = run(p, emptyPredictiveState(), 0, 4 * 3600, (t) => sec(t, 4, 0)).state;
+  const low = run(p, emptyPredictiveState(), 0, 5 * 3600, (t) => sec(t, 4, 0)).state;
   assert.equal(low.windowScale, 1 / 6);
   // every request late from now on: the late share passes 0.5 % of the decayed arrivals within seconds
-  const t1 = 4 * 3600 * 1000;
+  const t1 = 5 * 3600 * 1000;
   const g = run(p, low, t1, 60, (t) => sec(t, 4, 4));
   const grown = g.recs.map((r) => r.details.windowMs ?? 60_000);
   for (let i = 1; i < grown.length; i++) assert.ok(grown[i] >= grown[i - 1], 'it only grows while over the budget');
@@ -75,16 +84,17 @@ test('late requests over the budget share: the window grows back by e per minute
   const h = run(p, g.state, t1 + 60_000, 120, (t) => sec(t, 4, 4));
   assert.equal(h.state.windowScale, 1);
   assert.equal(h.record.details.windowMs, undefined, 'back at the configured window');
-  // exactly the budget share is still under it: 2 late of 400 per 100 s is 0.5 %, and the window shrinks
+  // late at about the share itself (2 of every 400, 0.5 %): over budget right after each pair, under
+  // it between them, and over the hour it shrinks more than it grows
   const q = emptyPredictiveState();
-  const e = run(p, q, 0, 400, (t) => sec(t, 4, (t / 1000) % 100 === 0 ? 2 : 0));
+  const e = run(p, q, 0, 4000, (t) => sec(t, 4, (t / 1000) % 100 === 0 ? 2 : 0));
   assert.ok(e.state.windowScale! < 1, `scale ${e.state.windowScale}`);
 });
 
 test('a shorter window releases held replicas sooner: 10 s instead of 60 s after a drop', () => {
   const drop = (p: PredictivePolicy) => {
-    const st = run(p, emptyPredictiveState(), 0, 4 * 3600, (t) => sec(t, 4, 0)).state;
-    const t1 = 4 * 3600 * 1000;
+    const st = run(p, emptyPredictiveState(), 0, 5 * 3600, (t) => sec(t, 4, 0)).state;
+    const t1 = 5 * 3600 * 1000;
     // 40 req/s x 2.5 s = 100 busy slots for a minute, then back to 4 req/s
     const busy = run(p, st, t1, 60, (t) => sec(t, 40, 0), 15);
     const peak = busy.record.desiredReplicas;
@@ -111,9 +121,10 @@ test('no rule without reports, for another SLO, in reactive mode, without an SLO
     ['window budget 0', policy({ windowBudget: 0 }), (t) => sec(t, 4, 0)],
   ];
   for (const [what, p, at] of cases) {
-    const { state, record } = run(p, emptyPredictiveState(), 0, 600, at);
+    const { state, record } = run(p, emptyPredictiveState(), 0, 4000, at);
     assert.equal(state.windowScale, 1, what);
     assert.equal(state.lateArrivals, 0, what);
+    assert.equal(state.lateAge, 0, what);
     const reactiveWindow = p.sloLatencyMs === 60_000 ? 20_000 : undefined;
     assert.equal(record.details.windowMs, reactiveWindow, what);
   }
