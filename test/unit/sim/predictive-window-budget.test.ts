@@ -80,6 +80,9 @@ test('late requests over the budget share: the window grows back by e per minute
   for (let i = 1; i < grown.length; i++) assert.ok(grown[i] >= grown[i - 1], 'it only grows while over the budget');
   const firstUp = g.recs.findIndex((r) => (r.details.windowMs ?? 60_000) > 10_000);
   assert.ok(firstUp >= 0 && firstUp <= 10, `grows within 20 s, at decision ${firstUp}`);
+  // by exactly e per minute: exp(2 s / 60 s) per decision of 2 s
+  assert.ok(Math.abs(grown[firstUp] / 10_000 - Math.exp(2 / 60)) < 1e-12, `first step ${grown[firstUp]}`);
+  assert.ok(Math.abs(grown[firstUp + 1] / grown[firstUp] - Math.exp(2 / 60)) < 1e-12);
   // ln 6 minutes (~107 s) of growth reach the cap; the cap holds
   const h = run(p, g.state, t1 + 60_000, 120, (t) => sec(t, 4, 4));
   assert.equal(h.state.windowScale, 1);
