@@ -125,8 +125,8 @@ export interface PredictivePolicy {
    * mode, with a shell that reports late requests): the share of the error budget that the requests
    * which missed the SLO only by waiting may use. While they stay under it (over about the last
    * hour, once an hour of samples has been seen) the window shrinks, down to WINDOW_MIN_MS; as soon
-   * as they exceed it, it grows back, sixty times as fast, up to scaleDownWindowMs. 0 or undefined (a policy built before this field
-   * existed) = always scaleDownWindowMs.
+   * as they exceed it, it grows back, sixty times as fast, up to scaleDownWindowMs. 0 or undefined
+   * (a policy built before this field existed) = always scaleDownWindowMs; default 0.5.
    */
   windowBudget?: number;
 }
@@ -208,17 +208,17 @@ const WAKE_DECAY = 1 - 1 / (24 * 3600);
 function idleBin(gapMs: number): number {
   return Math.min(IDLE_BINS - 1, Math.max(0, Math.floor(Math.log2(gapMs / IDLE_BIN0_MS))));
 }
-/**
- * Scale to zero only after an idle time tau such that the wake-ups seen after longer gaps would have
- * missed at most `share` of the error budget: tau = the upper edge of the longest-gap bin whose
- * misses, with those of all longer gaps, exceed it (0: any idle time; Infinity: never).
- */
 /** The window-budget rule: its memory for late requests (s), the shortest window, and how fast the window shrinks and grows (e-folding, s). */
 const LATE_MEMORY_S = 3600;
 export const WINDOW_MIN_MS = 10_000;
 const WINDOW_SHRINK_S = 3600;
 const WINDOW_GROW_S = 60;
 
+/**
+ * Scale to zero only after an idle time tau such that the wake-ups seen after longer gaps would have
+ * missed at most `share` of the error budget: tau = the upper edge of the longest-gap bin whose
+ * misses, with those of all longer gaps, exceed it (0: any idle time; Infinity: never).
+ */
 export function zeroAfterMs(st: PredictiveState, sloTarget: number, share: number): number {
   const miss = st.wakeMiss;
   if (!miss) return 0;
@@ -723,27 +723,32 @@ export function decidePredictive(
   // as they do not. Only once the ratio has an hour of samples behind it (its memory) and the budget
   // amounts to a request: before, it says little.
   let windowMs = policy.scaleDownWindowMs;
+  const windowShare = policy.windowBudget ?? 0;
   if (reactive) windowMs = Math.min(policy.scaleDownWindowMs, Math.max(policy.coldStartMs, 10_000));
-  else if ((policy.windowBudget ?? 0) > 0 && sloAtRisk) {
+  else if (windowShare > 0 && sloAtRisk) {
     const dec = Math.exp(-1 / LATE_MEMORY_S);
-    let seen = false;
+    let lateSum = st.lateSum ?? 0;
+    let arrivals = st.lateArrivals ?? 0;
+    let seen = 0;
     for (const s of obs.samples) {
       if (s.late === undefined || s.lateSloMs !== policy.sloLatencyMs) continue;
-      seen = true;
-      st.lateSum = (st.lateSum ?? 0) * dec + s.late;
-      st.lateArrivals = (st.lateArrivals ?? 0) * dec + s.arrivals;
+      seen++;
+      lateSum = lateSum * dec + s.late;
+      arrivals = arrivals * dec + s.arrivals;
     }
-    const budget = (policy.windowBudget ?? 0) * (1 - policy.sloTarget);
-    const arrivals = st.lateArrivals ?? 0;
-    if (seen) st.lateAge = (st.lateAge ?? 0) + obs.samples.length;
-    if (seen && arrivals * budget >= 1 && (st.lateAge ?? 0) >= LATE_MEMORY_S) {
-      const dtS = obs.samples.length;
-      const minScale = Math.min(1, WINDOW_MIN_MS / policy.scaleDownWindowMs);
-      st.windowScale = (st.lateSum ?? 0) <= budget * arrivals
-        ? Math.max(minScale, (st.windowScale ?? 1) * Math.exp(-dtS / WINDOW_SHRINK_S))
-        : Math.min(1, (st.windowScale ?? 1) * Math.exp(dtS / WINDOW_GROW_S));
+    const age = (st.lateAge ?? 0) + seen;
+    st.lateSum = lateSum;
+    st.lateArrivals = arrivals;
+    st.lateAge = age;
+    const budget = windowShare * (1 - policy.sloTarget);
+    let scale = st.windowScale ?? 1;
+    if (seen > 0 && arrivals * budget >= 1 && age >= LATE_MEMORY_S) {
+      scale = lateSum <= budget * arrivals
+        ? Math.max(Math.min(1, WINDOW_MIN_MS / policy.scaleDownWindowMs), scale * Math.exp(-seen / WINDOW_SHRINK_S))
+        : Math.min(1, scale * Math.exp(seen / WINDOW_GROW_S));
+      st.windowScale = scale;
     }
-    windowMs = policy.scaleDownWindowMs * (st.windowScale ?? 1);
+    windowMs = policy.scaleDownWindowMs * scale;
   }
   let held = 0;
   for (const x of st.required) if (x.t > obs.now - windowMs) held = Math.max(held, x.n);
@@ -778,7 +783,7 @@ export function decidePredictive(
   const why = why0 + surgeNote + backlogNote;
   const tail = desired !== required
     ? keepWarm ? `; the last replica is kept: idle ${((obs.now - st.lastActive) / 1000).toFixed(0)}s, and waking from zero after gaps shorter than ${Number.isFinite(zeroAfter) ? `${(zeroAfter / 1000).toFixed(0)}s` : 'any seen'} would have missed more than ${((policy.wakeBudget ?? 0) * 100).toFixed(0)} % of the error budget`
-    : limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window${!reactive && windowMs < policy.scaleDownWindowMs ? ` (shortened from ${(policy.scaleDownWindowMs / 1000).toFixed(0)}s: the requests that missed the SLO only by waiting stayed within ${((policy.windowBudget ?? 0) * 100).toFixed(0)} % of the error budget)` : ''}` : `; clamped to ${desired}`
+    : limitedBy.includes('stabilization') ? `; held at ${desired} by the ${(windowMs / 1000).toFixed(0)}s cold-start-aware scale-down window${!reactive && windowMs < policy.scaleDownWindowMs ? ` (shortened from ${(policy.scaleDownWindowMs / 1000).toFixed(0)}s: the requests that missed the SLO only by waiting stayed within ${(windowShare * 100).toFixed(0)} % of the error budget)` : ''}` : `; clamped to ${desired}`
     : '';
   const record: PredictiveRecord = {
     decider: 'tide',
