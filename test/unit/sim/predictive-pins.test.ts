@@ -49,7 +49,7 @@ test('a fresh state knows nothing: the first second of traffic sets the service 
     rateAge: 1, countMean: 10, countDiffSq: 0,
     // a floor of one replica: no wake-up bookkeeping (predictive-wake.test.ts)
     wakeMiss: undefined, wakeArrivals: 0, wakeUntil: 0, wakeBin: 0,
-    // no SLO here: no window-budget bookkeeping (predictive-window.test.ts)
+    // samples without late-request counts: the window budget learns nothing (predictive-window-budget.test.ts)
     lateSum: 0, lateArrivals: 0, windowScale: 1, lateAge: 0,
   });
 });

@@ -128,6 +128,7 @@ test('no rule without reports, for another SLO, in reactive mode, without an SLO
     assert.equal(state.windowScale, 1, what);
     assert.equal(state.lateArrivals, 0, what);
     assert.equal(state.lateAge, 0, what);
+    assert.equal(state.lateSum, 0, what);
     const reactiveWindow = p.sloLatencyMs === 60_000 ? 20_000 : undefined;
     assert.equal(record.details.windowMs, reactiveWindow, what);
   }
@@ -141,4 +142,35 @@ test('tide.dev/window-budget: a percentage of the error budget, 0 = off', () => 
   assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '100' }, base).windowBudget, 1);
   for (const bad of ['half', '101%', '-1', ' '])
     assert.throws(() => predictiveFromAnnotations({ 'tide.dev/window-budget': bad }, base), /tide.dev\/window-budget: ".*" must be a percentage of the error budget from 0 \(off\) to 100/, bad);
+});
+
+test('the boundaries: a budget of exactly one request, late requests exactly at it, one sample per decision, a window under 10 s', () => {
+  // a 50 % target and the whole of its budget: 0.5 of the arrivals; one sample of 2 arrivals from an
+  // empty ratio is exactly 1 request of budget (0 x decay + 2), after an hour of samples already seen
+  const p = policy({ sloTarget: 0.5, windowBudget: 1 });
+  const warm: PredictiveState = { ...emptyPredictiveState(), lateAge: 3599, windowScale: 1 };
+  const one = (late: number, st = warm) => decidePredictive(p, { now: 10_000, currentReplicas: 2, readyReplicas: 2, samples: [sec(9000, 2, late)], queued: 0 }, st);
+  const met = one(0);
+  assert.equal(met.state.lateAge, 3600);
+  assert.equal(met.state.windowScale, Math.exp(-1 / 3600), 'budget of exactly one request, one sample: shrinks by exp(-1 s / 1 h)');
+  const atBudget = one(1);
+  assert.equal(atBudget.state.lateSum, 1);
+  assert.equal(atBudget.state.windowScale, Math.exp(-1 / 3600), 'late exactly at the budget (1 of 2 at 50 %) is within it');
+  const over = one(2, { ...warm, windowScale: 0.5 });
+  assert.equal(over.state.windowScale, 0.5 * Math.exp(1 / 60), 'over it (2 of 2): grows by exp(1 s / 1 min)');
+  const below = decidePredictive(p, { now: 10_000, currentReplicas: 2, readyReplicas: 2, samples: [sec(9000, 1, 0)], queued: 0 }, warm);
+  assert.equal(below.state.windowScale, 1, 'half a request of budget: nothing yet');
+  // a configured window under 10 s is never lengthened: the floor is the window itself
+  const short = policy({ scaleDownWindowMs: 5000 });
+  const r = run(short, emptyPredictiveState(), 0, 2 * 3600, (t) => sec(t, 4, 0));
+  assert.equal(r.state.windowScale, 1);
+  assert.equal(r.record.details.windowMs, undefined);
+});
+
+test('a policy without the field (a decision record from before it) keeps the configured window', () => {
+  const { windowBudget: _, ...old } = policy();
+  const { state, record } = run(old as PredictivePolicy, emptyPredictiveState(), 0, 2 * 3600, (t) => sec(t, 4, 0));
+  assert.equal(state.windowScale, 1);
+  assert.equal(state.lateAge, 0);
+  assert.equal(record.details.windowMs, undefined);
 });
