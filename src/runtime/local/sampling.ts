@@ -20,6 +20,8 @@ export class ProxySampler {
   private lastTotal: number | null = null;
   /** Set after an immediate cold-request stat: the next second's report gives that "1" back. */
   private firstAdj = 0;
+  /** Epoch second of the last sample reported. */
+  private lastSecond: number | null = null;
   readonly pending: KpaSample[] = [];
 
   /** Record a snapshot (level = in-flight + queued, total = arrivals counter). */
@@ -40,9 +42,16 @@ export class ProxySampler {
     this.firstAdj = 1;
   }
 
-  /** Close the current second: push its sample when there are ready pods or traffic. */
+  /**
+   * Close the current second: push its sample when there are ready pods or traffic. The KPA sums
+   * the samples of one second (upstream's buckets add up the stats of different pods), and this one
+   * sample stands for all of the Service's pods: a second report within the same epoch second (a
+   * late timer and the decision's own report after an event-loop stall) would read as twice the
+   * concurrency. So it reports nothing and keeps accumulating into the next second's sample.
+   */
   report(now: number, total: number, readyPods: number): KpaSample | null {
     this.observe(now, this.lastLevel, total);
+    if (this.lastSecond === Math.floor(now / 1000)) return null;
     const avg = this.elapsed > 0 ? this.weighted / this.elapsed : this.lastLevel;
     const count = Math.max(0, total - (this.lastTotal ?? total));
     this.weighted = 0; this.elapsed = 0; this.lastTotal = total;
@@ -53,6 +62,7 @@ export class ProxySampler {
     if (readyPods === 0 && concurrency === 0 && rps === 0) return null;
     const s = { time: now, concurrency: Math.round(concurrency * 1e6) / 1e6, rps };
     this.pending.push(s);
+    this.lastSecond = Math.floor(now / 1000);
     return s;
   }
 

@@ -25,6 +25,20 @@ test('sampler: time-weighted concurrency over the second and arrivals as rps', (
   assert.equal(s.drain().length, 2);
 });
 
+test('sampler: one sample per second: a second report in the same second waits for the next', () => {
+  // the KPA adds up the samples of a second (one per pod upstream); this one stands for all pods
+  const s = new ProxySampler();
+  s.observe(T0, 4, 0);
+  assert.deepEqual(s.report(T0 + 1050, 10, 1), { time: T0 + 1050, concurrency: 4, rps: 10 });
+  // a late timer and the tick's own report after a stall: both in second T0/1000 + 1
+  s.observe(T0 + 1300, 8, 12);
+  assert.equal(s.report(T0 + 1600, 14, 1), null, 'not twice in one second');
+  // the next second's sample covers both intervals: 0.25 s at 4, 0.7 s at 8 → 6.95 average; 6 arrivals
+  s.observe(T0 + 2000, 8, 16);
+  assert.deepEqual(s.report(T0 + 2000, 16, 1), { time: T0 + 2000, concurrency: Math.round(((0.25 * 4 + 0.7 * 8) / 0.95) * 1e6) / 1e6, rps: 6 });
+  assert.equal(s.drain().length, 2);
+});
+
 test('sampler: seconds with no ready pod and no traffic are not reported; the cold stat is given back', () => {
   const s = new ProxySampler();
   s.observe(T0, 0, 0);
