@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, predictiveFromAnnotations, zeroAfterMs,
+  decidePredictive, defaultPredictivePolicy, emptyPredictiveState, zeroAfterMs,
   type DemandSample, type PredictivePolicy, type PredictiveState,
 } from '../../../src/policies/predictive.ts';
 import { second } from './helpers.ts';
@@ -121,16 +121,6 @@ test('rare wake-ups fit the budget: the last replica goes after the scale-down w
   const busy2 = run(strict, emptyPredictiveState(), 0, 6600, (t) => ((t / 1000) % 3600 < 3000 ? 20 : 0), 3);
   assert.equal(zeroAfterMs(busy2.state, strict.sloTarget, strict.wakeBudget!), 640_000);
   assert.equal(run(strict, busy2.state, 6600_000, 150, () => 0).record.desiredReplicas, 1);
-});
-
-test('annotation tide.dev/wake-budget', () => {
-  const base = { name: 'x', minReplicas: 0, maxReplicas: 5 };
-  assert.equal(predictiveFromAnnotations({}, base).wakeBudget, 0.5);
-  assert.equal(predictiveFromAnnotations({ 'tide.dev/wake-budget': '25%' }, base).wakeBudget, 0.25);
-  assert.equal(predictiveFromAnnotations({ 'tide.dev/wake-budget': '0' }, base).wakeBudget, 0);
-  assert.equal(predictiveFromAnnotations({ 'tide.dev/wake-budget': '100' }, base).wakeBudget, 1);
-  assert.throws(() => predictiveFromAnnotations({ 'tide.dev/wake-budget': 'half' }, base), /tide\.dev\/wake-budget: "half" must be a percentage of the error budget from 0 \(off\) to 100/);
-  assert.throws(() => predictiveFromAnnotations({ 'tide.dev/wake-budget': '150%' }, base), /wake-budget/);
 });
 
 // ---------------------------------------------------------------- the bookkeeping, exactly

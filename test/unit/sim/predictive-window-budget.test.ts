@@ -134,14 +134,18 @@ test('no rule without reports, for another SLO, in reactive mode, without an SLO
   }
 });
 
-test('tide.dev/window-budget: a percentage of the error budget, 0 = off', () => {
-  const base = { name: 'x', minReplicas: 1, maxReplicas: 5 };
-  assert.equal(predictiveFromAnnotations({}, base).windowBudget, 0.5);
-  assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '25%' }, base).windowBudget, 0.25);
-  assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '0' }, base).windowBudget, 0);
-  assert.equal(predictiveFromAnnotations({ 'tide.dev/window-budget': '100' }, base).windowBudget, 1);
-  for (const bad of ['half', '101%', '-1', ' '])
-    assert.throws(() => predictiveFromAnnotations({ 'tide.dev/window-budget': bad }, base), /tide.dev\/window-budget: ".*" must be a percentage of the error budget from 0 \(off\) to 100/, bad);
+test('tide.dev/wake-budget and tide.dev/window-budget: a percentage of the error budget each, 0 = off (one parser)', () => {
+  const base = { name: 'x', minReplicas: 0, maxReplicas: 5 };
+  for (const [key, field] of [['tide.dev/wake-budget', 'wakeBudget'], ['tide.dev/window-budget', 'windowBudget']] as const) {
+    assert.equal(predictiveFromAnnotations({}, base)[field], 0.5, key);
+    assert.equal(predictiveFromAnnotations({ [key]: '25%' }, base)[field], 0.25, key);
+    assert.equal(predictiveFromAnnotations({ [key]: '0' }, base)[field], 0, key);
+    assert.equal(predictiveFromAnnotations({ [key]: '100' }, base)[field], 1, key);
+    for (const bad of ['half', '101%', '150%', '-1', ' ']) {
+      const msg = `${key}: "${bad}" must be a percentage of the error budget from 0 (off) to 100`;
+      assert.throws(() => predictiveFromAnnotations({ [key]: bad }, base), (e: Error) => e.message === msg, `${key}: ${bad}`);
+    }
+  }
 });
 
 test('the boundaries: a budget of exactly one request, late requests exactly at it, one sample per decision, a window under 10 s', () => {
