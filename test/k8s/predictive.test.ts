@@ -10,7 +10,9 @@
 //   27 req/s, 5.4 in flight (200 ms service) -> ceil(5.4 / (2 x 0.8)) = 4 (away from the 4.8 / 6.4 edges)
 //   idle again                             -> 1 once the 10 s scale-down window has passed
 // plus an HPA whose arrival-rate query has no series: no decision, ScalingActive=False
-// FailedGetExternalMetric and a Warning event, replicas untouched.
+// FailedGetExternalMetric and a Warning event, replicas untouched; and an HPA with a latency SLO
+// whose samples carry the late-request rate (tide-late-rate) for that SLO, which the window budget
+// learns from (an HPA without an SLO does not read it).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -68,7 +70,11 @@ let prom: Service | null = null;
 let exporter: Server | undefined;
 let controller: RunningController | undefined;
 const load = { rate: 0, inFlight: 0 };
+// the HPA with an SLO: a steady 10 req/s, 2 of them late
+const TARDY = { rate: 10, late: 2, inFlight: 1 };
 let total = 0;
+let tardyTotal = 0;
+let tardyLate = 0;
 let lastScrape = Date.now();
 
 before(async () => {
@@ -78,19 +84,22 @@ before(async () => {
   exporter = createServer((_req, res) => {
     const now = Date.now();
     total += (load.rate * (now - lastScrape)) / 1000;
+    tardyTotal += (TARDY.rate * (now - lastScrape)) / 1000;
+    tardyLate += (TARDY.late * (now - lastScrape)) / 1000;
     lastScrape = now;
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end([
-      '# TYPE http_requests_total counter', `http_requests_total{app="chat"} ${total.toFixed(3)}`,
-      '# TYPE http_requests_in_flight gauge', `http_requests_in_flight{app="chat"} ${load.inFlight}`, '',
+      '# TYPE http_requests_total counter', `http_requests_total{app="chat"} ${total.toFixed(3)}`, `http_requests_total{app="tardy"} ${tardyTotal.toFixed(3)}`,
+      '# TYPE http_requests_in_flight gauge', `http_requests_in_flight{app="chat"} ${load.inFlight}`, `http_requests_in_flight{app="tardy"} ${TARDY.inFlight}`,
+      '# TYPE http_requests_late_total counter', `http_requests_late_total{app="chat"} 0`, `http_requests_late_total{app="tardy"} ${tardyLate.toFixed(3)}`, '',
     ].join('\n'));
   });
   await new Promise<void>((r) => exporter!.listen(0, '127.0.0.1', () => r()));
   prom = await startPrometheus([`127.0.0.1:${(exporter.address() as { port: number }).port}`]);
   assert.ok(prom, 'prometheus is installed (sudo bash .ci/install-services.sh)');
   await plane.kubectl(['create', 'namespace', NS]);
-  await plane.apply(deployment('chat') + '---\n' + deployment('quiet'));
-  await plane.apply(hpa('chat') + '---\n' + hpa('quiet', '    metrics.tide.dev/tide-arrival-rate: sum(rate(no_such_requests_total{<<.LabelMatchers>>}[5s]))\n'));
+  await plane.apply(deployment('chat') + '---\n' + deployment('quiet') + '---\n' + deployment('tardy'));
+  await plane.apply(hpa('chat') + '---\n' + hpa('quiet', '    metrics.tide.dev/tide-arrival-rate: sum(rate(no_such_requests_total{<<.LabelMatchers>>}[5s]))\n') + '---\n' + hpa('tardy', '    tide.dev/slo-latency: 2s\n'));
   const dir = mkdtempSync(join(tmpdir(), 'tide-pred-'));
   const mapping = join(dir, 'tide-metrics.yaml');
   writeFileSync(mapping, [
@@ -98,11 +107,12 @@ before(async () => {
     'metrics:',
     '  tide-arrival-rate: sum(rate(http_requests_total{<<.LabelMatchers>>}[5s]))',
     '  tide-in-flight: sum(http_requests_in_flight{<<.LabelMatchers>>})',
+    '  tide-late-rate: sum(rate(http_requests_late_total{<<.LabelMatchers>>}[5s]))',
     '',
   ].join('\n'));
   // the series exist before the controller's first sync
   await until('prometheus has the series', async () => {
-    const r = await fetch(`http://127.0.0.1:${prom!.port}/api/v1/query?query=${encodeURIComponent('http_requests_in_flight')}`);
+    const r = await fetch(`http://127.0.0.1:${prom!.port}/api/v1/query?query=${encodeURIComponent('http_requests_late_total')}`);
     return ((await r.json()) as { data?: { result?: unknown[] } }).data?.result?.length;
   }, 60_000, 500);
   controller = await startController(plane, ['--metrics-mapping', mapping, '--sync-period', '2s']);
@@ -193,4 +203,21 @@ test('tide.dev/policy: predictive in active mode: demand from Prometheus sizes t
   assert.ok(qev.some((e) => e.type === 'Warning' && e.reason === 'FailedGetExternalMetric'), JSON.stringify(qev));
   assert.equal(await specReplicas(plane, NS, 'quiet'), 1);
   assert.equal(decisionsOf(controller!.decisions).filter((r) => r.autoscaler === 'quiet').length, 0);
+});
+
+test('tide-late-rate: an HPA with a latency SLO gets the late-request rate in its samples, counted for its SLO; one without an SLO does not read it', { skip, timeout: 120_000 }, async () => {
+  if (!plane) return;
+  const samplesOf = (name: string) => decisionsOf(controller!.decisions).filter((r) => r.autoscaler === name).flatMap((r) => r.inputs.observation.samples as { t: number; arrivals: number; late?: number; lateSloMs?: number }[]);
+  // once the 5 s rate() window is full of scrapes, a second reads the exporter's 2 late per second
+  const steady = await until('tardy samples with the late rate', async () => {
+    const s = samplesOf('tardy').filter((x) => x.arrivals > 9 && x.arrivals < 11);
+    return s.length >= 5 ? s : null;
+  }, 90_000, 500);
+  for (const x of steady) {
+    assert.equal(x.lateSloMs, 2000, JSON.stringify(x));
+    assert.ok(x.late! > 1.6 && x.late! < 2.4, `late ${x.late} of ${x.arrivals} arrivals`);
+  }
+  const chat = samplesOf('chat');
+  assert.ok(chat.length > 0);
+  assert.ok(chat.every((x) => x.late === undefined && x.lateSloMs === undefined), 'no SLO: the late rate is not read');
 });

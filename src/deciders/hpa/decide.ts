@@ -157,7 +157,8 @@ export function decideHpa(
   // recordInitialRecommendation (a state read from JSON may lack the lists: treat as empty)
   const prevRecommendations = state.recommendations ?? EMPTY;
   let recommendations = prevRecommendations;
-  if (recommendations.length === 0) recommendations = [{ timestamp: now - 1, recommendation: current }];
+  // stamped before the metrics fetch, so it is older than this sync's own recommendation
+  if (recommendations.length === 0) recommendations = [{ timestamp: now, recommendation: current, beforeFetch: true }];
   let scaleUpEvents = state.scaleUpEvents ?? EMPTY;
   let scaleDownEvents = state.scaleDownEvents ?? EMPTY;
   const prevUp = scaleUpEvents;
@@ -348,7 +349,8 @@ export function decideHpa(
   if (rescale) {
     conds.set(AbleToScale, 'True', 'SucceededRescale', succeededRescaleMessage(desired));
     events.push(successfulRescaleEvent(desired, rescaleReason));
-    const stored = storeScaleEvent(now, policy.behavior, scaleUpEvents, scaleDownEvents, current, desired);
+    const fetchedMetrics = path !== 'above-max' && path !== 'below-min';
+    const stored = storeScaleEvent(now, policy.behavior, scaleUpEvents, scaleDownEvents, current, desired, fetchedMetrics);
     scaleUpEvents = stored.scaleUpEvents;
     scaleDownEvents = stored.scaleDownEvents;
     lastScaleTime = now;

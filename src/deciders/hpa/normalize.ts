@@ -70,6 +70,19 @@ const SCALE_DOWN_LIMIT = { reason: 'ScaleDownLimit', message: 'the desired repli
 const TOO_MANY = { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' };
 const TOO_FEW = { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' };
 
+// ---------------------------------------------------------------- time ties
+
+/**
+ * Whether an entry is strictly older than a cutoff computed in a sync that fetched metrics (all
+ * stabilization and policy-period counting happens after the fetch). An entry stamped before a
+ * fetch at exactly the cutoff's millisecond is older: upstream's clock moved on during the fetch.
+ * "Newer than the cutoff" needs no tie rule: at the same millisecond no entry is newer than a
+ * post-fetch cutoff.
+ */
+function olderThanCutoff(e: { timestamp: number; beforeFetch?: boolean }, cutoff: number): boolean {
+  return e.timestamp < cutoff || (e.timestamp === cutoff && e.beforeFetch === true);
+}
+
 // ---------------------------------------------------------------- legacy path (no behavior)
 
 /**
@@ -88,7 +101,7 @@ export function stabilizeRecommendationLegacy(
   const cutoff = now - windowMs;
   for (let i = 0; i < recs.length; i++) {
     const r = recs[i];
-    if (r.timestamp < cutoff) oldIndex = i;
+    if (olderThanCutoff(r, cutoff)) oldIndex = i;
     else if (r.recommendation > max) max = r.recommendation;
   }
   const next = recs.slice();
@@ -173,7 +186,7 @@ export function stabilizeRecommendationWithBehaviors(
     const r = recs[i];
     if (r.timestamp > upCutoff && r.recommendation < up) up = r.recommendation;
     if (r.timestamp > downCutoff && r.recommendation > down) down = r.recommendation;
-    if (r.timestamp < upCutoff && r.timestamp < downCutoff) oldIndex = i;
+    if (olderThanCutoff(r, upCutoff) && olderThanCutoff(r, downCutoff)) oldIndex = i;
   }
   let stabilized = current;
   if (stabilized < up) stabilized = up;
@@ -367,6 +380,7 @@ export function storeScaleEvent(
   downEvents: ScaleEvent[],
   prevReplicas: number,
   newReplicas: number,
+  fetchedMetrics = true,
 ): { scaleUpEvents: ScaleEvent[]; scaleDownEvents: ScaleEvent[] } {
   if (behavior === undefined) return { scaleUpEvents: upEvents, scaleDownEvents: downEvents };
   const up = newReplicas > prevReplicas;
@@ -377,11 +391,13 @@ export function storeScaleEvent(
   const next: ScaleEvent[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    const outdated = e.outdated === true || e.timestamp < cutoff;
+    // a sync without a fetch has no later clock than an entry from one: the tie rule needs both
+    const outdated = e.outdated === true || e.timestamp < cutoff || (fetchedMetrics && e.timestamp === cutoff && e.beforeFetch === true);
     next[i] = outdated && e.outdated !== true ? { ...e, outdated: true } : e;
     if (outdated) oldIndex = i;
   }
   const entry: ScaleEvent = { timestamp: now, replicaChange: up ? newReplicas - prevReplicas : prevReplicas - newReplicas, outdated: false };
+  if (!fetchedMetrics) entry.beforeFetch = true;
   if (oldIndex >= 0) next[oldIndex] = entry;
   else next.push(entry);
   return up ? { scaleUpEvents: next, scaleDownEvents: downEvents } : { scaleUpEvents: upEvents, scaleDownEvents: next };

@@ -154,8 +154,14 @@ export interface HpaObservation {
   metrics: MetricObservation[];
 }
 
-export interface TimestampedRecommendation { timestamp: number; recommendation: number }
-export interface ScaleEvent { timestamp: number; replicaChange: number; outdated?: boolean }
+/**
+ * `beforeFetch`: the timestamp was taken in a sync before (or without) any metrics fetch. Upstream
+ * stamps entries with time.Now(), and a fetch takes time, so such an entry is older than one taken
+ * after a fetch at the same millisecond. It decides only exact ties with a cutoff (absent = after a
+ * fetch, as every recommendation computed from metrics is).
+ */
+export interface TimestampedRecommendation { timestamp: number; recommendation: number; beforeFetch?: boolean }
+export interface ScaleEvent { timestamp: number; replicaChange: number; outdated?: boolean; beforeFetch?: boolean }
 
 /** What the controller remembers between syncs (per HPA). Serializable. */
 export interface HpaState {

@@ -5,12 +5,14 @@
 // request-ms (and the service time of finished requests). On one machine `tide up`'s proxy counts
 // them; a cluster has no Tide proxy in the request path, so they come from Prometheus, through the
 // same PromQL mapping (tide-metrics.yaml / ConfigMap / metrics.tide.dev/* annotations) that serves
-// Pods/Object/External metrics without an adapter, under four reserved names:
+// Pods/Object/External metrics without an adapter, under five reserved names:
 //
 //   tide-arrival-rate     requests arriving per second (required), e.g. sum(rate(http_requests_total{<<.LabelMatchers>>}[30s]))
 //   tide-in-flight        requests being served now (gauge), e.g. sum(vllm:num_requests_running{<<.LabelMatchers>>})
 //   tide-queued           requests waiting now (gauge, optional: 0 when not mapped)
 //   tide-service-seconds  mean service time of finished requests (optional), e.g. rate(..._sum[1m]) / rate(..._count[1m])
+//   tide-late-rate        requests per second that missed the policy's latency SLO (optional; what the
+//                         window budget learns from; only read when the policy has tide.dev/slo-latency)
 //
 // One of tide-in-flight / tide-service-seconds is required (busy slots = in-flight, else Little's law
 // arrival rate x service time). `<<.LabelMatchers>>` is the target's pod selector (its /scale
@@ -29,7 +31,7 @@
 import type { DecisionEvent, DecisionRecord } from '../../core/decision.ts';
 import type { HpaPolicy, LabelSelector, MetricIdentifier, CrossVersionObjectReference, PodInfo } from '../../deciders/hpa/types.ts';
 import { createAutoscaler } from '../../autoscalers/factory.ts';
-import type { AutoscalerRef, ClusterPort, DemandStats, ScaleTargetRef } from '../../autoscalers/port.ts';
+import type { AutoscalerRef, ClusterPort, DemandStats, DemandStatsOptions, ScaleTargetRef } from '../../autoscalers/port.ts';
 import type { Autoscaler, AutoscalerSpec } from '../../autoscalers/types.ts';
 import { predictiveFromAnnotations, wantsPredictive, type DemandSample, type PredictivePolicy, type PredictiveRecord } from '../../policies/predictive.ts';
 import { queryFor, type MetricMapping } from '../../sources/metric-mapping.ts';
@@ -44,6 +46,7 @@ export const DEMAND_METRICS = {
   inFlight: 'tide-in-flight',
   queued: 'tide-queued',
   serviceSeconds: 'tide-service-seconds',
+  lateRate: 'tide-late-rate',
 } as const;
 
 /** How far back the first sync of a predictive HPA reads (the policy's windows start filled). */
@@ -118,6 +121,11 @@ async function queryRange(server: string, query: string, startMs: number, endMs:
  * the previous fetch; `take` (what the autoscaler calls during the sync) hands them over.
  */
 export class PrometheusDemand implements DemandStats {
+  /**
+   * The policy's latency SLO (ms), from openDemandStats: the late-request rate is reported as counted
+   * for it (the query is the user's statement of who missed it). Without an SLO nothing is late.
+   */
+  sloMs: number | undefined;
   private pending: DemandSample[] = [];
   private queued = 0;
   private inFlight: number | undefined;
@@ -137,6 +145,7 @@ export class PrometheusDemand implements DemandStats {
     const inFlight = q(DEMAND_METRICS.inFlight, false);
     const service = q(DEMAND_METRICS.serviceSeconds, false);
     const queued = q(DEMAND_METRICS.queued, false);
+    const late = this.sloMs !== undefined ? q(DEMAND_METRICS.lateRate, false) : undefined;
     if (!inFlight && !service) {
       throw new Error(`the predictive policy needs ${DEMAND_METRICS.inFlight} or ${DEMAND_METRICS.serviceSeconds} in the metrics mapping (busy slots = requests in flight, or arrival rate x service time)`);
     }
@@ -145,9 +154,11 @@ export class PrometheusDemand implements DemandStats {
     let start = this.lastSecond === undefined ? end - DEMAND_BACKFILL_MS : this.lastSecond + 1000;
     if (end - start > DEMAND_MAX_SPAN_MS) start = end - DEMAND_MAX_SPAN_MS;
     if (start > end) return;
-    const [a, f, s, w] = await Promise.all([arrivals, inFlight, service, queued].map((x) => (x ? queryRange(x.server, x.query, start, end) : Promise.resolve(undefined))));
+    const [a, f, s, w, l] = await Promise.all([arrivals, inFlight, service, queued, late].map((x) => (x ? queryRange(x.server, x.query, start, end) : Promise.resolve(undefined))));
     if (!a || a.series === 0) throw new Error(`${DEMAND_METRICS.arrivalRate}: query ${arrivals.query} returned no series`);
     if (inFlight && f!.series === 0) throw new Error(`${DEMAND_METRICS.inFlight}: query ${inFlight.query} returned no series`);
+    // a late count read as 0 from a mistyped query would shrink the window on misses it cannot see
+    if (late && l!.series === 0) throw new Error(`${DEMAND_METRICS.lateRate}: query ${late.query} returned no series`);
     const samples: DemandSample[] = [];
     for (let t = start; t <= end; t += 1000) {
       const rate = a.values[t] ?? 0;
@@ -155,6 +166,7 @@ export class PrometheusDemand implements DemandStats {
       const busy = f ? (f.values[t] ?? 0) : rate * (svc ?? 0);
       const smp: DemandSample = { t, arrivals: rate, busyMs: busy * 1000, queuedMs: (w?.values[t] ?? 0) * 1000 };
       if (svc !== undefined && rate > 0) { smp.started = rate; smp.startedServiceMs = rate * svc * 1000; }
+      if (l) { smp.late = Math.max(0, l.values[t] ?? 0); smp.lateSloMs = this.sloMs; }
       samples.push(smp);
     }
     const lastT = samples.length ? samples[samples.length - 1].t : end;
@@ -162,7 +174,7 @@ export class PrometheusDemand implements DemandStats {
     this.inFlight = f ? (f.values[lastT] ?? 0) : undefined;
     this.pending.push(...samples);
     this.lastSecond = end;
-    this.lastRead = { queries: Object.fromEntries([[DEMAND_METRICS.arrivalRate, arrivals.query], ...[[DEMAND_METRICS.inFlight, inFlight], [DEMAND_METRICS.serviceSeconds, service], [DEMAND_METRICS.queued, queued]].filter(([, x]) => x).map(([k, x]) => [k, (x as { query: string }).query])]), seconds: samples.length };
+    this.lastRead = { queries: Object.fromEntries([[DEMAND_METRICS.arrivalRate, arrivals.query], ...[[DEMAND_METRICS.inFlight, inFlight], [DEMAND_METRICS.serviceSeconds, service], [DEMAND_METRICS.queued, queued], [DEMAND_METRICS.lateRate, late]].filter(([, x]) => x).map(([k, x]) => [k, (x as { query: string }).query])]), seconds: samples.length };
   }
 
   take(_now: number): { samples: DemandSample[]; queued: number; inFlight: number } {
@@ -191,7 +203,10 @@ class PredictivePort implements ClusterPort {
   podMetrics(ref: AutoscalerRef, m: MetricIdentifier) { return this.base.podMetrics(ref, m); }
   objectMetric(ref: AutoscalerRef, o: CrossVersionObjectReference, m: MetricIdentifier) { return this.base.objectMetric(ref, o, m); }
   externalMetric(ref: AutoscalerRef, m: MetricIdentifier) { return this.base.externalMetric(ref, m); }
-  openDemandStats(_ref: AutoscalerRef): DemandStats { return this.demand; }
+  openDemandStats(_ref: AutoscalerRef, opts?: DemandStatsOptions): DemandStats {
+    this.demand.sloMs = opts?.sloMs;
+    return this.demand;
+  }
   record(ref: AutoscalerRef, r: DecisionRecord): void { this.base.record(ref, r); }
   event(ref: AutoscalerRef, e: DecisionEvent): void { this.base.event(ref, e); }
 }

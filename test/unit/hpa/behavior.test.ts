@@ -61,9 +61,9 @@ test('legacy: first sync seeds the history with the current count, so no immedia
   assert.equal(record.rescale, false);
   assert.equal(able(record), 'ScaleDownStabilized');
   assert.deepEqual(record.limitedBy, ['stabilization']);
-  // the seed is taken before the metrics are fetched, so it is (1 ms) older than the decision
+  // the seed is taken before the metrics are fetched, so it is older than the decision at the same ms
   assert.deepEqual(state.recommendations, [
-    { timestamp: T0 - 1, recommendation: 5 },
+    { timestamp: T0, recommendation: 5, beforeFetch: true },
     { timestamp: T0, recommendation: 2 },
   ]);
 });
@@ -255,6 +255,39 @@ test('storeScaleEvent: marks events older than the longest period outdated and r
   const d = storeScaleEvent(T0, b, [], [], 9, 7);
   assert.deepEqual(d.scaleDownEvents, [{ timestamp: T0, replicaChange: 2, outdated: false }]);
   assert.deepEqual(storeScaleEvent(T0, undefined, [], [], 1, 2).scaleUpEvents, []);
+});
+
+test('storeScaleEvent: an event from a sync without a metrics fetch is outdated exactly one period later, if the new sync fetched', () => {
+  const b: HpaBehavior = { scaleUp: defaultScaleUpRules(), scaleDown: defaultScaleDownRules() }; // scale-down period 15 s
+  const noFetch: ScaleEvent = { timestamp: T0 - 15 * S, replicaChange: 2, outdated: false, beforeFetch: true };
+  const fetched: ScaleEvent = { timestamp: T0 - 15 * S, replicaChange: 2, outdated: false };
+  // upstream's clock moved on during this sync's fetch, so the earlier pre-fetch stamp is Before(cutoff): replaced
+  assert.deepEqual(storeScaleEvent(T0, b, [], [noFetch], 10, 6).scaleDownEvents, [{ timestamp: T0, replicaChange: 4, outdated: false }]);
+  // both stamped after a fetch: an exact tie, kept
+  assert.deepEqual(storeScaleEvent(T0, b, [], [fetched], 10, 6).scaleDownEvents, [fetched, { timestamp: T0, replicaChange: 4, outdated: false }]);
+  // both before a fetch: a tie again, kept; the new event says it was stamped before a fetch
+  assert.deepEqual(storeScaleEvent(T0, b, [], [noFetch], 10, 6, false).scaleDownEvents, [
+    noFetch,
+    { timestamp: T0, replicaChange: 4, outdated: false, beforeFetch: true },
+  ]);
+  // a millisecond later it is outdated in every case
+  assert.equal(storeScaleEvent(T0 + 1, b, [], [fetched], 10, 6, false).scaleDownEvents.length, 1);
+});
+
+test('behavior: an above-max scale-down no longer counts 15 s later at the next metric sync (upstream 6→11, not 6→13)', () => {
+  // 20 → 18 above max (no fetch), 15 s later 14 → 10 from metrics, 15 s after that a surge from 6:
+  // the first event was replaced at the second sync, so the 60 s scale-up policy starts from 6 + 4 deleted
+  const b = behavior({ scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } });
+  let st = emptyHpaState();
+  const p = policy([cpu(50)], { minReplicas: 1, maxReplicas: 18, behavior: b });
+  st = decideHpa(p, at(20, 50), st).state;
+  assert.deepEqual(st.scaleDownEvents.map((e) => [e.replicaChange, e.beforeFetch === true]), [[2, true]]);
+  const second = decideHpa(p, observation(14, pods(14), [samples(Array(14).fill(350), T0 + 5 * S)], { now: T0 + 15 * S }), st);
+  assert.equal(second.record.desiredReplicas, 10);
+  st = second.state;
+  assert.deepEqual(st.scaleDownEvents.map((e) => e.replicaChange), [4]);
+  const third = decideHpa(p, observation(6, pods(6), [samples(Array(6).fill(5000), T0 + 20 * S)], { now: T0 + 30 * S }), st);
+  assert.equal(third.record.desiredReplicas, 11);
 });
 
 test('normalizeWithBehavior: missing scaleDown window falls back to the controller default', () => {

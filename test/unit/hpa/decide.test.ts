@@ -94,7 +94,7 @@ test('invalid metric: a scale-down is refused, ScalingActive=False from the firs
     message: 'invalid metrics (1 invalid out of 2), first error is: failed to get pods metric value: unable to get metric queue: adapter unavailable',
   });
   // no recommendation recorded beyond the first-sync seed (taken just before the metric fetch)
-  assert.deepEqual(state.recommendations, [{ timestamp: T0 - 1, recommendation: 4 }]);
+  assert.deepEqual(state.recommendations, [{ timestamp: T0, recommendation: 4, beforeFetch: true }]);
 });
 
 test('invalid metric: a proposal equal to the current count proceeds', () => {
