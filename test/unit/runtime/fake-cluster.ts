@@ -33,12 +33,18 @@ export function fakeCluster(opts: { t0: number; replicas?: number; ready?: numbe
     port, scaled, records, events, listeners, stats,
     get now() { return now; },
     advance(ms: number) { now += ms; },
-    /** One second of traffic: `rps` requests of `serviceMs`, `busy` in flight at the end of it. */
-    second(rps: number, serviceMs: number, busy: number) {
+    /**
+     * One second of traffic: `rps` requests of `serviceMs`, `busy` in flight at the end of it; the
+     * first `waited` of them finish after queueing `queuedMs` first.
+     */
+    second(rps: number, serviceMs: number, busy: number, waited = 0, queuedMs = 0) {
       now += 1000;
       stats.requestsTotal += rps;
       stats.inFlight = busy;
-      for (let i = 0; i < rps; i++) for (const fn of listeners) fn({ status: 200, latencyMs: serviceMs, queuedMs: 0 });
+      for (let i = 0; i < rps; i++) {
+        const q = i < waited ? queuedMs : 0;
+        for (const fn of listeners) fn({ status: 200, latencyMs: serviceMs + q, queuedMs: q });
+      }
     },
   };
 }

@@ -96,7 +96,7 @@ const spec = (p: PredictivePolicy): AutoscalerSpec => ({ kind: 'tide', name: 'we
 
 const policy = (p: Partial<PredictivePolicy> = {}) => defaultPredictivePolicy({ name: 'web', target: 'Deployment/web', minReplicas: 1, maxReplicas: 8, slotsPerReplica: 2, targetUtilization: 0.8, coldStartMs: 1000, scaleDownWindowMs: 5000, seasonMs: 0, ...p });
 
-async function drive(t: import('node:test').TestContext, rt: ReturnType<typeof fakeRuntime>, p: PredictivePolicy, seconds: (i: number) => [number, number, number], n: number) {
+async function drive(t: import('node:test').TestContext, rt: ReturnType<typeof fakeRuntime>, p: PredictivePolicy, seconds: (i: number) => [number, number, number, number?, number?], n: number) {
   t.mock.timers.enable({ apis: ['setInterval'] });
   const d = createAutoscaler(spec(p), rt.port, { syncPeriodMs: 2000, dryRun: rt.dryRun });
   for (let i = 1; i <= n; i++) {
@@ -126,6 +126,30 @@ test('sizes from proxy demand (30 req/s x 200 ms = 6 busy slots → ceil(6 / (2 
   assert.deepEqual(mismatches, []);
   d.close?.();
   assert.equal(rt.listeners.size, 0, 'close unsubscribes');
+});
+
+test('window budget under tide up: the proxy counts who missed the SLO only by waiting, and the scale-down window shrinks after an hour within budget, then grows back on misses', async (t) => {
+  // a 1 s SLO against a 1 s cold start and 200 ms service: a cold start breaks the SLO, not reactive
+  const p = policy({ sloLatencyMs: 1000, coldStartMs: 1000, scaleDownWindowMs: 60_000, spikeMemory: false });
+  const rt = fakeRuntime();
+  const windowAt = (from: number) => rt.records.filter((r) => r.now >= T0 + from * 1000).map((r) => (r.details as { windowMs?: number }).windowMs ?? 60_000);
+  // seconds 1–10: 3 of 30 requests per second waited 900 ms (late: 1.1 s, their 200 ms service fits);
+  // then 90 minutes on time; then 10 of 30 late per second
+  const d = await drive(t, rt, p, (i) => (i <= 10 ? [30, 200, 6, 3, 900] : i <= 5400 ? [30, 200, 6] : [30, 200, 6, 10, 900]), 5600);
+  const first = rt.records[0].inputs as { observation: { samples: { late?: number; lateSloMs?: number; arrivals: number }[] } };
+  const early = first.observation.samples.filter((s) => s.arrivals > 0);
+  assert.ok(early.length > 0 && early.every((s) => s.late === 3 && s.lateSloMs === 1000), JSON.stringify(early));
+  // within the first hour (the ratio's memory) the window stays the configured one
+  const warmUp = rt.records.filter((r) => r.now < T0 + 3_500_000);
+  assert.ok(warmUp.length > 100 && warmUp.every((r) => (r.details as { windowMs?: number }).windowMs === undefined));
+  // 30 minutes after the warm-up: shrunk by about e^-0.5, the explanation says why when it holds
+  const shrunk = rt.records.filter((r) => r.now > T0 + 5_300_000 && r.now <= T0 + 5_400_000).map((r) => (r.details as { windowMs?: number }).windowMs);
+  assert.ok(shrunk.length > 0 && shrunk.every((w) => w !== undefined && w > 30_000 && w < 40_000), JSON.stringify(shrunk));
+  // late requests over the budget: back to the configured window within about two minutes
+  assert.equal(windowAt(5560).at(-1), 60_000, JSON.stringify(windowAt(5400)));
+  const { mismatches } = replayRecords(JSON.parse(JSON.stringify(rt.records)));
+  assert.deepEqual(mismatches, []);
+  d.close?.();
 });
 
 test('a changed record does not replay (verify catches it)', async (t) => {
