@@ -23,3 +23,6 @@ fi
 # The upstream HPA controller harness for test/e2e/upstream/hpa-differential.test.ts (same module
 # cache as the plane; ~4 min cold, cached in ~/.cache/tide-upstream-hpa).
 bash test/upstream-hpa/build.sh >/dev/null
+# expr-lang (the library KEDA evaluates scalingModifiers formulas with) for
+# test/e2e/upstream/keda-formula-differential.test.ts (seconds; cached in ~/.cache/tide-upstream-keda-formula).
+bash test/upstream-keda-formula/build.sh >/dev/null

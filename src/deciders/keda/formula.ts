@@ -4,11 +4,12 @@
 // `??`, `nil`/`true`/`false`, array literals, and the functions float, int, abs, ceil, floor, round,
 // min, max, sum, mean and count (of the true elements of an array of booleans).
 //
-// Semantics follow expr-lang where KEDA relies on them: a trigger whose fallback threshold is exceeded
-// (fallback.behavior scalingModifiers) is `nil`; arithmetic on nil is an error; `a ?? b` yields b when a
-// is nil; the formula result must be a number (KEDA wraps formulas in float(...)) or nil (then
-// fallback.replicas × target is used by the caller). The grammar is expr-lang's too: its precedence
-// order, unary operators looser than ** and ??, chained comparisons, and `a ?? b + c` rejected.
+// Semantics are expr-lang's (v1.17.8, the version KEDA pins), checked against it by
+// test/e2e/upstream/keda-formula-differential.test.ts: its grammar (precedence, unary operators
+// looser than ** and ??, chained < <= > >=, `a ?? b + c` rejected), its static type checker (every
+// trigger a float64; typeCheck below), its two number types at run time (int64 and float64), and
+// KEDA's use of it (the float(...) wrapping, the admission run at -1, nil from a trigger in fallback,
+// a nil result meaning fallback.replicas × target for the caller).
 
 import jsep from 'jsep';
 
@@ -54,7 +55,8 @@ const LOOSER_UNARY: Record<string, ReadonlySet<string>> = {
   '!': new Set(['*', '/', '%', '**', '^', '??']),
   not: new Set(['*', '/', '%', '**', '^', '??']),
 };
-const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
+// expr-lang chains only the ordering comparisons (a < b <= c); == and != share their precedence but do not chain
+const COMPARISONS = new Set(['<', '>', '<=', '>=']);
 
 /** jsep's tree → expr-lang's: unary precedence, chained comparisons, and the ?? mixing error. */
 function reshape(n: Node): Node {
@@ -81,10 +83,25 @@ function reshape(n: Node): Node {
   out.parens = n.parens === true;
   return out;
 }
-function binary(op: string, l: Node, r: Node): Node {
-  if (l.type === 'UnaryExpression' && !l.parens && LOOSER_UNARY[l.operator as string].has(op)) {
+/**
+ * A unary operator that ends the left operand (its last token before `op`, unparenthesized) and binds
+ * looser than `op` takes `op r` into its operand, as expr-lang's parser does: `a * not b * c` is
+ * a * not (b * c), `b ?? not x ?? y` is b ?? not (x ?? y).
+ */
+function absorbed(op: string, l: Node, r: Node): Node | undefined {
+  if (l.parens) return undefined;
+  if (l.type === 'UnaryExpression' && LOOSER_UNARY[l.operator as string].has(op)) {
     return { type: 'UnaryExpression', operator: l.operator, prefix: true, argument: binary(op, l.argument as Node, r) };
   }
+  if (l.type === 'BinaryExpression') {
+    const right = absorbed(op, l.right as Node, r);
+    if (right) return { ...l, right };
+  }
+  return undefined;
+}
+function binary(op: string, l: Node, r: Node): Node {
+  const a = absorbed(op, l, r);
+  if (a) return a;
   if (op !== '??' && l.type === 'BinaryExpression' && l.operator === '??' && !l.parens) {
     throw new FormulaError(`operator ${op} and ?? cannot be mixed without parentheses (as in expr-lang)`);
   }
@@ -114,61 +131,11 @@ export interface CompiledFormula {
   identifiers: string[];
 }
 
-const CONSTANTS: Record<string, FormulaValue> = { nil: null, true: true, false: false };
+const CONSTANTS = new Set(['nil', 'true', 'false']);
+const FUNCTIONS = ['float', 'int', 'abs', 'ceil', 'floor', 'round', 'min', 'max', 'mean', 'sum', 'count'];
+const isIntLiteral = (n: Node) => /^[0-9]+$/.test(String(n.raw));
 
-const FUNCTIONS: Record<string, (args: FormulaValue[]) => FormulaValue> = {
-  float: (a) => num(one(a, 'float')),
-  int: (a) => Math.trunc(num(one(a, 'int'))),
-  abs: (a) => Math.abs(num(one(a, 'abs'))),
-  ceil: (a) => Math.ceil(num(one(a, 'ceil'))),
-  floor: (a) => Math.floor(num(one(a, 'floor'))),
-  round: (a) => roundHalfAwayFromZero(num(one(a, 'round'))),
-  // expr-lang's min/max/mean take numbers and (nested) arrays of numbers, at least one argument;
-  // empty arrays add nothing, and with nothing left min/max give nil and mean 0.
-  min: (a) => { const xs = aggregate(a, 'min'); return xs.length === 0 ? null : Math.min(...xs); },
-  max: (a) => { const xs = aggregate(a, 'max'); return xs.length === 0 ? null : Math.max(...xs); },
-  mean: (a) => { const xs = aggregate(a, 'mean'); return xs.length === 0 ? 0 : xs.reduce((s, x) => s + x, 0) / xs.length; },
-  // expr-lang's sum(array) adds the elements of one array (not nested ones).
-  sum: (a) => {
-    const xs = one(a, 'sum');
-    if (!Array.isArray(xs)) throw new FormulaError('sum() takes an array of numbers');
-    return xs.reduce((s: number, x) => s + num(x), 0);
-  },
-  // expr-lang: count(array) without a predicate counts the array's true elements (each must be a bool).
-  count: (a) => {
-    const xs = one(a, 'count');
-    if (!Array.isArray(xs)) throw new FormulaError('count() takes an array of booleans');
-    return xs.filter((x) => truthy(x)).length;
-  },
-};
-
-function one(args: FormulaValue[], fn: string): FormulaValue {
-  if (args.length !== 1) throw new FormulaError(`${fn}() takes exactly 1 argument, got ${args.length}`);
-  return args[0];
-}
-function flat(args: FormulaValue[]): FormulaValue[] {
-  const out: FormulaValue[] = [];
-  for (const a of args) if (Array.isArray(a)) out.push(...flat(a)); else out.push(a);
-  return out;
-}
-function aggregate(args: FormulaValue[], fn: string): number[] {
-  if (args.length === 0) throw new FormulaError(`not enough arguments to call ${fn}`);
-  return flat(args).map(num);
-}
-function roundHalfAwayFromZero(x: number): number {
-  return Math.sign(x) * Math.round(Math.abs(x));
-}
-function num(v: FormulaValue): number {
-  if (typeof v === 'number') return v;
-  if (v === null) throw new FormulaError('invalid operation on nil (a trigger has no value; use ?? to route around it)');
-  throw new FormulaError(`expected a number, got ${Array.isArray(v) ? 'an array' : typeof v}`);
-}
-function truthy(v: FormulaValue): boolean {
-  if (typeof v === 'boolean') return v;
-  throw new FormulaError(`expected a boolean condition, got ${v === null ? 'nil' : Array.isArray(v) ? 'an array' : typeof v}`);
-}
-
-/** Parse and check a formula; throws FormulaError with a readable message. */
+/** Parse a formula (syntax and the supported subset only; types are checked against the triggers). */
 export function compileFormula(source: string): CompiledFormula {
   let ast: Node;
   configureJsep();
@@ -184,10 +151,11 @@ export function compileFormula(source: string): CompiledFormula {
       case 'Literal':
         // The only literals left in the jsep tables are numbers and strings.
         if (typeof n.value !== 'number') throw new FormulaError(`unsupported literal ${String(n.raw)} (only numbers)`);
+        if (isIntLiteral(n) && BigInt(String(n.raw)) > MAX_INT64) throw new FormulaError(`integer literal ${String(n.raw)} out of range`);
         return;
       case 'Identifier': {
         const name = n.name as string;
-        if (!Object.hasOwn(CONSTANTS, name) && !identifiers.includes(name)) identifiers.push(name);
+        if (!CONSTANTS.has(name) && !identifiers.includes(name)) identifiers.push(name);
         return;
       }
       case 'BinaryExpression':
@@ -205,8 +173,12 @@ export function compileFormula(source: string): CompiledFormula {
       case 'CallExpression': {
         const callee = n.callee as Node;
         // expr-lang calls only a bare function name: (max)(1) is a syntax error there
-        if (callee.type !== 'Identifier' || callee.parens || !Object.hasOwn(FUNCTIONS, callee.name as string)) {
-          throw new FormulaError(`unknown function ${callee.type === 'Identifier' && !callee.parens ? String(callee.name) : '(expression)'} (allowed: ${Object.keys(FUNCTIONS).join(', ')})`);
+        if (callee.type !== 'Identifier' || callee.parens || !FUNCTIONS.includes(callee.name as string)) {
+          throw new FormulaError(`unknown function ${callee.type === 'Identifier' && !callee.parens ? String(callee.name) : '(expression)'} (allowed: ${FUNCTIONS.join(', ')})`);
+        }
+        // sum and count take a predicate as a second argument in expr-lang; formulas have no closures
+        if ((callee.name === 'sum' || callee.name === 'count') && (n.arguments as Node[]).length !== 1) {
+          throw new FormulaError(`${String(callee.name)}() takes exactly 1 argument (an array), got ${(n.arguments as Node[]).length}`);
         }
         for (const a of n.arguments as Node[]) visit(a);
         return;
@@ -221,35 +193,430 @@ export function compileFormula(source: string): CompiledFormula {
   return { source, ast, identifiers };
 }
 
-/** Evaluate a compiled formula over trigger values (null = nil). Unknown identifiers are an error. */
-export function evaluateFormula(f: CompiledFormula, env: Record<string, number | null>): FormulaValue {
-  const ev = (n: Node): FormulaValue => {
+// ---------------------------------------------------------------- static types (expr-lang's checker)
+//
+// KEDA compiles a formula with expr.Env(map[string]float64): every trigger is a float64, and the
+// checker refuses what cannot work for any values, in branches that are never taken too (`a % 2`:
+// % wants integers; `a > 0 ? a : true + 1`). Its natures, for the part formulas use: int, float64,
+// bool, nil, an array (of one nature, or of interface{}), and two unknowns: Nature{} (a result the
+// checker could not type, e.g. a ternary of int and float64) and interface{} (what a function
+// declares it returns); both pass where a number or a bool is wanted, and are checked at run time.
+
+type Kind = 'int' | 'float' | 'bool' | 'nil' | 'unknown' | 'any' | 'array';
+interface Nature { k: Kind; elem?: Nature }
+const INT: Nature = { k: 'int' };
+const FLOAT: Nature = { k: 'float' };
+const BOOL: Nature = { k: 'bool' };
+const NIL: Nature = { k: 'nil' };
+const UNKNOWN: Nature = { k: 'unknown' };
+const ANY: Nature = { k: 'any' };
+
+const isUnknown = (n: Nature) => n.k === 'unknown' || n.k === 'any';
+const isNumber = (n: Nature) => n.k === 'int' || n.k === 'float';
+/** Go's reflect.Kind of the nature's type (Nature{} and nil have none). */
+const reflectKind = (n: Nature) => ({ int: 'int', float: 'float64', bool: 'bool', nil: 'invalid', unknown: 'invalid', any: 'interface', array: 'slice' })[n.k];
+const typeName = (n: Nature) => ({ int: 'int', float: 'float64', bool: 'bool', nil: 'unknown', unknown: 'unknown', any: 'interface {}', array: '[]interface {}' })[n.k];
+/** The argument type a builtin's Validate sees: unknown natures as interface{}, nil as no type. */
+const argKind = (n: Nature) => (isUnknown(n) ? 'interface' : reflectKind(n));
+const argName = (n: Nature) => (isUnknown(n) ? 'interface {}' : n.k === 'nil' ? '%!s(<nil>)' : typeName(n));
+const elemOf = (n: Nature) => n.elem ?? ANY;
+
+function assignableTo(n: Nature, t: Nature): boolean {
+  if (n.k === 'nil' && (t.k === 'array' || t.k === 'any')) return true;
+  if (n.k === 'unknown' || n.k === 'nil' || t.k === 'unknown' || t.k === 'nil') return false;
+  return reflectKind(n) === reflectKind(t) || t.k === 'any';
+}
+function comparableTo(l: Nature, r: Nature): boolean {
+  return isUnknown(l) || isUnknown(r) || l.k === 'nil' || r.k === 'nil' || (isNumber(l) && isNumber(r)) || (l.k === 'array' && r.k === 'array') || assignableTo(l, r);
+}
+type Check = 'bool' | 'int' | 'number';
+const anyOf = (n: Nature, c: Check) => (c === 'bool' ? n.k === 'bool' : c === 'int' ? n.k === 'int' : isNumber(n));
+const maybeCompatible = (l: Nature, r: Nature, c: Check) => (isUnknown(l) && isUnknown(r)) || (isUnknown(l) && anyOf(r, c)) || (isUnknown(r) && anyOf(l, c));
+const promote = (l: Nature, r: Nature) => (l.k === 'float' || r.k === 'float' ? FLOAT : INT);
+
+const MAX_INT64 = 2n ** 63n - 1n;
+const wrap64 = (x: bigint) => BigInt.asIntN(64, x);
+
+/**
+ * The value expr-lang's optimizer folds a subtree of integer constants to, if it does: it folds
+ * int ± * % int and unary ± before compiling, and a constant % 0 is a compile error.
+ */
+function constInt(n: Node): bigint | undefined {
+  if (n.type === 'Literal') return isIntLiteral(n) ? BigInt(String(n.raw)) : undefined;
+  if (n.type === 'UnaryExpression' && (n.operator === '-' || n.operator === '+')) {
+    const v = constInt(n.argument as Node);
+    return v === undefined ? undefined : n.operator === '-' ? wrap64(-v) : v;
+  }
+  if (n.type === 'BinaryExpression' && ['+', '-', '*', '%'].includes(n.operator as string)) {
+    const a = constInt(n.left as Node);
+    const b = constInt(n.right as Node);
+    if (a === undefined || b === undefined) return undefined;
+    switch (n.operator) {
+      case '+': return wrap64(a + b);
+      case '-': return wrap64(a - b);
+      case '*': return wrap64(a * b);
+      default: return b === 0n ? undefined : a % b;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The constant bool a subtree folds to, if it does. expr-lang's optimizer folds `!` of a constant,
+ * `==` of two int or two bool constants, and and/or with a constant side, which changes what runs:
+ * `x and true` and `x or false` become x itself (no bool check), `x and false` becomes false and
+ * `x or true` true (x is never run).
+ */
+function constBool(n: Node): boolean | undefined {
+  if (n.type === 'Identifier') return n.name === 'true' ? true : n.name === 'false' ? false : undefined;
+  if (n.type === 'UnaryExpression' && (n.operator === '!' || n.operator === 'not')) {
+    const v = constBool(n.argument as Node);
+    return v === undefined ? undefined : !v;
+  }
+  if (n.type !== 'BinaryExpression') return undefined;
+  const op = n.operator as string;
+  if (op === '==') {
+    const [ia, ib] = [constInt(n.left as Node), constInt(n.right as Node)];
+    if (ia !== undefined && ib !== undefined) return ia === ib;
+    const [ba, bb] = [constBool(n.left as Node), constBool(n.right as Node)];
+    return ba !== undefined && bb !== undefined ? ba === bb : undefined;
+  }
+  const f = foldedLogic(n);
+  return f === undefined ? undefined : typeof f === 'boolean' ? f : constBool(f);
+}
+
+/** What an and/or node folds to: a constant, the side it is replaced by, or undefined (not folded). */
+function foldedLogic(n: Node): boolean | Node | undefined {
+  const op = n.operator as string;
+  const and = op === 'and' || op === '&&';
+  if (!and && op !== 'or' && op !== '||') return undefined;
+  const a = constBool(n.left as Node);
+  const b = constBool(n.right as Node);
+  if (and) {
+    if (a === true) return n.right as Node;
+    if (b === true) return n.left as Node;
+    if (a === false || b === false) return false;
+  } else {
+    if (a === false) return n.right as Node;
+    if (b === false) return n.left as Node;
+    if (a === true || b === true) return true;
+  }
+  return undefined;
+}
+
+/** Whether expr-lang's optimizer turns this array literal into a constant (all int/float/bool after folding). */
+function constArray(n: Node): boolean {
+  return (n.elements as Node[]).every((e) => {
+    if (constInt(e) !== undefined || constBool(e) !== undefined) return true;
+    if (e.type === 'Literal') return true;
+    // a folded float: unary ± of a float literal, or arithmetic of number constants
+    return constNumber(e);
+  });
+}
+function constNumber(n: Node): boolean {
+  if (n.type === 'Literal') return true;
+  if (n.type === 'UnaryExpression' && (n.operator === '-' || n.operator === '+')) return constNumber(n.argument as Node);
+  if (n.type === 'BinaryExpression' && ['+', '-', '*', '/', '**', '^'].includes(n.operator as string)) return constNumber(n.left as Node) && constNumber(n.right as Node);
+  if (n.type === 'BinaryExpression' && n.operator === '%') return constInt(n) !== undefined;
+  return false;
+}
+
+function typeCheck(root: Node, names: ReadonlySet<string>): Nature {
+  const fail = (msg: string): never => { throw new FormulaError(msg); };
+  const mismatch = (op: string, l: Nature, r: Nature): never => fail(`invalid operation: ${op} (mismatched types ${typeName(l)} and ${typeName(r)})`);
+  const visit = (n: Node): Nature => {
     switch (n.type) {
       case 'Literal':
-        return n.value as number;
+        return isIntLiteral(n) ? INT : FLOAT;
       case 'Identifier': {
         const name = n.name as string;
-        if (Object.hasOwn(CONSTANTS, name)) return CONSTANTS[name];
-        if (!Object.prototype.hasOwnProperty.call(env, name)) {
-          throw new FormulaError(`unknown name ${name} (formula names must be trigger names)`);
+        if (name === 'nil') return NIL;
+        if (name === 'true' || name === 'false') return BOOL;
+        if (names.has(name)) return FLOAT;
+        return fail(`unknown name ${name} (formula names must be names of non-cpu/memory triggers)`);
+      }
+      case 'UnaryExpression': {
+        const t = visit(n.argument as Node);
+        const op = n.operator as string;
+        if (op === '!' || op === 'not') { if (t.k === 'bool' || isUnknown(t)) return BOOL; }
+        else if (isNumber(t)) return t;
+        else if (isUnknown(t)) return UNKNOWN;
+        return fail(`invalid operation: ${op} (mismatched type ${typeName(t)})`);
+      }
+      case 'ConditionalExpression': {
+        const c = visit(n.test as Node);
+        if (c.k !== 'bool' && !isUnknown(c)) fail(`non-bool expression (type ${typeName(c)}) used as condition`);
+        const t1 = visit(n.consequent as Node);
+        const t2 = visit(n.alternate as Node);
+        if (t1.k === 'nil' && t2.k !== 'nil') return t2;
+        if (t1.k !== 'nil' && t2.k === 'nil') return t1;
+        if (t1.k === 'nil') return NIL;
+        if (assignableTo(t1, t2)) {
+          if (t1.k === 'array' && t2.k === 'array' && (!assignableTo(elemOf(t1), elemOf(t2)) || !assignableTo(elemOf(t2), elemOf(t1)))) return { k: 'array' };
+          return t1;
         }
+        return UNKNOWN;
+      }
+      case 'ArrayExpression': {
+        const els = (n.elements as Node[]).map(visit);
+        if (els.length === 0) return { k: 'array', elem: UNKNOWN };
+        const same = els.every((e) => reflectKind(e) === reflectKind(els[0]));
+        return same ? { k: 'array', elem: els[els.length - 1] } : { k: 'array' };
+      }
+      case 'CallExpression': {
+        const fn = (n.callee as Node).name as string;
+        const args = (n.arguments as Node[]).map(visit);
+        if (fn === 'sum' || fn === 'count') {
+          const c = args[0];
+          if (c.k !== 'array' && !isUnknown(c)) fail(`builtin ${fn} takes only array (got ${typeName(c)})`);
+          if (fn === 'count') return INT;
+          return isUnknown(c) ? UNKNOWN : elemOf(c);
+        }
+        if (fn === 'min' || fn === 'max' || fn === 'mean') {
+          if (args.length === 0) fail(`not enough arguments to call ${fn}`);
+          for (const a of args) {
+            const k = argKind(a);
+            if (k === 'interface' || k === 'slice') return ANY;
+            if (k !== 'int' && k !== 'float64') fail(`invalid argument for ${fn} (type ${argName(a)})`);
+          }
+          return args[0].k === 'int' ? INT : FLOAT;
+        }
+        if (args.length !== 1) fail(`invalid number of arguments (expected 1, got ${args.length})`);
+        const k = argKind(args[0]);
+        if (k !== 'interface' && k !== 'int' && k !== 'float64') fail(`invalid argument for ${fn} (type ${argName(args[0])})`);
+        if (fn === 'float') return FLOAT;
+        if (fn === 'int') return INT;
+        if (fn === 'abs') return k === 'interface' ? ANY : args[0];
+        return FLOAT; // ceil, floor, round
+      }
+      case 'BinaryExpression': {
+        const op = n.operator as string;
+        const l = visit(n.left as Node);
+        const r = visit(n.right as Node);
+        switch (op) {
+          case '==': case '!=':
+            if (comparableTo(l, r)) return BOOL;
+            break;
+          case 'or': case '||': case 'and': case '&&':
+            if ((l.k === 'bool' && r.k === 'bool') || maybeCompatible(l, r, 'bool')) return BOOL;
+            break;
+          case '<': case '>': case '<=': case '>=':
+            if ((isNumber(l) && isNumber(r)) || maybeCompatible(l, r, 'number')) return BOOL;
+            break;
+          case '+': case '-': case '*':
+            if (isNumber(l) && isNumber(r)) return promote(l, r);
+            if (maybeCompatible(l, r, 'number')) return UNKNOWN;
+            break;
+          case '/': case '**': case '^':
+            if ((isNumber(l) && isNumber(r)) || maybeCompatible(l, r, 'number')) return FLOAT;
+            break;
+          case '%':
+            if ((l.k === 'int' && r.k === 'int') || maybeCompatible(l, r, 'int')) {
+              if (constInt(n.left as Node) !== undefined && constInt(n.right as Node) === 0n) fail('integer divide by zero');
+              return INT;
+            }
+            break;
+          case '??':
+            if (l.k === 'nil' && r.k !== 'nil') return r;
+            if (l.k !== 'nil' && r.k === 'nil') return l;
+            if (l.k === 'nil') return NIL;
+            return assignableTo(r, l) ? l : UNKNOWN;
+        }
+        return mismatch(op, l, r);
+      }
+      default:
+        return fail(`unsupported syntax: ${n.type}`);
+    }
+  };
+  return visit(root);
+}
+
+// ---------------------------------------------------------------- evaluation (expr-lang's VM)
+//
+// Values keep expr-lang's two number types: int (int64, as a bigint, wrapping on overflow) and
+// float64 (a number). int op int stays int, a float on either side makes a float, / and ** are
+// always float, % is int only.
+
+type Value = number | bigint | boolean | null | Value[];
+
+const numeric = (v: Value): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+function goType(v: Value): string {
+  if (v === null) return '<nil>';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'float64';
+  if (typeof v === 'boolean') return 'bool';
+  return '[]interface {}';
+}
+function less(a: number | bigint, b: number | bigint): boolean {
+  return typeof a === 'bigint' && typeof b === 'bigint' ? a < b : Number(a) < Number(b);
+}
+function equal(a: Value, b: Value): boolean {
+  if (numeric(a) && numeric(b)) return typeof a === 'bigint' && typeof b === 'bigint' ? a === b : Number(a) === Number(b);
+  if (Array.isArray(a) && Array.isArray(b)) {
+    // reflect.DeepEqual: the same types element by element
+    return a.length === b.length && a.every((x, i) => typeof x === typeof b[i] && (Array.isArray(x) ? equal(x, b[i]) : x === b[i]));
+  }
+  return a === b;
+}
+// ---- Go's math.Pow, to the bit where it can be: V8's ** rounds differently (100 ** 2.5 is exactly
+// 100000 there, 100000.00000000001 in Go), and floor() or a comparison can turn an ulp into a
+// different replica count. Go's special cases, then its method: x**y = x**frac(y) × x**int(y), the
+// fraction by exp(frac × log x), the integer part by repeated squaring of x's mantissa with the
+// exponent kept apart, scaled back at the end. (Math.exp/Math.log may still differ from Go's by an
+// ulp on some inputs.)
+
+const f64 = new DataView(new ArrayBuffer(8));
+/** x = frac × 2**exp, frac in [0.5, 1) (x itself for 0, ±Inf, NaN). */
+function frexp(x: number): [number, number] {
+  if (x === 0 || !Number.isFinite(x)) return [x, 0];
+  let shift = 0;
+  if (Math.abs(x) < 2 ** -1022) { x *= 2 ** 52; shift = -52; } // subnormal: normalize first
+  f64.setFloat64(0, x);
+  const hi = f64.getUint32(0);
+  const e = (hi >>> 20) & 0x7ff;
+  f64.setUint32(0, (hi & 0x800fffff) | (1022 << 20));
+  return [f64.getFloat64(0), e - 1022 + shift];
+}
+/** frac × 2**exp, rounded once. */
+function ldexp(frac: number, exp: number): number {
+  if (frac === 0 || !Number.isFinite(frac)) return frac;
+  const [m, e] = frexp(frac);
+  exp += e;
+  if (exp > 1024) return m < 0 ? -Infinity : Infinity;
+  if (exp >= -1021) return exp > 1023 ? m * 2 * 2 ** (exp - 1) : m * 2 ** exp;
+  if (exp < -1075) return m < 0 ? -0 : 0;
+  return (m * 2 ** (exp + 60)) * 2 ** -60; // exact, then one rounding into the subnormals
+}
+const isOddInt = (y: number) => Number.isInteger(y) && Math.abs(y) < 2 ** 53 && Math.abs(y % 2) === 1;
+
+function pow(x: number, y: number): number {
+  if (y === 0 || x === 1) return 1;
+  if (y === 1) return x;
+  if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
+  if (x === 0) {
+    if (y < 0) return Object.is(x, -0) && isOddInt(y) ? -Infinity : Infinity;
+    return Object.is(x, -0) && isOddInt(y) ? x : 0;
+  }
+  if (!Number.isFinite(y)) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === (y > 0) ? 0 : Infinity;
+  }
+  if (!Number.isFinite(x)) {
+    if (x < 0) return pow(1 / x, -y); // pow(-0, -y)
+    return y < 0 ? 0 : Infinity;
+  }
+  if (y === 0.5) return Math.sqrt(x);
+  if (y === -0.5) return 1 / Math.sqrt(x);
+  let yi = Math.trunc(Math.abs(y));
+  let yf = Math.abs(y) - yi;
+  if (yf !== 0 && x < 0) return NaN;
+  if (yi >= 2 ** 63) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === (y > 0) ? 0 : Infinity;
+  }
+  let a = 1;
+  let ae = 0;
+  if (yf !== 0) {
+    if (yf > 0.5) { yf--; yi++; }
+    a = Math.exp(yf * Math.log(x));
+  }
+  let [x1, xe] = frexp(x);
+  for (let i = BigInt(yi); i !== 0n; i >>= 1n) {
+    if (xe < -(1 << 12) || xe > 1 << 12) { ae += xe; break; } // overflow or underflow: ldexp decides
+    if ((i & 1n) === 1n) { a *= x1; ae += xe; }
+    x1 *= x1;
+    xe <<= 1;
+    if (x1 < 0.5) { x1 += x1; xe--; }
+  }
+  if (y < 0) { a = 1 / a; ae = -ae; }
+  return ldexp(a, ae);
+}
+/** Go's int(float64): truncation; out of range or NaN gives MinInt64 on amd64, where KEDA runs. */
+function toInt(x: number): bigint {
+  const t = Math.trunc(x);
+  return Number.isFinite(t) && t >= -(2 ** 63) && t < 2 ** 63 ? BigInt(t) : -(2n ** 63n);
+}
+function roundHalfAwayFromZero(x: number): number {
+  return Math.sign(x) * Math.round(Math.abs(x));
+}
+
+function minMax(fn: string, args: Value[]): Value {
+  const better = fn === 'min' ? (val: number | bigint, e: number | bigint) => less(e, val) : (val: number | bigint, e: number | bigint) => less(val, e);
+  let val: number | bigint | null = null;
+  const take = (e: number | bigint) => { if (val === null || better(val, e)) val = e; };
+  const walk = (arr: Value[]) => {
+    for (const e of arr) {
+      if (numeric(e)) take(e);
+      else if (Array.isArray(e)) { const nested = minMax(fn, [e]); if (nested !== null) take(nested as number | bigint); }
+      else throw new FormulaError(`invalid argument for ${fn} (type ${goType(e)})`);
+    }
+  };
+  for (const a of args) {
+    if (Array.isArray(a)) walk(a);
+    else if (numeric(a)) take(a);
+    else if (args.length === 1) return a; // expr-lang hands a lone non-number back
+    else throw new FormulaError(`invalid argument for ${fn} (type ${goType(a)})`);
+  }
+  return val;
+}
+function mean(args: Value[]): number {
+  let total = 0;
+  let count = 0;
+  const walk = (v: Value) => {
+    if (Array.isArray(v)) for (const e of v) walk(e);
+    else if (numeric(v)) { total += Number(v); count++; }
+    else throw new FormulaError(`invalid argument for mean (type ${goType(v)})`);
+  };
+  for (const a of args) walk(a);
+  return count === 0 ? 0 : total / count;
+}
+
+function evaluate(root: Node, env: Record<string, number | null>): Value {
+  const nilOp = (what: string): never => { throw new FormulaError(`invalid operation: ${what} (a trigger has no value, nil; use ?? to route around it)`); };
+  const bad = (op: string, a: Value, b?: Value): never => {
+    if (a === null || b === null) nilOp(`${op} on nil`);
+    throw new FormulaError(`invalid operation: ${goType(a)} ${op}${b === undefined ? '' : ` ${goType(b)}`}`);
+  };
+  const bool = (v: Value, what: string): boolean => {
+    if (typeof v === 'boolean') return v;
+    throw new FormulaError(`${what} is ${goType(v)}, not bool`);
+  };
+  const ev = (n: Node): Value => {
+    switch (n.type) {
+      case 'Literal':
+        return isIntLiteral(n) ? BigInt(String(n.raw)) : (n.value as number);
+      case 'Identifier': {
+        const name = n.name as string;
+        if (name === 'nil') return null;
+        if (name === 'true') return true;
+        if (name === 'false') return false;
+        if (!Object.prototype.hasOwnProperty.call(env, name)) throw new FormulaError(`unknown name ${name} (formula names must be trigger names)`);
         return env[name];
       }
       case 'UnaryExpression': {
         const v = ev(n.argument as Node);
-        switch (n.operator) {
-          case '-': return -num(v);
-          case '+': return num(v);
-          default: return !truthy(v); // ! and not
-        }
+        const op = n.operator as string;
+        if (op === '!' || op === 'not') return !bool(v, `the operand of ${op}`);
+        if (op === '+') return v; // compiled to nothing: +nil is nil
+        if (typeof v === 'bigint') return wrap64(-v);
+        if (typeof v === 'number') return -v;
+        return bad(op, v);
       }
       case 'ConditionalExpression':
-        return truthy(ev(n.test as Node)) ? ev(n.consequent as Node) : ev(n.alternate as Node);
+        return bool(ev(n.test as Node), 'the condition') ? ev(n.consequent as Node) : ev(n.alternate as Node);
       case 'ArrayExpression':
-        return (n.elements as Node[]).map((e) => ev(e));
+        return (n.elements as Node[]).map(ev);
       case 'CallExpression': {
-        const fn = FUNCTIONS[(n.callee as Node).name as string];
-        return fn((n.arguments as Node[]).map(ev));
+        const fn = (n.callee as Node).name as string;
+        const args = n.arguments as Node[];
+        // expr-lang's optimizer rewrites sum([x, y, z]) of a non-constant array literal as x + (y + z)
+        if (fn === 'sum' && args[0].type === 'ArrayExpression' && (args[0].elements as Node[]).length >= 2 && !constArray(args[0])) {
+          const els = (args[0].elements as Node[]).map(ev);
+          let acc = els[els.length - 1];
+          for (let i = els.length - 2; i >= 0; i--) acc = add(els[i], acc);
+          return acc;
+        }
+        return call(fn, args.map(ev));
       }
       case 'BinaryExpression': {
         const op = n.operator as string;
@@ -257,27 +624,31 @@ export function evaluateFormula(f: CompiledFormula, env: Record<string, number |
           const l = ev(n.left as Node);
           return l === null ? ev(n.right as Node) : l;
         }
-        if (op === '&&' || op === 'and') return truthy(ev(n.left as Node)) ? truthy(ev(n.right as Node)) : false;
-        if (op === '||' || op === 'or') return truthy(ev(n.left as Node)) ? true : truthy(ev(n.right as Node));
+        const folded = foldedLogic(n);
+        if (folded !== undefined) return typeof folded === 'boolean' ? folded : ev(folded);
+        // the left side must be a bool; the right side's value is the result as it is
+        if (op === '&&' || op === 'and') return bool(ev(n.left as Node), `the left side of ${op}`) ? ev(n.right as Node) : false;
+        if (op === '||' || op === 'or') return bool(ev(n.left as Node), `the left side of ${op}`) ? true : ev(n.right as Node);
         const l = ev(n.left as Node);
         const r = ev(n.right as Node);
+        if (op === '==') return equal(l, r);
+        if (op === '!=') return !equal(l, r);
+        if (!numeric(l) || !numeric(r)) return bad(op, l, r);
+        const ints = typeof l === 'bigint' && typeof r === 'bigint';
         switch (op) {
-          case '==': return l === r;
-          case '!=': return l !== r;
-          case '+': return num(l) + num(r);
-          case '-': return num(l) - num(r);
-          case '*': return num(l) * num(r);
-          case '/': return num(l) / num(r);
-          case '%': {
-            const d = num(r);
-            if (d === 0) throw new FormulaError('integer divide by zero');
-            return num(l) % d;
-          }
-          case '**': case '^': return num(l) ** num(r);
-          case '<': return num(l) < num(r);
-          case '<=': return num(l) <= num(r);
-          case '>': return num(l) > num(r);
-          case '>=': return num(l) >= num(r);
+          case '+': return ints ? wrap64(l + r) : Number(l) + Number(r);
+          case '-': return ints ? wrap64(l - r) : Number(l) - Number(r);
+          case '*': return ints ? wrap64(l * r) : Number(l) * Number(r);
+          case '/': return Number(l) / Number(r);
+          case '%':
+            if (!ints) return bad(op, l, r);
+            if (r === 0n) throw new FormulaError('integer divide by zero');
+            return (l as bigint) % (r as bigint);
+          case '**': case '^': return pow(Number(l), Number(r));
+          case '<': return less(l, r);
+          case '>': return less(r, l);
+          case '<=': return ints ? l <= r : Number(l) <= Number(r); // not !(r < l): NaN compares false
+          case '>=': return ints ? l >= r : Number(l) >= Number(r);
           default: throw new FormulaError(`unsupported operator ${op}`);
         }
       }
@@ -285,21 +656,114 @@ export function evaluateFormula(f: CompiledFormula, env: Record<string, number |
         throw new FormulaError(`unsupported syntax: ${n.type}`);
     }
   };
-  return ev(f.ast);
+  return ev(root);
+}
+
+function add(a: Value, b: Value): Value {
+  if (!numeric(a) || !numeric(b)) throw new FormulaError(`invalid operation: ${goType(a)} + ${goType(b)}${a === null || b === null ? ' (a trigger has no value, nil; use ?? to route around it)' : ''}`);
+  return typeof a === 'bigint' && typeof b === 'bigint' ? wrap64(a + b) : Number(a) + Number(b);
+}
+
+function call(fn: string, args: Value[]): Value {
+  const a = args[0];
+  switch (fn) {
+    case 'float':
+      if (numeric(a)) return Number(a);
+      throw new FormulaError(`invalid operation: float(${goType(a)})${a === null ? ' (a trigger has no value, nil; use ?? to route around it)' : ''}`);
+    case 'int':
+      if (typeof a === 'bigint') return a;
+      if (typeof a === 'number') return toInt(a);
+      throw new FormulaError(`invalid operation: int(${goType(a)})`);
+    case 'abs':
+      if (typeof a === 'bigint') return a < 0n ? wrap64(-a) : a;
+      if (typeof a === 'number') return Math.abs(a);
+      throw new FormulaError(`invalid argument for abs (type ${goType(a)})`);
+    case 'ceil': case 'floor': case 'round': {
+      if (!numeric(a)) throw new FormulaError(`invalid argument for ${fn} (type ${goType(a)})`);
+      const x = Number(a);
+      return fn === 'ceil' ? Math.ceil(x) : fn === 'floor' ? Math.floor(x) : roundHalfAwayFromZero(x);
+    }
+    case 'min': case 'max':
+      return minMax(fn, args);
+    case 'mean':
+      return mean(args);
+    case 'sum': {
+      if (!Array.isArray(a)) throw new FormulaError(`cannot iterate over ${goType(a)}`);
+      let acc: number | bigint = 0n;
+      for (const e of a) acc = add(e, acc) as number | bigint;
+      return acc;
+    }
+    case 'count': {
+      if (!Array.isArray(a)) throw new FormulaError(`cannot iterate over ${goType(a)}`);
+      let c = 0n;
+      for (const e of a) {
+        if (typeof e !== 'boolean') throw new FormulaError(`count() counts booleans, got ${goType(e)}`);
+        if (e) c++;
+      }
+      return c;
+    }
+    default:
+      throw new FormulaError(`unknown function ${fn}`);
+  }
+}
+
+const plain = (v: Value): FormulaValue => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : v);
+
+/** Type-check a formula against trigger names and evaluate it over their values (null = nil). */
+export function evaluateFormula(f: CompiledFormula, env: Record<string, number | null>): FormulaValue {
+  typeCheck(f.ast, new Set(Object.keys(env)));
+  return plain(evaluate(f.ast, env));
+}
+
+// ---------------------------------------------------------------- KEDA's composite metric
+//
+// KEDA makes the formula's result a float before compiling it: a formula containing ?? becomes
+// `let r = (F); r == nil ? nil : float(r)`, any other one `float(F)`, unless it already starts with
+// "float(" (then it stays as written, and a result that is not a float64 is an error at run time).
+
+type Wrapping = 'nil-or-float' | 'float' | 'as-written';
+function wrapping(source: string): Wrapping {
+  if (source.includes('??')) return 'nil-or-float';
+  return source.startsWith('float(') ? 'as-written' : 'float';
+}
+
+function checkComposite(f: CompiledFormula, names: ReadonlySet<string>): Wrapping {
+  const w = wrapping(f.source);
+  const t = typeCheck(f.ast, names);
+  if (w !== 'as-written') {
+    const k = argKind(t);
+    if (k !== 'interface' && k !== 'int' && k !== 'float64') throw new FormulaError(`invalid argument for float (type ${argName(t)})`);
+  }
+  return w;
+}
+
+function runComposite(f: CompiledFormula, w: Wrapping, env: Record<string, number | null>): Value {
+  const v = evaluate(f.ast, env);
+  if (w === 'as-written') return v;
+  if (w === 'nil-or-float' && v === null) return null;
+  return call('float', [v]);
 }
 
 /**
- * KEDA's composite metric value: the formula's number (booleans are rejected, as KEDA casts with
- * float()), or null when it evaluates to nil (only possible with `??`).
+ * KEDA's admission check of a formula: it compiles against the triggers' names (each a float64) and
+ * runs once with every trigger at -1. A result that is not a number, or not finite, passes here as
+ * it does there (it fails when the scaler runs).
+ */
+export function validateComposite(f: CompiledFormula, triggerNames: readonly string[]): void {
+  const env: Record<string, number | null> = {};
+  for (const n of triggerNames) env[n] = -1;
+  runComposite(f, checkComposite(f, new Set(triggerNames)), env);
+}
+
+/**
+ * KEDA's composite metric value: the formula's float64 result, or null when it evaluates to nil (the
+ * caller then uses fallback.replicas × target). Anything else is an error, as it is for KEDA. Not
+ * finite: an error too (KEDA converts it to a quantity unchecked, which on amd64 is MinInt64 milli).
  */
 export function evaluateComposite(f: CompiledFormula, env: Record<string, number | null>): number | null {
-  const v = evaluateFormula(f, env);
-  if (v === null) {
-    // KEDA only keeps nil results for formulas containing ??; otherwise float(nil) is an error.
-    if (!f.source.includes('??')) throw new FormulaError('formula evaluated to nil');
-    return null;
-  }
-  if (typeof v !== 'number') throw new FormulaError(`formula returned ${Array.isArray(v) ? 'an array' : typeof v}, not a number`);
+  const v = runComposite(f, checkComposite(f, new Set(Object.keys(env))), env);
+  if (v === null) return null;
+  if (typeof v !== 'number') throw new FormulaError(`formula returned non-float result ${goType(v)}`);
   if (!Number.isFinite(v)) throw new FormulaError(`formula returned ${v}`);
   return v;
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { HpaBehavior } from '../../deciders/hpa/types.ts';
 import type { KedaMetricType, KedaPolicy, KedaTrigger, FallbackBehavior } from '../../deciders/keda/types.ts';
-import { compileFormula, evaluateComposite } from '../../deciders/keda/formula.ts';
+import { compileFormula, validateComposite } from '../../deciders/keda/formula.ts';
 import { createTriggerSource, isSupportedTrigger, SUPPORTED_TRIGGER_TYPES, triggerTargets } from '../../sources/index.ts';
 import { int32, k8sObject, metadataSchema, quantity } from '../k8s/common.ts';
 import { defaultBehavior, scalingRules } from './hpa.ts';
@@ -191,7 +191,7 @@ function validate(so: ScaledObjectManifest, ctx: DialectContext): void {
     const env: Record<string, number | null> = {};
     for (const t of spec.triggers) if (!isResource(t) && t.name) env[t.name] = -1;
     try {
-      evaluateComposite(compileFormula(sm.formula), env);
+      validateComposite(compileFormula(sm.formula), Object.keys(env));
     } catch (e) {
       ctx.report({ path: [...base, 'formula'], message: `error validating formula in ScalingModifiers: ${(e as Error).message}`, allowed: `names of non-cpu/memory triggers: ${Object.keys(env).join(', ') || '(none: give triggers a name)'}` });
     }

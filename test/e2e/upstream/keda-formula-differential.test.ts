@@ -1,0 +1,168 @@
+// Differential test: Tide's KEDA scalingModifiers formulas against expr-lang, the library KEDA runs
+// them with (v1.17.8, from the Go module proxy), driven the way KEDA drives it
+// (test/upstream-keda-formula/harness.go): the same wrapping into float(...), the admission check
+// (compile against float64 triggers, one run with every trigger at -1) and the run on trigger values
+// where a trigger in fallback is nil.
+//
+// Seeded random formulas over three triggers: numbers (int and float literals, large ints that
+// overflow), nil/true/false, every operator, ternaries, the functions Tide supports, arrays (empty
+// and nested) in the aggregates, with and without parentheses. For each, admission must agree
+// (both accept or both refuse), and for an admitted formula every run must agree: both an error,
+// both nil, or the same number.
+//
+//   TIDE_DIFF_SEED=<n>   reproduce a run (the seed is printed); default: a fresh seed every run
+//   TIDE_DIFF_COUNT=<n>  formulas (default 6000)
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { compileFormula, evaluateComposite, validateComposite, type CompiledFormula } from '../../../src/deciders/keda/formula.ts';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const NAMES = ['a', 'b', 'c'];
+
+class Rng {
+  private s: number;
+  constructor(seed: number) { this.s = seed >>> 0 || 1; }
+  next(): number { let x = this.s; x ^= x << 13; x ^= x >>> 17; x ^= x << 5; this.s = x >>> 0; return this.s / 2 ** 32; }
+  int(a: number, b: number): number { return a + Math.floor(this.next() * (b - a + 1)); }
+  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]; }
+  chance(p: number): boolean { return this.next() < p; }
+}
+
+const INTS = ['0', '1', '2', '3', '7', '10', '100'];
+const BIG_INTS = ['4611686018427387904', '9223372036854775807', '3037000500'];
+const FLOATS = ['0.5', '1.5', '2.0', '2.5', '1e3', '.5'];
+const BINARY = ['+', '-', '*', '/', '%', '**', '^', '==', '!=', '<', '>', '<=', '>=', '&&', '||', 'and', 'or', '??'];
+
+/** A random formula; `hard`: fewer parentheses (precedence), deeper, big ints, arrays in aggregates. */
+function formula(r: Rng, depth: number, hard: boolean): string {
+  if (depth <= 0 || r.chance(0.25)) {
+    switch (r.int(0, 3)) {
+      case 0: return r.pick(NAMES);
+      case 1: return r.pick(hard ? [...INTS, ...BIG_INTS] : INTS);
+      case 2: return r.pick(FLOATS);
+      default: return r.pick(['nil', 'true', 'false']);
+    }
+  }
+  const sub = () => formula(r, depth - 1, hard);
+  const p = (s: string) => (r.chance(hard ? 0.35 : 0.7) ? `(${s})` : s);
+  const k = r.int(0, 9);
+  if (k <= 3) return `${p(sub())} ${r.pick(BINARY)} ${p(sub())}`;
+  if (k === 4) return `${r.pick(['-', '+', '!', 'not '])}${p(sub())}`;
+  if (k === 5) return `${p(sub())} ? ${p(sub())} : ${p(sub())}`;
+  if (k <= 7) return `${r.pick(['float', 'int', 'abs', 'ceil', 'floor', 'round'])}(${sub()})`;
+  const fn = r.pick(['min', 'max', 'mean', 'sum', 'count']);
+  const args = Array.from({ length: r.int(1, 3) }, () => (hard && r.chance(0.2) ? `[${r.chance(0.3) ? '' : sub()}]` : sub()));
+  return fn === 'sum' || fn === 'count' || r.chance(0.3) ? `${fn}([${args.join(', ')}])` : `${fn}(${args.join(', ')})`;
+}
+
+interface Case { id: string; formula: string; names: string[]; envs: Record<string, number | null>[] }
+interface Upstream { id: string; validate: string; results: { value?: number | null; null?: boolean; error?: string }[] }
+
+export function generateFormulaCases(seed: number, count: number): Case[] {
+  const r = new Rng(seed);
+  return Array.from({ length: count }, (_, i) => {
+    const hard = i % 2 === 1;
+    const values = hard ? [-1, 0, 1, 2.5, 3, 10, -7.25, 0.5, 1e300, -1e-300, 9.3e18, 123456.789] : [-1, 0, 1, 2.5, 3, 10, -7.25, 0.5];
+    return {
+      id: `${seed}-${i}`,
+      formula: formula(r, r.int(1, hard ? 6 : 4), hard),
+      names: NAMES,
+      envs: Array.from({ length: 4 }, () => Object.fromEntries(NAMES.map((n) => [n, r.chance(hard ? 0.3 : 0.15) ? null : r.pick(values)]))),
+    };
+  });
+}
+
+function haveGo(): boolean {
+  for (const go of ['go', '/usr/local/go/bin/go']) if (spawnSync(go, ['version'], { stdio: 'ignore' }).status === 0) return true;
+  return false;
+}
+
+type Outcome = { error: string } | { value: number | null };
+function tide(f: string, env: Record<string, number | null>): Outcome {
+  try { return { value: evaluateComposite(compileFormula(f), env) }; } catch (e) { return { error: (e as Error).message }; }
+}
+function admits(f: string, names: string[]): string {
+  try { validateComposite(compileFormula(f), names); return ''; } catch (e) { return (e as Error).message; }
+}
+
+/**
+ * Upstream's own platform dependence: Go's math.Pow takes a fractional exponent through Exp and Log,
+ * which on amd64 are assembly (Exp with or without FMA, by CPU), on arm64 other assembly; V8's
+ * Math.exp/Math.log differ from them in the last bits on some inputs, and floor(), a comparison or
+ * int() can make an ulp a different answer. Tolerated only when shifting every ** result by a few
+ * ulps makes Tide give upstream's answer.
+ */
+function explainedByPowUlps(f: string, env: Record<string, number | null>, matches: (o: Outcome) => boolean): boolean {
+  if (!/\*\*|\^/.test(f)) return false;
+  const compiled = compileFormula(f);
+  for (const factor of [1 + 2 ** -52, 1 - 2 ** -53, 1 + 2 ** -50, 1 - 2 ** -51, 1 + 2 ** -48, 1 - 2 ** -49]) {
+    const nudge = (n: CompiledFormula['ast']): CompiledFormula['ast'] => {
+      const out: CompiledFormula['ast'] = { ...n };
+      for (const k of ['left', 'right', 'argument', 'test', 'consequent', 'alternate'] as const) if (n[k]) out[k] = nudge(n[k] as CompiledFormula['ast']);
+      if (Array.isArray(n.elements)) out.elements = (n.elements as CompiledFormula['ast'][]).map(nudge);
+      if (Array.isArray(n.arguments)) out.arguments = (n.arguments as CompiledFormula['ast'][]).map(nudge);
+      if (n.type === 'BinaryExpression' && (n.operator === '**' || n.operator === '^')) {
+        return { type: 'BinaryExpression', operator: '*', left: { ...out, parens: true }, right: { type: 'Literal', value: factor, raw: String(factor) }, parens: n.parens };
+      }
+      return out;
+    };
+    const nudged: CompiledFormula = { ...compiled, ast: nudge(compiled.ast) };
+    let o: Outcome;
+    try { o = { value: evaluateComposite(nudged, env) }; } catch (e) { o = { error: (e as Error).message }; }
+    if (matches(o)) return true;
+  }
+  return false;
+}
+
+const inCI = process.env.CI === 'true';
+
+test('KEDA scalingModifiers formulas: admission and values equal expr-lang v1.17.8 run as KEDA runs it, on random formulas', { skip: !inCI && !haveGo() ? 'Go is not installed (CI installs it)' : false }, (t) => {
+  const seed = process.env.TIDE_DIFF_SEED ? Number(process.env.TIDE_DIFF_SEED) : randomInt(1, 2 ** 31 - 1);
+  const count = process.env.TIDE_DIFF_COUNT ? Number(process.env.TIDE_DIFF_COUNT) : 6000;
+  t.diagnostic(`seed ${seed} (TIDE_DIFF_SEED=${seed} reproduces this run)`);
+  const build = spawnSync('bash', [join(ROOT, 'test/upstream-keda-formula/build.sh')], { encoding: 'utf8' });
+  assert.equal(build.status, 0, `test/upstream-keda-formula/build.sh failed:\n${build.stderr.slice(-4000)}`);
+  const bin = build.stdout.trim().split('\n').pop()!;
+  const cases = generateFormulaCases(seed, count);
+  const run = spawnSync(bin, [], { input: cases.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
+  assert.equal(run.status, 0, run.stderr);
+  const upstream = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Upstream);
+  assert.equal(upstream.length, cases.length);
+
+  const divergences: string[] = [];
+  let tolerated = 0;
+  let admitted = 0;
+  let values = 0;
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i];
+    const u = upstream[i];
+    const mine = admits(c.formula, c.names);
+    if ((mine === '') !== (u.validate === '')) {
+      divergences.push(`${c.id} ${JSON.stringify(c.formula)}: admission: upstream ${u.validate === '' ? 'admits' : `refuses (${u.validate.split('\n')[0]})`}, Tide ${mine === '' ? 'admits' : `refuses (${mine})`}`);
+      continue;
+    }
+    if (u.validate !== '') continue;
+    admitted++;
+    c.envs.forEach((env, j) => {
+      const x = u.results[j];
+      const up: Outcome = x.error !== undefined ? { error: x.error } : { value: x.null ? null : x.value ?? null };
+      const me = tide(c.formula, env);
+      const agrees = (o: Outcome) => ('error' in up
+        ? 'error' in o
+        : !('error' in o) && (up.value === null ? o.value === null : o.value !== null && Math.abs(o.value - up.value) <= 1e-9 * Math.max(1, Math.abs(up.value))));
+      if ('value' in up && up.value !== null) values++;
+      if (agrees(me)) return;
+      if (explainedByPowUlps(c.formula, env, agrees)) tolerated++;
+      else divergences.push(`${c.id} ${JSON.stringify(c.formula)} on ${JSON.stringify(env)}: upstream ${JSON.stringify(up)}, Tide ${JSON.stringify(me)}`);
+    });
+  }
+  console.log(`keda-formula-differential: seed ${seed}, ${cases.length} formulas, ${admitted} admitted, ${values} numeric results, ${divergences.length} divergences, ${tolerated} tolerated (the last bits of Go's math.Pow)`);
+  assert.deepEqual(divergences.slice(0, 20), [], `${divergences.length} divergences from expr-lang (seed ${seed})`);
+  // the generator must reach both sides of admission and real values, or the comparison says little
+  assert.ok(admitted > count * 0.15 && admitted < count * 0.85, `admitted ${admitted} of ${count}`);
+  assert.ok(values > count * 0.3, `numeric results ${values}`);
+});
