@@ -35,23 +35,34 @@ class Rng {
 
 const INTS = ['0', '1', '2', '3', '7', '10', '100'];
 const BIG_INTS = ['4611686018427387904', '9223372036854775807', '3037000500'];
-const FLOATS = ['0.5', '1.5', '2.0', '2.5', '1e3', '.5'];
+const FLOATS = ['0.5', '1.5', '2.0', '2.5', '1e3', '.5', '0.1', '0.2', '1e16'];
+/** Sub-formulas the checker cannot type (their type is decided when they run) or that fold. */
+const UNTYPED = ['(a > 0 ? 1 : true)', '(b > 1 ? 2.5 : 1)', '(c ?? true)', '(a < 0 ? nil : false)', '(b > 0 ? [1] : 2)'];
 const BINARY = ['+', '-', '*', '/', '%', '**', '^', '==', '!=', '<', '>', '<=', '>=', '&&', '||', 'and', 'or', '??'];
 
 /** A random formula; `hard`: fewer parentheses (precedence), deeper, big ints, arrays in aggregates. */
 function formula(r: Rng, depth: number, hard: boolean): string {
   if (depth <= 0 || r.chance(0.25)) {
-    switch (r.int(0, 3)) {
+    switch (r.int(0, hard ? 4 : 3)) {
       case 0: return r.pick(NAMES);
       case 1: return r.pick(hard ? [...INTS, ...BIG_INTS] : INTS);
       case 2: return r.pick(FLOATS);
-      default: return r.pick(['nil', 'true', 'false']);
+      case 3: return r.pick(['nil', 'true', 'false']);
+      default: return r.pick(UNTYPED);
     }
   }
   const sub = () => formula(r, depth - 1, hard);
   const p = (s: string) => (r.chance(hard ? 0.35 : 0.7) ? `(${s})` : s);
   const k = r.int(0, 9);
-  if (k <= 3) return `${p(sub())} ${r.pick(BINARY)} ${p(sub())}`;
+  if (k <= 3) {
+    const op = r.pick(BINARY);
+    // and/or with a constant side fold away in expr-lang's optimizer: reach them often
+    if (hard && ['&&', '||', 'and', 'or'].includes(op) && r.chance(0.5)) {
+      const c = r.pick(['true', 'false', '(1 == 1)', 'not true', '(false or true)']);
+      return r.chance(0.5) ? `${c} ${op} ${p(sub())}` : `${p(sub())} ${op} ${c}`;
+    }
+    return `${p(sub())} ${op} ${p(sub())}`;
+  }
   if (k === 4) return `${r.pick(['-', '+', '!', 'not '])}${p(sub())}`;
   if (k === 5) return `${p(sub())} ? ${p(sub())} : ${p(sub())}`;
   if (k <= 7) return `${r.pick(['float', 'int', 'abs', 'ceil', 'floor', 'round'])}(${sub()})`;
@@ -67,7 +78,7 @@ export function generateFormulaCases(seed: number, count: number): Case[] {
   const r = new Rng(seed);
   return Array.from({ length: count }, (_, i) => {
     const hard = i % 2 === 1;
-    const values = hard ? [-1, 0, 1, 2.5, 3, 10, -7.25, 0.5, 1e300, -1e-300, 9.3e18, 123456.789] : [-1, 0, 1, 2.5, 3, 10, -7.25, 0.5];
+    const values = hard ? [-1, 0, 1, 2.5, 3, 10, -7.25, 0.5, 1e300, -1e-300, 9.3e18, 123456.789, 0.1, 1e16] : [-1, 0, 1, 2.5, 3, 10, -7.25, 0.5];
     return {
       id: `${seed}-${i}`,
       formula: formula(r, r.int(1, hard ? 6 : 4), hard),

@@ -322,3 +322,22 @@ test("** is Go's math.Pow: integer exponents by repeated squaring, fractions thr
   assert.equal(run('a ** 0.5', { a: 2 }), Math.SQRT2);
   assert.equal(run('a ** -0.5', { a: 4 }), 0.5);
 });
+
+test("expr-lang's optimizer: and/or with a constant side fold before anything runs; sum of an array literal becomes a + (b + c)", () => {
+  // (values from expr-lang v1.17.8 run as KEDA runs it)
+  const env = { a: 0.1, b: 2 };
+  const c = (f: string) => evaluateComposite(compileFormula(f), env);
+  // x and true, x or false, true and x, false or x: x itself, with no bool check
+  for (const f of ['max([(b > 1 ? 2.5 : 1) and true])', 'max([(b > 1 ? 2.5 : 1) or false])', 'max([true and (b > 1 ? 2.5 : 1)])', 'max([not true or (b > 1 ? 2.5 : 1)])']) assert.equal(c(f), 2.5, f);
+  // x and false, x or true (a constant side that decides): x is never run
+  assert.equal(c('count([(b > 1 ? 2.5 : 1) and false])'), 0);
+  assert.equal(c('count([(b > 1 ? 2.5 : 1) or true])'), 1);
+  assert.equal(c('count([(1 == 1) or (b > 1 ? 2.5 : 1)])'), 1);
+  // not folded: the left side must be a bool when it runs
+  assert.throws(() => c('max([(b > 1 ? 2.5 : 1) and (a > 0)])'), /not bool/);
+  // the order of the additions shows in floats: 1e16 + (-1e16 + 0.1) is 0, not 0.1
+  assert.equal(c('sum([1e16, -1e16, a])'), 0);
+  assert.equal(c('sum([a, 1e16, -1e16])'), 0.1);
+  assert.equal(c('sum([a, 0.2, 0.3])'), 0.6);
+  assert.equal(c('sum([0.1, 0.2, 0.3])'), 0.6000000000000001); // a constant array: added in a loop
+});
