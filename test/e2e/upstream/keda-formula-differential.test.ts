@@ -34,7 +34,7 @@ class Rng {
 }
 
 const INTS = ['0', '1', '2', '3', '7', '10', '100'];
-const BIG_INTS = ['4611686018427387904', '9223372036854775807', '3037000500'];
+const BIG_INTS = ['4611686018427387904', '9223372036854775807', '3037000500', '9223372036854775808']; // the last is out of int64: a parse error
 const FLOATS = ['0.5', '1.5', '2.0', '2.5', '1e3', '.5', '0.1', '0.2', '1e16'];
 /** Sub-formulas the checker cannot type (their type is decided when they run) or that fold. */
 const UNTYPED = ['(a > 0 ? 1 : true)', '(b > 1 ? 2.5 : 1)', '(c ?? true)', '(a < 0 ? nil : false)', '(b > 0 ? [1] : 2)'];
