@@ -73,14 +73,14 @@ const TOO_FEW = { reason: 'TooFewReplicas', message: 'the desired replica count 
 // ---------------------------------------------------------------- time ties
 
 /**
- * Whether an entry is strictly older than a cutoff computed in a sync that fetched metrics (all
- * stabilization and policy-period counting happens after the fetch). An entry stamped before a
- * fetch at exactly the cutoff's millisecond is older: upstream's clock moved on during the fetch.
- * "Newer than the cutoff" needs no tie rule: at the same millisecond no entry is newer than a
- * post-fetch cutoff.
+ * Whether an entry is strictly older than a cutoff computed in this sync. An entry stamped before a
+ * fetch at exactly the cutoff's millisecond is older when this sync fetched metrics (as every
+ * stabilization and policy-period count does): upstream's clock moved on during the fetch. A sync
+ * without a fetch has no later clock than such an entry. "Newer than the cutoff" needs no tie rule:
+ * at the same millisecond no entry is newer than a post-fetch cutoff.
  */
-function olderThanCutoff(e: { timestamp: number; beforeFetch?: boolean }, cutoff: number): boolean {
-  return e.timestamp < cutoff || (e.timestamp === cutoff && e.beforeFetch === true);
+function olderThanCutoff(e: { timestamp: number; beforeFetch?: boolean }, cutoff: number, fetchedMetrics = true): boolean {
+  return e.timestamp < cutoff || (fetchedMetrics && e.timestamp === cutoff && e.beforeFetch === true);
 }
 
 // ---------------------------------------------------------------- legacy path (no behavior)
@@ -391,8 +391,7 @@ export function storeScaleEvent(
   const next: ScaleEvent[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    // a sync without a fetch has no later clock than an entry from one: the tie rule needs both
-    const outdated = e.outdated === true || e.timestamp < cutoff || (fetchedMetrics && e.timestamp === cutoff && e.beforeFetch === true);
+    const outdated = e.outdated === true || olderThanCutoff(e, cutoff, fetchedMetrics);
     next[i] = outdated && e.outdated !== true ? { ...e, outdated: true } : e;
     if (outdated) oldIndex = i;
   }

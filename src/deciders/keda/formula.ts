@@ -306,13 +306,9 @@ function foldedLogic(n: Node): boolean | Node | undefined {
 
 /** Whether expr-lang's optimizer turns this array literal into a constant (all int/float/bool after folding). */
 function constArray(n: Node): boolean {
-  return (n.elements as Node[]).every((e) => {
-    if (constInt(e) !== undefined || constBool(e) !== undefined) return true;
-    if (e.type === 'Literal') return true;
-    // a folded float: unary ± of a float literal, or arithmetic of number constants
-    return constNumber(e);
-  });
+  return (n.elements as Node[]).every((e) => constBool(e) !== undefined || constNumber(e));
 }
+/** Whether a subtree folds to a number constant (int or float: literals, ± and arithmetic of them). */
 function constNumber(n: Node): boolean {
   if (n.type === 'Literal') return true;
   if (n.type === 'UnaryExpression' && (n.operator === '-' || n.operator === '+')) return constNumber(n.argument as Node);

@@ -188,12 +188,11 @@ function validate(so: ScaledObjectManifest, ctx: DialectContext): void {
       ctx.report({ path: [...base, 'formula'], message: 'error validating formula in ScalingModifiers: formula is given but target is empty' });
       return;
     }
-    const env: Record<string, number | null> = {};
-    for (const t of spec.triggers) if (!isResource(t) && t.name) env[t.name] = -1;
+    const names = [...new Set(spec.triggers.filter((t) => !isResource(t) && t.name).map((t) => t.name as string))];
     try {
-      validateComposite(compileFormula(sm.formula), Object.keys(env));
+      validateComposite(compileFormula(sm.formula), names);
     } catch (e) {
-      ctx.report({ path: [...base, 'formula'], message: `error validating formula in ScalingModifiers: ${(e as Error).message}`, allowed: `names of non-cpu/memory triggers: ${Object.keys(env).join(', ') || '(none: give triggers a name)'}` });
+      ctx.report({ path: [...base, 'formula'], message: `error validating formula in ScalingModifiers: ${(e as Error).message}`, allowed: `names of non-cpu/memory triggers: ${names.join(', ') || '(none: give triggers a name)'}` });
     }
     const target = Number(sm.target);
     if (!Number.isFinite(target) || target <= 0) {
