@@ -50,6 +50,15 @@ export interface PersistedMemory {
   d: [number, number][];
   /** lastScaleTime, dt. */
   l?: number;
+  /**
+   * Indices into r, u, d of the entries stamped before (or without) a metrics fetch (`beforeFetch`:
+   * an exact-millisecond tie with a cutoff counts them as older, as upstream's clock does). Separate,
+   * optional lists rather than a third element per pair, so a reader of the older format still takes
+   * the rest of the memory.
+   */
+  rb?: number[];
+  ub?: number[];
+  db?: number[];
 }
 
 /** Drop recommendations that can never be a window's max or min again; oldest first. */
@@ -69,33 +78,52 @@ export function compactRecommendations(recs: readonly TimestampedRecommendation[
   while (keep.length > MEMORY_MAX_RECOMMENDATIONS) {
     // merge the two oldest: the larger value at the newer time (holds replicas at least as long)
     const [a, b] = keep.splice(0, 2) as [TimestampedRecommendation, TimestampedRecommendation];
-    keep.unshift({ timestamp: b.timestamp, recommendation: Math.max(a.recommendation, b.recommendation) });
+    keep.unshift(withMark<TimestampedRecommendation>({ timestamp: b.timestamp, recommendation: Math.max(a.recommendation, b.recommendation) }, b));
   }
   return keep;
 }
 
+/** `to` with `from`'s before-fetch mark (a merged entry takes the newer entry's time, so its mark too). */
+function withMark<T extends { beforeFetch?: boolean }>(to: T, from: { beforeFetch?: boolean }): T {
+  if (from.beforeFetch === true) to.beforeFetch = true;
+  return to;
+}
+
 export function compactEvents(events: readonly ScaleEvent[]): ScaleEvent[] {
-  const live = events.filter((e) => e.outdated !== true).map((e) => ({ timestamp: e.timestamp, replicaChange: e.replicaChange })).sort((a, b) => a.timestamp - b.timestamp);
+  const live = events.filter((e) => e.outdated !== true).map((e) => withMark<ScaleEvent>({ timestamp: e.timestamp, replicaChange: e.replicaChange }, e)).sort((a, b) => a.timestamp - b.timestamp);
   while (live.length > MEMORY_MAX_EVENTS) {
     const [a, b] = live.splice(0, 2) as [ScaleEvent, ScaleEvent];
-    live.unshift({ timestamp: b.timestamp, replicaChange: a.replicaChange + b.replicaChange });
+    live.unshift(withMark<ScaleEvent>({ timestamp: b.timestamp, replicaChange: a.replicaChange + b.replicaChange }, b));
   }
   return live;
+}
+
+/** Indices of the marked entries; undefined when none (the field is then left out). */
+function marks(list: readonly { beforeFetch?: boolean }[]): number[] | undefined {
+  const ix = list.flatMap((e, i) => (e.beforeFetch === true ? [i] : []));
+  return ix.length ? ix : undefined;
 }
 
 /** The memory to persist for an HPA decider state, taken at `now`. */
 export function persistMemory(uid: string, state: HpaState, now: number): PersistedMemory {
   const t = Math.round(now);
   const rel = (x: number) => Math.round(x) - t;
+  const recs = compactRecommendations(state.recommendations ?? []);
+  const ups = compactEvents(state.scaleUpEvents ?? []);
+  const downs = compactEvents(state.scaleDownEvents ?? []);
   const m: PersistedMemory = {
     v: 1,
     uid,
     t,
-    r: compactRecommendations(state.recommendations ?? []).map((r) => [rel(r.timestamp), r.recommendation]),
-    u: compactEvents(state.scaleUpEvents ?? []).map((e) => [rel(e.timestamp), e.replicaChange]),
-    d: compactEvents(state.scaleDownEvents ?? []).map((e) => [rel(e.timestamp), e.replicaChange]),
+    r: recs.map((r) => [rel(r.timestamp), r.recommendation]),
+    u: ups.map((e) => [rel(e.timestamp), e.replicaChange]),
+    d: downs.map((e) => [rel(e.timestamp), e.replicaChange]),
   };
   if (state.lastScaleTime !== undefined) m.l = rel(state.lastScaleTime);
+  const rb = marks(recs), ub = marks(ups), db = marks(downs);
+  if (rb) m.rb = rb;
+  if (ub) m.ub = ub;
+  if (db) m.db = db;
   return m;
 }
 
@@ -107,7 +135,10 @@ export function memoryKey(m: PersistedMemory): string {
   const abs = (p: [number, number]) => [p[0] + m.t, p[1]];
   const r = m.r.map(abs);
   if (r.length) r[r.length - 1] = [0, r[r.length - 1]![1]!];
-  return JSON.stringify([m.uid, r, m.u.map(abs), m.d.map(abs), m.l === undefined ? null : m.l + m.t]);
+  const key: unknown[] = [m.uid, r, m.u.map(abs), m.d.map(abs), m.l === undefined ? null : m.l + m.t];
+  // marks only when there are any, so a memory without them keeps the key it had before they existed
+  if (m.rb || m.ub || m.db) key.push([m.rb ?? [], m.ub ?? [], m.db ?? []]);
+  return JSON.stringify(key);
 }
 
 export function encodeMemory(m: PersistedMemory): string {
@@ -132,6 +163,12 @@ export function decodeMemory(text: string | undefined, uid: string): PersistedMe
     if (list.length > (k === 'r' ? MEMORY_MAX_RECOMMENDATIONS : MEMORY_MAX_EVENTS)) return `memory annotation: ${k} has too many entries`;
   }
   if (m.l !== undefined && (typeof m.l !== 'number' || !Number.isFinite(m.l))) return 'memory annotation: l is not a number';
+  for (const [k, of] of [['rb', 'r'], ['ub', 'u'], ['db', 'd']] as const) {
+    const ix = m[k];
+    if (ix === undefined) continue;
+    const n = m[of]!.length;
+    if (!Array.isArray(ix) || !ix.every((i) => Number.isInteger(i) && i >= 0 && i < n)) return `memory annotation: ${k} is not a list of indices into ${of}`;
+  }
   return m as PersistedMemory;
 }
 
@@ -142,13 +179,21 @@ export function decodeMemory(text: string | undefined, uid: string): PersistedMe
  */
 export function restoreMemory(m: PersistedMemory, now: number, previousActiveUntil?: number): HpaState {
   const abs = (dt: number) => m.t + dt;
-  const recommendations: TimestampedRecommendation[] = m.r.map(([dt, v]) => ({ timestamp: abs(dt), recommendation: v }));
+  const marked = (ix: number[] | undefined) => new Set(ix ?? []);
+  const rb = marked(m.rb), ub = marked(m.ub), db = marked(m.db);
+  const recommendations: TimestampedRecommendation[] = m.r.map(([dt, v], i) => (rb.has(i) ? { timestamp: abs(dt), recommendation: v, beforeFetch: true } : { timestamp: abs(dt), recommendation: v }));
   const last = recommendations[recommendations.length - 1];
-  if (last) last.timestamp = Math.max(last.timestamp, Math.min(now, previousActiveUntil ?? now));
+  if (last) {
+    const seen = Math.max(last.timestamp, Math.min(now, previousActiveUntil ?? now));
+    // taken as seen at a later sync, which fetched: the mark belonged to the written moment only
+    if (seen > last.timestamp) delete last.beforeFetch;
+    last.timestamp = seen;
+  }
+  const event = (marks: Set<number>) => ([dt, c]: [number, number], i: number): ScaleEvent => (marks.has(i) ? { timestamp: abs(dt), replicaChange: c, outdated: false, beforeFetch: true } : { timestamp: abs(dt), replicaChange: c, outdated: false });
   const state: HpaState = {
     recommendations,
-    scaleUpEvents: m.u.map(([dt, c]) => ({ timestamp: abs(dt), replicaChange: c, outdated: false })),
-    scaleDownEvents: m.d.map(([dt, c]) => ({ timestamp: abs(dt), replicaChange: c, outdated: false })),
+    scaleUpEvents: m.u.map(event(ub)),
+    scaleDownEvents: m.d.map(event(db)),
   };
   if (m.l !== undefined) state.lastScaleTime = abs(m.l);
   return state;

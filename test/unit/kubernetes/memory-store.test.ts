@@ -4,11 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { decideHpa, emptyHpaState } from '../../../src/deciders/hpa/decide.ts';
 import { stabilizeRecommendationLegacy, stabilizeRecommendationWithBehaviors } from '../../../src/deciders/hpa/normalize.ts';
 import type { HpaState, TimestampedRecommendation } from '../../../src/deciders/hpa/types.ts';
 import {
   compactRecommendations, decodeMemory, encodeMemory, MEMORY_MAX_BYTES, MEMORY_MAX_RECOMMENDATIONS, memoryKey, persistMemory, restoreMemory,
 } from '../../../src/runtime/kubernetes/memory-store.ts';
+import { S, T0, behavior, cpu, observation, pods, policy, samples } from '../hpa/helpers.ts';
 
 const recsArb = fc.array(fc.record({ timestamp: fc.integer({ min: 0, max: 600_000 }), recommendation: fc.integer({ min: 1, max: 12 }) }), { maxLength: 200 });
 
@@ -89,4 +91,48 @@ test('bad annotations are refused with a reason', () => {
   assert.match(decodeMemory('{"v":2}', 'u') as string, /unknown format/);
   assert.match(decodeMemory('{"v":1,"uid":"u","t":1,"r":[[1]],"u":[],"d":[]}', 'u') as string, /pairs/);
   assert.match(decodeMemory('x'.repeat(MEMORY_MAX_BYTES + 1), 'u') as string, /too large/);
+});
+
+test('before-fetch marks survive a failover: the above-max event is still replaced one period later (upstream 6→11, not 6→13)', () => {
+  // the scenario of test/unit/hpa/behavior.test.ts, with a leader change after the first sync
+  const b = behavior({ scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } });
+  const p = policy([cpu(50)], { minReplicas: 1, maxReplicas: 18, behavior: b });
+  const first = decideHpa(p, observation(20, pods(20), [samples(Array(20).fill(500))], { now: T0 }), emptyHpaState()).state;
+  const m = persistMemory('u', first, T0);
+  assert.deepEqual(m.db, [0], 'the above-max scale-down was stamped before any fetch');
+  const decoded = decodeMemory(encodeMemory(m), 'u');
+  assert.notEqual(typeof decoded, 'string');
+  let st = restoreMemory(decoded as Exclude<typeof decoded, string>, T0 + 15 * S, T0);
+  assert.equal(st.scaleDownEvents[0]!.beforeFetch, true);
+  st = decideHpa(p, observation(14, pods(14), [samples(Array(14).fill(350), T0 + 5 * S)], { now: T0 + 15 * S }), st).state;
+  assert.deepEqual(st.scaleDownEvents.map((e) => e.replicaChange), [4]);
+  assert.equal(decideHpa(p, observation(6, pods(6), [samples(Array(6).fill(5000), T0 + 20 * S)], { now: T0 + 30 * S }), st).record.desiredReplicas, 11);
+  // without the mark (an annotation written before marks existed) the tie keeps the old event: 13
+  const unmarked = { ...(decoded as Exclude<typeof decoded, string>) };
+  delete unmarked.db;
+  let old = restoreMemory(unmarked, T0 + 15 * S, T0);
+  old = decideHpa(p, observation(14, pods(14), [samples(Array(14).fill(350), T0 + 5 * S)], { now: T0 + 15 * S }), old).state;
+  assert.equal(decideHpa(p, observation(6, pods(6), [samples(Array(6).fill(5000), T0 + 20 * S)], { now: T0 + 30 * S }), old).record.desiredReplicas, 13);
+});
+
+test('before-fetch marks: kept through compaction, dropped when the newest recommendation is taken as seen later, part of the write key only when present', () => {
+  const recs: TimestampedRecommendation[] = [{ timestamp: 1_000, recommendation: 5, beforeFetch: true }, { timestamp: 1_000, recommendation: 2 }];
+  const m = persistMemory('u', { recommendations: recs, scaleUpEvents: [], scaleDownEvents: [] }, 1_000);
+  assert.deepEqual(m.rb, [0]);
+  assert.equal(m.ub, undefined);
+  assert.deepEqual(restoreMemory(m, 1_000, 1_000).recommendations, recs);
+  const seed = persistMemory('u', { recommendations: [recs[0]!], scaleUpEvents: [], scaleDownEvents: [] }, 1_000);
+  assert.deepEqual(restoreMemory(seed, 1_000, 1_000).recommendations, [recs[0]], 'not moved: still the written moment');
+  assert.deepEqual(restoreMemory(seed, 9_000, 9_000).recommendations, [{ timestamp: 9_000, recommendation: 5 }], 'moved to a later sync');
+  // a merged pair keeps the newer entry's mark (events 0…136 merge into one at 136's time)
+  const many = Array.from({ length: 200 }, (_, i) => ({ timestamp: i, replicaChange: 1, beforeFetch: i === 136 }));
+  assert.deepEqual(persistMemory('u', { recommendations: [], scaleUpEvents: many, scaleDownEvents: [] }, 200).ub, [0]);
+  // the key: a memory without marks keys as before; a mark is a change
+  const plain = persistMemory('u', { recommendations: [{ timestamp: 1_000, recommendation: 2 }], scaleUpEvents: [], scaleDownEvents: [] }, 1_000);
+  assert.equal(memoryKey(plain), JSON.stringify(['u', [[0, 2]], [], [], null]));
+  assert.notEqual(memoryKey(m), memoryKey({ ...m, rb: undefined }));
+  // bad indices are refused
+  assert.match(decodeMemory(encodeMemory({ ...plain, db: [0] }), 'u') as string, /db is not a list of indices into d/);
+  assert.match(decodeMemory(encodeMemory({ ...plain, rb: [0.5] }), 'u') as string, /rb is not a list of indices/);
+  assert.equal(typeof decodeMemory(encodeMemory({ ...plain, rb: [0] }), 'u'), 'object');
 });
