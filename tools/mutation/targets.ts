@@ -17,7 +17,7 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/hpa/format.ts': ['test/unit/hpa/format-edges.test.ts', 'test/unit/hpa/format.test.ts', 'test/unit/hpa/metrics.test.ts'],
   'src/deciders/keda/decide.ts': ['test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
   // last: expr-lang itself (the Go harness), on a fixed seed, for what the unit tests let through
-  'src/deciders/keda/formula.ts': ['test/unit/keda/formula.test.ts', 'test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts', 'test/e2e/upstream/keda-formula-differential.test.ts'],
+  'src/deciders/keda/formula.ts': ['test/unit/keda/formula.test.ts', 'test/unit/keda/formula-expr-lang.test.ts', 'test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts', 'test/e2e/upstream/keda-formula-differential.test.ts'],
   'src/replay/kpa-scenario.ts': ['test/unit/replay/kpa-scenario-runner.test.ts', 'test/unit/replay/kpa-scenario.test.ts', 'test/unit/kpa/scenario.test.ts'],
   'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa-edges.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   'src/autoscalers/keda.ts': ['test/unit/autoscalers/keda.test.ts'],

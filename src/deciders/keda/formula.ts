@@ -449,8 +449,8 @@ function less(a: number | bigint, b: number | bigint): boolean {
 function equal(a: Value, b: Value): boolean {
   if (numeric(a) && numeric(b)) return typeof a === 'bigint' && typeof b === 'bigint' ? a === b : Number(a) === Number(b);
   if (Array.isArray(a) && Array.isArray(b)) {
-    // reflect.DeepEqual: the same types element by element
-    return a.length === b.length && a.every((x, i) => typeof x === typeof b[i] && (Array.isArray(x) ? equal(x, b[i]) : x === b[i]));
+    // runtime.Equal's []any case: element by element with Equal itself (so [1] == [1.0])
+    return a.length === b.length && a.every((x, i) => equal(x, b[i]));
   }
   return a === b;
 }
