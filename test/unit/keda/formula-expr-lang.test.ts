@@ -72,6 +72,16 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["max([(b > 1 ? 2.5 : 1) or (1.5 == 1.5)])", {"a":1,"b":2}, 'refused'],
   ["max([(b > 1 ? 2.5 : 1) and (9223372036854775807 + 1 == -9223372036854775808)])", {"a":1,"b":2}, 'refused'],
   ["max([(b > 1 ? 2.5 : 1) or (9223372036854775807 + 1 == -9223372036854775808)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) and (-b == 1)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) or (-b == 1)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) and (+b == 1)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) or (+b == 1)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) and (true == (b > 0))])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) or (true == (b > 0))])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) and ((b > 0) == true)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) or ((b > 0) == true)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) and (-int(b) == 1)])", {"a":1,"b":2}, 'refused'],
+  ["max([(b > 1 ? 2.5 : 1) or (-int(b) == 1)])", {"a":1,"b":2}, 'refused'],
   // a constant int % 0 is a compile error (in a branch that never runs too); % of a non-constant 0 is not
   ["b < 0 ? 1 : 5 % -0", {"a":1,"b":2,"c":3}, 'refused'],
   ["b < 0 ? 1 : 5 % (7 % 2 - 1)", {"a":1,"b":2,"c":3}, 'refused'],
@@ -84,6 +94,8 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["b < 0 ? 1 : int(b) % 0", {"a":1,"b":2,"c":3}, 'error'],
   ["b < 0 ? 1 : int(b) % 0", {"a":null,"b":null,"c":3}, 'error'],
   ["b < 0 ? 1 : 5 % (3 % 3)", {"a":1,"b":2,"c":3}, 'refused'],
+  ["b < 0 ? 1 : 5 % -int(b)", {"a":1,"b":2}, 1],
+  ["b < 0 ? 1 : 5 % +int(b)", {"a":1,"b":2}, 1],
   // the checker's natures, in a branch admission never takes (b = -1): what it refuses, what it leaves to run time
   ["a ?? -b ?? c", {"a":1,"b":2,"c":3}, 1],
   ["a ?? -b ?? c", {"a":null,"b":null,"c":3}, -3],
@@ -131,6 +143,9 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["b < 0 ? 1 : sum(b > 0 ? [1] : [1.5]) + 1", {"a":null,"b":null,"c":3}, 'error'],
   ["a == -1 ? 1 : true", {"a":1,"b":2,"c":3}, 'error'],
   ["a == -1 ? 1 : true", {"a":null,"b":null,"c":3}, 'error'],
+  ["b < 0 ? 1 : -(b > 0 ? true : nil)", {"a":1,"b":2}, 'refused'],
+  ["b < 0 ? 1 : sum(b > 0 ? [nil] : [[1]]) + 1", {"a":1,"b":2}, 'error'],
+  ["b < 0 ? 1 : sum(b > 0 ? [[1]] : [nil]) + 1", {"a":1,"b":2}, 'error'],
   // == on arrays: element by element with == itself, so an int equals a float there too
   ["[1] == [1] ? 1 : 0", {"a":1,"b":2,"c":3}, 1],
   ["[1] == [1] ? 1 : 0", {"a":null,"b":null,"c":3}, 1],
@@ -165,6 +180,9 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["[1, 2] == [2, 1] ? 1 : 0", {"a":1,"b":2}, 0],
   ["[[1]] == [1] ? 1 : 0", {"a":1,"b":2}, 0],
   ["[1] == [[1]] ? 1 : 0", {"a":1,"b":2}, 0],
+  ["nil == [1] ? 1 : 0", {"a":1,"b":2}, 0],
+  ["[1] == nil ? 1 : 0", {"a":1,"b":2}, 0],
+  ["nil != [1] ? 1 : 0", {"a":1,"b":2}, 1],
   // int64 stays int64 (exact beyond 2**53, wrapping), an int and a float compare as float64s
   ["9007199254740992 < 9007199254740993 ? 1 : 0", {"a":1,"b":2,"c":3}, 1],
   ["9007199254740992 < 9007199254740993 ? 1 : 0", {"a":null,"b":null,"c":3}, 1],
@@ -211,6 +229,11 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["int(-9223372036854775808.0)", {"a":1,"b":2,"c":3}, -9223372036854776000],
   ["int(-9223372036854775808.0)", {"a":null,"b":null,"c":3}, -9223372036854776000],
   ["(-1) ** 9223372036854775808.0", {"a":1,"b":2}, 1],
+  ["9007199254740993 * 1 - 9007199254740992", {"a":1,"b":2}, 1],
+  ["9007199254740993 <= 9007199254740992.0 ? 1 : 0", {"a":1,"b":2}, 1],
+  ["9007199254740992.0 >= 9007199254740993 ? 1 : 0", {"a":1,"b":2}, 1],
+  ["9007199254740992.0 <= 9007199254740993 ? 1 : 0", {"a":1,"b":2}, 1],
+  ["9007199254740993 >= 9007199254740992.0 ? 1 : 0", {"a":1,"b":2}, 1],
   // && || and or at run time (the right side only when the left does not decide)
   ["(a > 5 && b > 0) ? 1 : 2", {"a":1,"b":2,"c":3}, 2],
   ["(a > 5 && b > 0) ? 1 : 2", {"a":null,"b":null,"c":3}, 'error'],
@@ -272,6 +295,11 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["sum([1e16, -1, -1, 5 % 3])", {"a":null,"b":null,"c":3}, 10000000000000002],
   ["sum([-a, -b])", {"a":0,"b":0}, -0],
   ["sum([a, b])", {"a":0,"b":0}, 0],
+  ["sum([0.1, 0.2, +0.3])", {"a":1,"b":2}, 0.6000000000000001],
+  ["sum([1e16, 1, +1])", {"a":1,"b":2}, 10000000000000000],
+  ["sum([1e16, 1, -(-1)])", {"a":1,"b":2}, 10000000000000000],
+  ["sum([1e16, 1, a + 1])", {"a":0,"b":2}, 10000000000000002],
+  ["sum([1e16, 1, 1 + a])", {"a":0,"b":2}, 10000000000000002],
   // ** : Go's special cases (±0, ±Inf, NaN); a non-finite result is an error for KEDA, here the raw value
   ["(-0.0) ** 3", {"a":1,"b":2}, -0],
   ["(-0.0) ** 2", {"a":1,"b":2}, 0],
@@ -379,3 +407,8 @@ for (const [formula, env, want] of CASES) {
     }
   });
 }
+
+test('evaluateFormula hands int64 values back as numbers, inside arrays too', () => {
+  const raw = evaluateFormula(compileFormula('[1, [2, b]]'), { b: 2.5 });
+  assert.deepEqual(raw, [1, [2, 2.5]]);
+});
