@@ -146,6 +146,13 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["b < 0 ? 1 : -(b > 0 ? true : nil)", {"a":1,"b":2}, 'refused'],
   ["b < 0 ? 1 : sum(b > 0 ? [nil] : [[1]]) + 1", {"a":1,"b":2}, 'error'],
   ["b < 0 ? 1 : sum(b > 0 ? [[1]] : [nil]) + 1", {"a":1,"b":2}, 'error'],
+  ["1 == (b > 0 ? 1 : true) ? 1 : 2", {"a":1,"b":2}, 1],
+  ["(b > 0 ? 1 : true) == 1 ? 1 : 2", {"a":1,"b":2}, 1],
+  ["b < 0 ? 1 : true / 1", {"a":1,"b":2}, 'refused'],
+  ["b < 0 ? 1 : 1 / true", {"a":1,"b":2}, 'refused'],
+  ["b < 0 ? 1 : true ** 2", {"a":1,"b":2}, 'refused'],
+  ["b < 0 ? 1 : 2 ^ true", {"a":1,"b":2}, 'refused'],
+  ["b < 0 ? 1 : nil / 1", {"a":1,"b":2}, 'refused'],
   // == on arrays: element by element with == itself, so an int equals a float there too
   ["[1] == [1] ? 1 : 0", {"a":1,"b":2,"c":3}, 1],
   ["[1] == [1] ? 1 : 0", {"a":null,"b":null,"c":3}, 1],
