@@ -1,8 +1,10 @@
 // A safe evaluator for KEDA `advanced.scalingModifiers.formula` expressions, built on jsep's parser
 // (never eval / Function). It covers the part of the expr-lang language that scaling formulas use:
 // numbers, trigger names, + - * / % ** ^, comparisons, && || and or ! not, ternary ?:, nil-coalescing
-// `??`, `nil`/`true`/`false`, array literals, and the functions float, int, abs, ceil, floor, round,
-// min, max, sum, mean and count (of the true elements of an array of booleans).
+// `??`, `nil`/`true`/`false`, array literals, the functions float, int, abs, ceil, floor, round,
+// min, max, sum, mean, len and count (of the true elements of an array of booleans), and the
+// predicate builtins all, any, none, one, filter, map, count, sum, find, findIndex and reduce with
+// `#`, `#index`, `#acc` (and the optimizer rewrites that decide what of them runs).
 //
 // Semantics are expr-lang's (v1.17.8, the version KEDA pins), checked against it by
 // test/e2e/upstream/keda-formula-differential.test.ts: its grammar (precedence, unary operators
@@ -36,15 +38,123 @@ function configureJsep(): void {
   jsep.addBinaryOp('^', 6, true); // expr-lang: ^ is exponent, not xor
   jsep.addBinaryOp('??', 7);
   for (const op of ['-', '+', '!', 'not']) jsep.addUnaryOp(op);
-  (jsep.hooks as unknown as Record<string, unknown>)['gobble-token'] = [markParens];
+  (jsep.hooks as unknown as Record<string, unknown>)['gobble-token'] = [gobbleToken];
 }
 
-function markParens(this: jsep.HookScope, env: { node?: Node }): void {
-  if (this.code !== 40) return; // (
-  const inner = this.gobbleGroup();
-  if (!inner) this.throwError('empty parentheses');
-  inner.parens = true;
-  env.node = this.gobbleTokenProperty(inner);
+// expr-lang's builtins that take a predicate, and their arguments (parser.go's `predicates`): an
+// expression, a predicate (`{ # > 1 }` or bare `# > 1`), `?` optional. Not supported: groupBy and
+// sortBy (maps, strings), and findLast and findLastIndex, whose backward loop in expr-lang v1.17.8
+// leaves one bool per element on the VM's stack: inside a larger expression (`a + findLast(..)`,
+// an array, a map) the operator then takes those instead of its own operands, which no formula means.
+const PREDICATE_ARGS: Record<string, readonly ('e' | 'p' | 'p?' | 'e?')[]> = {
+  all: ['e', 'p'], none: ['e', 'p'], any: ['e', 'p'], one: ['e', 'p'], filter: ['e', 'p'], map: ['e', 'p'],
+  find: ['e', 'p'], findIndex: ['e', 'p'], count: ['e', 'p?'], sum: ['e', 'p?'], reduce: ['e', 'p', 'e?'],
+};
+const REFUSED_BUILTINS: Record<string, string> = {
+  findLast: 'expr-lang v1.17.8 (KEDA\'s) leaves values on its stack in findLast\'s loop, so its result inside a larger expression is not what the formula says',
+  findLastIndex: 'expr-lang v1.17.8 (KEDA\'s) leaves values on its stack in findLastIndex\'s loop, so its result inside a larger expression is not what the formula says',
+};
+// words expr-lang lexes as operators, never as a pointer's name (`# and x` is not `#and`)
+const OPERATOR_WORDS = new Set(['and', 'or', 'not', 'in', 'matches', 'contains', 'startsWith', 'endsWith', 'let', 'if', 'else']);
+/** jsep's rule, which gobbleIdentifier() then follows: a letter, $, _ or any non-ASCII character. */
+const isIdentifierStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 36 || c === 95 || c >= 128;
+/** How many predicates the parser is inside: `#` is a pointer only there (expr-lang's p.depth). */
+let predicateDepth = 0;
+
+/**
+ * Tokens parsed as expr-lang's parser does rather than as jsep's: parenthesized groups (marked, for
+ * reshape()), array literals and call arguments (commas required, one trailing comma allowed: jsep
+ * takes `max(a b)` and refuses `max(a,)`), predicates, and the `#` pointers inside them.
+ */
+function gobbleToken(this: jsep.HookScope, env: { node?: Node }): void {
+  const code = this.code;
+  if (code === 40) { // (
+    const inner = this.gobbleGroup();
+    if (!inner) this.throwError('empty parentheses');
+    inner.parens = true;
+    env.node = this.gobbleTokenProperty(inner);
+  } else if (code === 91) { // [
+    this.index++;
+    env.node = this.gobbleTokenProperty({ type: 'ArrayExpression', elements: gobbleList(this, 93) });
+  } else if (code === 123) { // {
+    this.throwError('map literals are not supported ({ } only wraps a predicate)');
+  } else if (code === 35) { // #
+    if (predicateDepth === 0) this.throwError('# is only allowed inside a predicate');
+    this.index++;
+    const at = this.index;
+    this.gobbleSpaces();
+    let name = '';
+    if (isIdentifierStart(this.code)) {
+      const id = this.gobbleIdentifier() as Node;
+      if (OPERATOR_WORDS.has(id.name as string)) this.index = at;
+      else name = id.name as string;
+    } else this.index = at;
+    env.node = this.gobbleTokenProperty({ type: 'Pointer', name });
+  } else if (isIdentifierStart(code)) {
+    const at = this.index;
+    const id = this.gobbleIdentifier() as Node;
+    this.gobbleSpaces();
+    const name = id.name as string;
+    if (this.code !== 40 || OPERATOR_WORDS.has(name)) { this.index = at; return; } // jsep goes on as usual
+    if (Object.prototype.hasOwnProperty.call(REFUSED_BUILTINS, name)) this.throwError(`${name}() is not supported: ${REFUSED_BUILTINS[name]}`);
+    this.index++;
+    const spec = PREDICATE_ARGS[name];
+    // what follows (`[0]`, `.x`, `(1)`) is parsed as jsep does, and refused as unsupported
+    env.node = this.gobbleTokenProperty({ type: 'CallExpression', callee: id, arguments: spec ? gobblePredicateCall(this, name, spec) : gobbleList(this, 41) });
+  }
+}
+
+function gobbleArgument(s: jsep.HookScope): Node {
+  const node = s.gobbleExpression();
+  if (!node) s.throwError('expected an expression');
+  return node;
+}
+function expectChar(s: jsep.HookScope, code: number): void {
+  s.gobbleSpaces();
+  if (s.code !== code) s.throwError(`expected ${String.fromCharCode(code)}`);
+  s.index++;
+}
+/** Comma-separated expressions up to `close` (already past the opening bracket); one trailing comma allowed. */
+function gobbleList(s: jsep.HookScope, close: number): Node[] {
+  const out: Node[] = [];
+  for (;;) {
+    s.gobbleSpaces();
+    if (s.code === close) break;
+    if (out.length > 0) {
+      expectChar(s, 44);
+      s.gobbleSpaces();
+      if (s.code === close) break;
+    }
+    out.push(gobbleArgument(s));
+  }
+  s.index++;
+  return out;
+}
+/** A predicate builtin's arguments, as parser.go's parseCall reads them (already past the `(`). */
+function gobblePredicateCall(s: jsep.HookScope, name: string, spec: readonly string[]): Node[] {
+  const out: Node[] = [];
+  for (let i = 0; i < spec.length; i++) {
+    s.gobbleSpaces();
+    if (spec[i].endsWith('?')) {
+      if (s.code === 41) break;
+    } else if (s.code === 41) s.throwError(`${name}() takes at least ${spec.filter((k) => !k.endsWith('?')).length} arguments`);
+    if (i > 0) expectChar(s, 44);
+    out.push(spec[i].startsWith('p') ? gobblePredicate(s) : gobbleArgument(s));
+  }
+  s.gobbleSpaces();
+  if (s.code === 44) s.index++; // one trailing comma
+  expectChar(s, 41);
+  return out;
+}
+function gobblePredicate(s: jsep.HookScope): Node {
+  s.gobbleSpaces();
+  const braces = s.code === 123;
+  if (braces) s.index++;
+  predicateDepth++;
+  const body = gobbleArgument(s);
+  predicateDepth--;
+  if (braces) expectChar(s, 125);
+  return { type: 'Predicate', body };
 }
 
 // expr-lang's precedences: unary - and + (90) bind looser than ** ^ (100) and ?? (500); ! and not (50)
@@ -76,6 +186,9 @@ function reshape(n: Node): Node {
       break;
     case 'CallExpression':
       out = { ...n, arguments: (n.arguments as Node[]).map(reshape) };
+      break;
+    case 'Predicate':
+      out = { ...n, body: reshape(n.body as Node) };
       break;
     default:
       out = n;
@@ -132,17 +245,20 @@ export interface CompiledFormula {
 }
 
 const CONSTANTS = new Set(['nil', 'true', 'false']);
-const FUNCTIONS = ['float', 'int', 'abs', 'ceil', 'floor', 'round', 'min', 'max', 'mean', 'sum', 'count'];
+const FUNCTIONS = ['float', 'int', 'abs', 'ceil', 'floor', 'round', 'min', 'max', 'mean', 'len', ...Object.keys(PREDICATE_ARGS)];
 const isIntLiteral = (n: Node) => /^[0-9]+$/.test(String(n.raw));
 
 /** Parse a formula (syntax and the supported subset only; types are checked against the triggers). */
 export function compileFormula(source: string): CompiledFormula {
   let ast: Node;
   configureJsep();
+  predicateDepth = 0;
   try {
     ast = jsep(source);
   } catch (e) {
     throw new FormulaError(`cannot parse formula: ${(e as Error).message}`);
+  } finally {
+    predicateDepth = 0;
   }
   ast = reshape(ast);
   const identifiers: string[] = [];
@@ -176,13 +292,13 @@ export function compileFormula(source: string): CompiledFormula {
         if (callee.type !== 'Identifier' || callee.parens || !FUNCTIONS.includes(callee.name as string)) {
           throw new FormulaError(`unknown function ${callee.type === 'Identifier' && !callee.parens ? String(callee.name) : '(expression)'} (allowed: ${FUNCTIONS.join(', ')})`);
         }
-        // sum and count take a predicate as a second argument in expr-lang; formulas have no closures
-        if ((callee.name === 'sum' || callee.name === 'count') && (n.arguments as Node[]).length !== 1) {
-          throw new FormulaError(`${String(callee.name)}() takes exactly 1 argument (an array), got ${(n.arguments as Node[]).length}`);
-        }
         for (const a of n.arguments as Node[]) visit(a);
         return;
       }
+      case 'Predicate':
+        visit(n.body as Node); return;
+      case 'Pointer':
+        return;
       case 'Compound':
         throw new FormulaError('a formula is a single expression (no ";" or "," at top level)');
       default:
@@ -317,11 +433,59 @@ function constNumber(n: Node): boolean {
   return false;
 }
 
+/** A predicate's scope for the checker: the collection iterated, and the named pointers it offers. */
+interface PredicateScope { collection: Nature; vars: Readonly<Record<string, Nature>> }
+/** Builtins whose predicate must give a bool; and what they return (given the collection). */
+const BOOL_PREDICATE: Record<string, (collection: Nature) => Nature> = {
+  all: () => BOOL, none: () => BOOL, any: () => BOOL, one: () => BOOL, count: () => INT,
+  findIndex: () => INT,
+  filter: (c) => (isUnknown(c) ? { k: 'array' } : { k: 'array', elem: elemOf(c) }),
+  find: (c) => (isUnknown(c) ? UNKNOWN : elemOf(c)),
+};
+/** The nature of a value whose static type is the predicate's result type (Nature{} becomes interface{}). */
+const fromType = (t: Nature): Nature => (isUnknown(t) ? ANY : t.k === 'array' ? { k: 'array' } : t);
+
 function typeCheck(root: Node, names: ReadonlySet<string>): Nature {
   const fail = (msg: string): never => { throw new FormulaError(msg); };
   const mismatch = (op: string, l: Nature, r: Nature): never => fail(`invalid operation: ${op} (mismatched types ${typeName(l)} and ${typeName(r)})`);
+  const scopes: PredicateScope[] = [];
+  /** The nature of a predicate's body, checked in its scope; a nil body is no result at all. */
+  const predicate = (p: Node, scope: PredicateScope): Nature => {
+    scopes.push(scope);
+    const t = visit(p.body as Node);
+    scopes.pop();
+    if (t.k === 'nil') fail('predicate should has one input and one output param');
+    return t;
+  };
+  const collection = (fn: string, a: Node): Nature => {
+    const c = visit(a);
+    if (c.k !== 'array' && !isUnknown(c)) fail(`builtin ${fn} takes only array (got ${typeName(c)})`);
+    return c;
+  };
+  const predicateCall = (fn: string, args: Node[]): Nature | undefined => {
+    if (!(fn in PREDICATE_ARGS) || ((fn === 'count' || fn === 'sum') && args.length === 1)) return undefined;
+    const c = collection(fn, args[0]);
+    if (fn in BOOL_PREDICATE) {
+      const t = predicate(args[1], { collection: c, vars: {} });
+      if (t.k !== 'bool' && !isUnknown(t)) fail(`predicate should return boolean (got ${typeName(fromType(t))})`);
+      return BOOL_PREDICATE[fn](c);
+    }
+    if (fn === 'map') return { k: 'array', elem: predicate(args[1], { collection: c, vars: { index: INT } }) };
+    if (fn === 'sum') return fromType(predicate(args[1], { collection: c, vars: {} }));
+    // reduce: the initial value is checked outside the predicate's scope, and its type is not used
+    const t = predicate(args[1], { collection: c, vars: { index: INT, acc: UNKNOWN } });
+    if (args.length === 3) visit(args[2]);
+    return t;
+  };
   const visit = (n: Node): Nature => {
     switch (n.type) {
+      case 'Pointer': {
+        const scope = scopes[scopes.length - 1];
+        if (!scope) return fail('cannot use pointer accessor outside predicate');
+        const name = n.name as string;
+        if (name === '') return isUnknown(scope.collection) ? UNKNOWN : elemOf(scope.collection);
+        return Object.prototype.hasOwnProperty.call(scope.vars, name) ? scope.vars[name] : fail(`unknown pointer #${name}`);
+      }
       case 'Literal':
         return isIntLiteral(n) ? INT : FLOAT;
       case 'Identifier': {
@@ -361,7 +525,15 @@ function typeCheck(root: Node, names: ReadonlySet<string>): Nature {
       }
       case 'CallExpression': {
         const fn = (n.callee as Node).name as string;
+        const viaPredicate = predicateCall(fn, n.arguments as Node[]);
+        if (viaPredicate) return viaPredicate;
         const args = (n.arguments as Node[]).map(visit);
+        if (fn === 'len') {
+          if (args.length !== 1) fail(`invalid number of arguments (expected 1, got ${args.length})`);
+          const k = argKind(args[0]);
+          if (k !== 'slice' && k !== 'interface') fail(`invalid argument for len (type ${argName(args[0])})`);
+          return INT;
+        }
         if (fn === 'sum' || fn === 'count') {
           const c = args[0];
           if (c.k !== 'array' && !isUnknown(c)) fail(`builtin ${fn} takes only array (got ${typeName(c)})`);
@@ -391,6 +563,9 @@ function typeCheck(root: Node, names: ReadonlySet<string>): Nature {
         const r = visit(n.right as Node);
         switch (op) {
           case '==': case '!=':
+            // both sides int: expr-lang compiles OpEqualInt, which fails at run time on a value that
+            // is not an int after all (max(1, a) is typed int, and is a's float64 when a is larger)
+            if (l.k === 'int' && r.k === 'int') n.intEquality = true;
             if (comparableTo(l, r)) return BOOL;
             break;
           case 'or': case '||': case 'and': case '&&':
@@ -567,6 +742,103 @@ function mean(args: Value[]): number {
   return count === 0 ? 0 : total / count;
 }
 
+// ---------------------------------------------------------------- expr-lang's optimizer, where it changes what runs
+//
+// After checking, expr-lang rewrites the tree; the rewrites below change which parts of a formula
+// run, so they decide whether a run meets an error (a nil trigger inside a predicate, say):
+//   - and/or with a constant side fold away (foldedLogic), and filter(filter(xs, p), q) becomes
+//     filter(xs, p && q), which can fold further; nothing made by a later rewrite is folded (in
+//     any(xs, p) || any(xs, true), p still runs);
+//   - len(filter(xs, p)) becomes count(xs, p);
+//   - all(xs, p) && all(xs, q) becomes all(xs, p && q), any(..) || any(..) and none(..) && none(..)
+//     likewise (the same collection, written the same way): q then runs right after p, element by element;
+//   - count(xs, p) > 0 and count(xs, p) >= 1 become any(xs, p), which stops at the first match;
+//   - count(xs, p) compared with an integer constant N stops counting once the comparison is decided
+//     (at N + 1 for > and <=, at N for >= and <, when that is 2 or more).
+// Rewrites that only reorder work that all runs anyway (map(filter(..)), sum(map(..))) do not
+// change a value or whether an error happens, and are not repeated here.
+
+const CHILDREN = ['left', 'right', 'argument', 'test', 'consequent', 'alternate', 'body'] as const;
+/** A copy of the tree with `f` applied to every node, children first (expr-lang's ast.Walk order). */
+function rewrite(n: Node, f: (n: Node) => Node): Node {
+  const out: Node = { ...n };
+  for (const k of CHILDREN) if (n[k]) out[k] = rewrite(n[k] as Node, f);
+  if (Array.isArray(n.elements)) out.elements = (n.elements as Node[]).map((e) => rewrite(e, f));
+  if (Array.isArray(n.arguments)) out.arguments = (n.arguments as Node[]).map((a) => rewrite(a, f));
+  return f(out);
+}
+const isCall = (n: Node, fn: string, arity: number) => n.type === 'CallExpression' && (n.callee as Node).name === fn && (n.arguments as Node[]).length === arity;
+const callOf = (fn: string, args: Node[]): Node => ({ type: 'CallExpression', callee: { type: 'Identifier', name: fn }, arguments: args });
+/** Whether two subtrees are written the same (expr-lang compares their String()), parentheses aside. */
+function sameTree(a: Node, b: Node): boolean {
+  if (a.type !== b.type || a.operator !== b.operator || a.name !== b.name) return false;
+  if (a.type === 'Literal' && (isIntLiteral(a) !== isIntLiteral(b) || (isIntLiteral(a) ? BigInt(String(a.raw)) !== BigInt(String(b.raw)) : a.value !== b.value))) return false;
+  if (a.type === 'CallExpression' && (a.callee as Node).name !== (b.callee as Node).name) return false;
+  for (const k of CHILDREN) if (Boolean(a[k]) !== Boolean(b[k]) || (a[k] && !sameTree(a[k] as Node, b[k] as Node))) return false;
+  for (const k of ['elements', 'arguments'] as const) {
+    const [x, y] = [a[k] as Node[] | undefined, b[k] as Node[] | undefined];
+    if (Boolean(x) !== Boolean(y) || (x && y && (x.length !== y.length || !x.every((e, i) => sameTree(e, y[i]))))) return false;
+  }
+  return true;
+}
+const LOGIC = new Set(['and', '&&', 'or', '||']);
+/** fold.go's rewrites that matter here: and/or with a constant side, and filter(filter(xs, p), q) → filter(xs, p && q). */
+function fold(n: Node): Node {
+  if (isCall(n, 'filter', 2) && isCall((n.arguments as Node[])[0], 'filter', 2)) {
+    const [base, q] = [(n.arguments as Node[])[0], (n.arguments as Node[])[1]];
+    const [xs, p] = base.arguments as Node[];
+    // the joined predicate folds again: filter(filter(xs, p), {false}) never runs p
+    return callOf('filter', [xs, { type: 'Predicate', body: fold({ type: 'BinaryExpression', operator: '&&', left: p.body as Node, right: q.body as Node }) }]);
+  }
+  if (n.type !== 'BinaryExpression' || !LOGIC.has(n.operator as string)) return n;
+  const f = foldedLogic(n);
+  return f === undefined ? n : typeof f === 'boolean' ? { type: 'Identifier', name: String(f) } : f;
+}
+function filterLen(n: Node): Node {
+  return isCall(n, 'len', 1) && isCall((n.arguments as Node[])[0], 'filter', 2) ? callOf('count', ((n.arguments as Node[])[0].arguments as Node[])) : n;
+}
+function combinedOperator(fn: string, op: string): string | undefined {
+  if (fn === 'all' && (op === 'and' || op === '&&')) return op;
+  if (fn === 'any' && (op === 'or' || op === '||')) return op;
+  if (fn === 'none' && (op === 'and' || op === '&&')) return op === 'and' ? 'or' : '||';
+  return undefined;
+}
+function combinePredicates(n: Node): Node {
+  if (n.type !== 'BinaryExpression' || !LOGIC.has(n.operator as string)) return n;
+  const [l, r] = [n.left as Node, n.right as Node];
+  if (l.type !== 'CallExpression' || r.type !== 'CallExpression') return n;
+  const fn = (l.callee as Node).name as string;
+  const op = combinedOperator(fn, n.operator as string);
+  if (op === undefined || !isCall(l, fn, 2) || !isCall(r, fn, 2)) return n;
+  const [la, ra] = [l.arguments as Node[], r.arguments as Node[]];
+  if (!sameTree(la[0], ra[0])) return n;
+  const body = combinePredicates({ type: 'BinaryExpression', operator: op, left: la[1].body as Node, right: ra[1].body as Node });
+  return callOf(fn, [la[0], { type: 'Predicate', body }]);
+}
+function countEarlyExit(n: Node): Node {
+  if (n.type !== 'BinaryExpression' || !isCall(n.left as Node, 'count', 2)) return n;
+  const v = constInt(n.right as Node);
+  if (v === undefined) return n;
+  const op = n.operator as string;
+  if ((op === '>' && v === 0n) || (op === '>=' && v === 1n)) return callOf('any', (n.left as Node).arguments as Node[]);
+  if (v < 0n || !['>', '>=', '<', '<='].includes(op)) return n;
+  const threshold = op === '>' || op === '<=' ? v + 1n : v;
+  return threshold <= 1n ? n : { ...n, left: { ...(n.left as Node), threshold: Number(threshold) } };
+}
+const optimizedTrees = new WeakMap<Node, Node>();
+/** The tree expr-lang runs for this one (memoized: formulas are evaluated every poll). */
+function optimized(root: Node): Node {
+  let t = optimizedTrees.get(root);
+  if (!t) {
+    t = [fold, filterLen, combinePredicates, countEarlyExit].reduce((tree, pass) => rewrite(tree, pass), root);
+    optimizedTrees.set(root, t);
+  }
+  return t;
+}
+
+/** A predicate's scope at run time: the elements, the current index (#index) and the accumulator (#acc). */
+interface RunScope { items: Value[]; i: number; acc: Value }
+
 function evaluate(root: Node, env: Record<string, number | null>): Value {
   const nilOp = (what: string): never => { throw new FormulaError(`invalid operation: ${what} (a trigger has no value, nil; use ?? to route around it)`); };
   const bad = (op: string, a: Value, b?: Value): never => {
@@ -577,8 +849,58 @@ function evaluate(root: Node, env: Record<string, number | null>): Value {
     if (typeof v === 'boolean') return v;
     throw new FormulaError(`${what} is ${goType(v)}, not bool`);
   };
+  const scopes: RunScope[] = [];
+  const items = (a: Node): Value[] => {
+    const v = ev(a);
+    if (!Array.isArray(v)) throw new FormulaError(`cannot iterate over ${goType(v)}`);
+    return v;
+  };
+  /** all, any, filter, map, … : the loops expr-lang compiles them to, with its early exits. */
+  const predicateCall = (fn: string, n: Node): Value => {
+    const args = n.arguments as Node[];
+    const xs = items(args[0]);
+    const sc: RunScope = { items: xs, i: 0, acc: null };
+    const body = args[1].body as Node;
+    const holds = () => bool(ev(body), `the predicate of ${fn}`);
+    scopes.push(sc);
+    try {
+      switch (fn) {
+        case 'all': for (; sc.i < xs.length; sc.i++) if (!holds()) return false; return true;
+        case 'none': for (; sc.i < xs.length; sc.i++) if (holds()) return false; return true;
+        case 'any': for (; sc.i < xs.length; sc.i++) if (holds()) return true; return false;
+        case 'one': { let c = 0; for (; sc.i < xs.length; sc.i++) if (holds()) c++; return c === 1; }
+        case 'count': {
+          const stop = n.threshold as number | undefined;
+          let c = 0;
+          for (; sc.i < xs.length; sc.i++) if (holds() && ++c === stop) break;
+          return BigInt(c);
+        }
+        case 'filter': { const out: Value[] = []; for (; sc.i < xs.length; sc.i++) if (holds()) out.push(xs[sc.i]); return out; }
+        case 'map': { const out: Value[] = []; for (; sc.i < xs.length; sc.i++) out.push(ev(body)); return out; }
+        case 'sum': { let acc: Value = 0n; for (; sc.i < xs.length; sc.i++) acc = add(ev(body), acc); return acc; }
+        case 'find': for (; sc.i < xs.length; sc.i++) if (holds()) return xs[sc.i]; return null;
+        case 'findIndex': for (; sc.i < xs.length; sc.i++) if (holds()) return BigInt(sc.i); return null;
+        default: { // reduce; the initial value runs inside the loop's scope, as the VM has it
+          if (args.length === 3) sc.acc = ev(args[2]);
+          else if (xs.length === 0) throw new FormulaError('reduce of empty array with no initial value');
+          else { sc.acc = xs[0]; sc.i = 1; }
+          for (; sc.i < xs.length; sc.i++) sc.acc = ev(body);
+          return sc.acc;
+        }
+      }
+    } finally {
+      scopes.pop();
+    }
+  };
   const ev = (n: Node): Value => {
     switch (n.type) {
+      case 'Pointer': {
+        const sc = scopes[scopes.length - 1];
+        if (n.name === 'index') return BigInt(sc.i);
+        if (n.name === 'acc') return sc.acc;
+        if (sc.i >= sc.items.length) throw new FormulaError('index out of range');
+        return sc.items[sc.i];
+      }
       case 'Literal':
         return isIntLiteral(n) ? BigInt(String(n.raw)) : (n.value as number);
       case 'Identifier': {
@@ -605,6 +927,7 @@ function evaluate(root: Node, env: Record<string, number | null>): Value {
       case 'CallExpression': {
         const fn = (n.callee as Node).name as string;
         const args = n.arguments as Node[];
+        if (fn in PREDICATE_ARGS && args.length >= 2) return predicateCall(fn, n);
         // expr-lang's optimizer rewrites sum([x, y, z]) of a non-constant array literal as x + (y + z)
         if (fn === 'sum' && args[0].type === 'ArrayExpression' && (args[0].elements as Node[]).length >= 2 && !constArray(args[0])) {
           const els = (args[0].elements as Node[]).map(ev);
@@ -620,13 +943,14 @@ function evaluate(root: Node, env: Record<string, number | null>): Value {
           const l = ev(n.left as Node);
           return l === null ? ev(n.right as Node) : l;
         }
-        const folded = foldedLogic(n);
-        if (folded !== undefined) return typeof folded === 'boolean' ? folded : ev(folded);
         // the left side must be a bool; the right side's value is the result as it is
         if (op === '&&' || op === 'and') return bool(ev(n.left as Node), `the left side of ${op}`) ? ev(n.right as Node) : false;
         if (op === '||' || op === 'or') return bool(ev(n.left as Node), `the left side of ${op}`) ? true : ev(n.right as Node);
         const l = ev(n.left as Node);
         const r = ev(n.right as Node);
+        if ((op === '==' || op === '!=') && n.intEquality === true && (typeof l !== 'bigint' || typeof r !== 'bigint')) {
+          throw new FormulaError(`interface conversion: ${op} of two ints got ${goType(l)} and ${goType(r)}`);
+        }
         if (op === '==') return equal(l, r);
         if (op === '!=') return !equal(l, r);
         if (!numeric(l) || !numeric(r)) return bad(op, l, r);
@@ -652,7 +976,7 @@ function evaluate(root: Node, env: Record<string, number | null>): Value {
         throw new FormulaError(`unsupported syntax: ${n.type}`);
     }
   };
-  return ev(root);
+  return ev(optimized(root));
 }
 
 function add(a: Value, b: Value): Value {
@@ -689,6 +1013,9 @@ function call(fn: string, args: Value[]): Value {
       for (const e of a) acc = add(e, acc) as number | bigint;
       return acc;
     }
+    case 'len':
+      if (Array.isArray(a)) return BigInt(a.length);
+      throw new FormulaError(`invalid argument for len (type ${goType(a)})`);
     case 'count': {
       if (!Array.isArray(a)) throw new FormulaError(`cannot iterate over ${goType(a)}`);
       let c = 0n;

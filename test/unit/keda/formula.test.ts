@@ -112,7 +112,7 @@ test('functions: rounding, integer part, argument counts, sum, empty lists', () 
   assert.equal(run('int(-2.7)'), -2); // toward zero
   assert.equal(run('float(a)', { a: 1.5 }), 1.5);
   for (const src of ['abs(1, 2)', 'float()', 'round(1, 2)']) fails(src, {}, /invalid number of arguments \(expected 1, got/);
-  assert.throws(() => compileFormula('count([true], [true])'), /exactly 1 argument/);
+  fails('count([true], [true])', {}, /predicate should return boolean/); // the second argument is a predicate
   assert.equal(run('max(5)'), 5);
   assert.equal(run('min(5)'), 5);
   assert.equal(run('mean([4])'), 4);
@@ -134,8 +134,9 @@ test('functions: rounding, integer part, argument counts, sum, empty lists', () 
   fails('sum([a])', { a: null }, /nil/);
   fails('sum([[1]])', {}, /invalid operation: \[\]interface \{\} \+ int/); // not flattened
   fails('sum(a)', { a: 1 }, /builtin sum takes only array \(got float64\)/);
-  assert.throws(() => compileFormula('sum([1], [2])'), /exactly 1 argument/);
-  assert.throws(() => compileFormula('sum()'), /exactly 1 argument/);
+  fails('sum([1], [2])', {}, /invalid operation: \[\]interface \{\} \+ int/); // [2] is sum's predicate: each element gives [2]
+  assert.throws(() => compileFormula('sum()'), /sum\(\) takes at least 1 arguments/);
+  assert.throws(() => compileFormula('sum([1], # > 0, 2)'), /expected \)/);
   fails('count([1])', {}, /boolean/);
   fails('count(true)', {}, /builtin count takes only array \(got bool\)/);
   fails('count([nil])', {}, /boolean/);
