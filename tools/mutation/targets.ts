@@ -1,5 +1,7 @@
 // The files under mutation and, for each, its narrowest test set (test files that exercise it),
 // in priority order: the files that make scaling decisions first.
+const FORMULA_TESTS = ['test/unit/keda/formula.test.ts', 'test/unit/keda/formula-expr-lang.test.ts', 'test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts', 'test/e2e/upstream/keda-formula-differential.test.ts'];
+
 export const TARGETS: Record<string, string[]> = {
   'src/deciders/kpa/scaling.ts': ['test/unit/kpa/scaling.test.ts', 'test/unit/kpa/scaling-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
   'src/deciders/kpa/decide.ts': ['test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/purity.test.ts', 'test/unit/kpa/scaler.test.ts'],
@@ -17,7 +19,14 @@ export const TARGETS: Record<string, string[]> = {
   'src/deciders/hpa/format.ts': ['test/unit/hpa/format-edges.test.ts', 'test/unit/hpa/format.test.ts', 'test/unit/hpa/metrics.test.ts'],
   'src/deciders/keda/decide.ts': ['test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts'],
   // last: expr-lang itself (the Go harness), on a fixed seed, for what the unit tests let through
-  'src/deciders/keda/formula.ts': ['test/unit/keda/formula.test.ts', 'test/unit/keda/formula-expr-lang.test.ts', 'test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts', 'test/e2e/upstream/keda-formula-differential.test.ts'],
+  // (one test set for the formula's modules: every test goes through parse, check, optimize and run)
+  'src/deciders/keda/formula/parse.ts': FORMULA_TESTS,
+  'src/deciders/keda/formula/check.ts': FORMULA_TESTS,
+  'src/deciders/keda/formula/folds.ts': FORMULA_TESTS,
+  'src/deciders/keda/formula/optimize.ts': FORMULA_TESTS,
+  'src/deciders/keda/formula/run.ts': FORMULA_TESTS,
+  'src/deciders/keda/formula/go-math.ts': FORMULA_TESTS,
+  'src/deciders/keda/formula.ts': FORMULA_TESTS,
   'src/replay/kpa-scenario.ts': ['test/unit/replay/kpa-scenario-runner.test.ts', 'test/unit/replay/kpa-scenario.test.ts', 'test/unit/kpa/scenario.test.ts'],
   'src/autoscalers/hpa.ts': ['test/unit/autoscalers/hpa-edges.test.ts', 'test/unit/autoscalers/hpa.test.ts'],
   'src/autoscalers/keda.ts': ['test/unit/autoscalers/keda.test.ts'],

@@ -496,6 +496,13 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["count(map([a, b, c], # > 1))", {"a":1,"b":2,"c":3}, 2],
   ["all(map([a, b], # > 0), #) ? 1 : 0", {"a":1,"b":2,"c":3}, 1],
   ["{# > 0}", {"a":1,"b":2,"c":3}, 'refused'],
+  // merged any(..) || any(..): collections compared as expr-lang prints them (a constant array as JSON of its folded values: [1, 2] is [1.0, 1 + 1], 0 is 0.0 but not -0.0); ±Inf in a constant array makes that print, and the compile, fail
+  ["any([1, 2], # > a) || any([1.0, 1 + 1], # + b > 0) ? 1 : 0", {"a":1.5,"b":null}, 'error'],
+  ["any([1, 2], # > a) || any([1, 2.5], # + b > 0) ? 1 : 0", {"a":1.5,"b":null}, 1],
+  ["any([1, 10 ** 400], # > a) || any([a], # > 0) ? 1 : 0", {"a":5,"b":null}, 'refused'],
+  ["any([0, 2], # > a) || any([-0.0, 2], # + b > 0) ? 1 : 0", {"a":1.5,"b":null}, 1],
+  ["any([a, [10 ** 400]], true) || any([a], # > 0) ? 1 : 0", {"a":5,"b":null}, 'refused'],
+  ["any([0, 2], # > a) || any([0.0, 2], # + b > 0) ? 1 : 0", {"a":1.5,"b":null}, 'error'],
 ];
 
 const isFormulaError = (e: unknown) => e instanceof FormulaError;
