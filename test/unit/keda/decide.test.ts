@@ -230,6 +230,27 @@ test('scalingModifiers with fallback behavior scalingModifiers: a failed trigger
   assert.equal(r2.record.desiredReplicas, 4);
 });
 
+test("scalingModifiers: KEDA's documented count example, with a trigger in fallback that the early exit never reads", () => {
+  const names = ['trig_one', 'trig_two', 'trig_three'];
+  const p = policy({
+    triggers: names.map((name, i) => trigger({ type: 'prometheus', name, metricName: `s${i}-prometheus`, target: 1 }, i)),
+    scalingModifiers: { formula: 'count([trig_one,trig_two,trig_three],{#>1}) > 1 ? 5 : 0', target: 1, activationTarget: 0, metricType: 'AverageValue' },
+    fallback: { failureThreshold: 0, replicas: 4, behavior: 'scalingModifiers' },
+  });
+  const st: KedaState = { ...emptyKedaState(0), lastActiveTime: 0 };
+  // two of three above 1: 5 / 1 = 5 replicas
+  assert.equal(decideKeda(p, obs(1, [v(2), v(3), v(0)], S), st).record.desiredReplicas, 5);
+  // trig_three failing is nil, but counting stops at the second match (expr-lang's threshold), so it is never compared
+  const early = decideKeda(p, obs(1, [v(2), v(3), err()], S), st);
+  assert.equal(early.record.details.composite?.value, 5);
+  assert.equal(early.record.desiredReplicas, 5);
+  // only one match before the nil: `nil > 1` is reached, the formula fails, and the composite metric is an error (no scaling)
+  const late = decideKeda(p, obs(3, [v(2), v(0), err()], S), st);
+  assert.equal(late.record.details.composite?.value, null);
+  assert.match(late.record.details.composite?.error ?? '', /> on nil/);
+  assert.equal(late.record.desiredReplicas, 3);
+});
+
 test('paused annotation freezes the count; paused-replicas sets it', () => {
   const paused = decideKeda(policy({ annotations: { paused: true } }), obs(3, [v(100)], S), emptyKedaState(0));
   assert.equal(paused.record.desiredReplicas, 3);

@@ -112,3 +112,12 @@ test('a missing …FromEnv variable is a warning at load time, not an error', ()
   assert.deepEqual(r.errors, []);
   assert.ok(r.bundle.warnings.some((w) => /RABBIT_URL_NOT_SET/.test(w.message)));
 });
+
+test("scalingModifiers: KEDA's documented predicate formula loads; findLast is refused with its reason, at the formula's line", () => {
+  const so = (formula: string) => `apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: so\nspec:\n  scaleTargetRef: {name: worker}\n  advanced:\n    scalingModifiers:\n      formula: ${JSON.stringify(formula)}\n      target: "2"\n  triggers:\n` +
+    ['trig_one', 'trig_two', 'trig_three'].map((n) => `    - type: redis\n      name: ${n}\n      metadata: {address: "127.0.0.1:6379", listName: ${n}}\n`).join('');
+  assert.deepEqual(errorsOf(so('count([trig_one,trig_two,trig_three],{#>1}) > 1 ? 5 : 0')), []);
+  assert.deepEqual(errorsOf(so('sum(map([trig_one, trig_two], # * 2)) + len(filter([trig_three], # > 0))')), []);
+  const e = errorsOf(so('findLast([trig_one, trig_two], # > 1) ?? 0'));
+  assert.ok(e.some((x) => /^so\.yaml:9:\d+: spec\.advanced\.scalingModifiers\.formula: .*findLast\(\) is not supported: .*stack/.test(x)), e.join('\n'));
+});
