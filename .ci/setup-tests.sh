@@ -26,3 +26,6 @@ bash test/upstream-hpa/build.sh >/dev/null
 # expr-lang (the library KEDA evaluates scalingModifiers formulas with) for
 # test/e2e/upstream/keda-formula-differential.test.ts (seconds; cached in ~/.cache/tide-upstream-keda-formula).
 bash test/upstream-keda-formula/build.sh >/dev/null
+# knative.dev/serving's decider, windows and scale-down delay for test/e2e/upstream/kpa-differential.test.ts
+# (about a minute cold; cached in ~/.cache/tide-upstream-kpa).
+bash test/upstream-kpa/build.sh >/dev/null

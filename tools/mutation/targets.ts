@@ -3,9 +3,9 @@
 const FORMULA_TESTS = ['test/unit/keda/formula.test.ts', 'test/unit/keda/formula-expr-lang.test.ts', 'test/unit/keda/decide-edges.test.ts', 'test/unit/keda/decide.test.ts', 'test/e2e/upstream/keda-formula-differential.test.ts'];
 
 export const TARGETS: Record<string, string[]> = {
-  'src/deciders/kpa/scaling.ts': ['test/unit/kpa/scaling.test.ts', 'test/unit/kpa/scaling-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
+  'src/deciders/kpa/scaling.ts': ['test/unit/kpa/scaling.test.ts', 'test/unit/kpa/scaling-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/e2e/upstream/kpa-differential.test.ts'],
   'src/deciders/kpa/decide.ts': ['test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/purity.test.ts', 'test/unit/kpa/scaler.test.ts'],
-  'src/deciders/kpa/aggregation.ts': ['test/unit/kpa/aggregation.test.ts', 'test/unit/kpa/aggregation-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
+  'src/deciders/kpa/aggregation.ts': ['test/unit/kpa/aggregation.test.ts', 'test/unit/kpa/aggregation-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/e2e/upstream/kpa-differential.test.ts'],
   'src/deciders/kpa/policy.ts': ['test/unit/kpa/policy-edges.test.ts', 'test/unit/kpa/scaling.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/scaler.test.ts'],
   'src/deciders/kpa/metrics.ts': ['test/unit/kpa/metrics.test.ts', 'test/unit/kpa/decide-edges.test.ts', 'test/unit/kpa/decide.test.ts'],
   'src/deciders/kpa/config.ts': ['test/unit/kpa/config-edges.test.ts', 'test/unit/kpa/decide.test.ts', 'test/unit/kpa/manifests.test.ts'],

@@ -36,10 +36,20 @@ export function newScalerState(policy: KpaPolicy, readyPods: number, now: number
   };
 }
 
+/**
+ * Go's int32(f) on amd64, where Knative runs: truncation, and for a value out of int32's range (or
+ * NaN) the "integer indefinite" -2147483648. The pod counts and the excess burst capacity are int32
+ * there, so a huge burst deficit reads -2147483648, not its exact value.
+ */
+export function goInt32(x: number): number {
+  const t = Math.trunc(x);
+  return t >= -2147483648 && t <= 2147483647 ? t : -2147483648;
+}
+
 export function excessBurstCapacity(policy: KpaPolicy, readyPods: number, panicAverage: number): number {
   const tbc = policy.targetBurstCapacity;
   if (tbc === 0) return 0;
-  if (tbc > 0) return Math.floor(readyPods * policy.totalValue - tbc - panicAverage);
+  if (tbc > 0) return goInt32(Math.floor(readyPods * policy.totalValue - tbc - panicAverage));
   return -1;
 }
 
@@ -50,8 +60,8 @@ export function scale(policy: KpaPolicy, st: ScalerState, readyPods: number, sta
   const maxScaleDown = policy.reachable ? Math.floor(R / policy.maxScaleDownRate) : 0;
   const dspc = Math.ceil(stable / policy.targetValue);
   const dppc = Math.ceil(panic / policy.targetValue);
-  let desiredStable = Math.min(Math.max(dspc, maxScaleDown), maxScaleUp);
-  let desiredPanic = Math.min(Math.max(dppc, maxScaleDown), maxScaleUp);
+  let desiredStable = goInt32(Math.min(Math.max(dspc, maxScaleDown), maxScaleUp));
+  let desiredPanic = goInt32(Math.min(Math.max(dppc, maxScaleDown), maxScaleUp));
   let act = false;
   if (policy.activationScale > 1) {
     if (dspc > 0 && policy.activationScale > desiredStable) { desiredStable = policy.activationScale; act = true; }

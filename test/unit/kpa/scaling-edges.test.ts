@@ -4,7 +4,7 @@
 // rule bounded the result.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { excessBurstCapacity, newScalerState, scale, type ScalerState } from '../../../src/deciders/kpa/scaling.ts';
+import { excessBurstCapacity, goInt32, newScalerState, scale, type ScalerState } from '../../../src/deciders/kpa/scaling.ts';
 import { makeKpaPolicy } from '../../../src/deciders/kpa/policy.ts';
 import type { KpaPolicy } from '../../../src/deciders/kpa/types.ts';
 
@@ -154,4 +154,19 @@ test('the scale-down delay records stabilization only when it held the count up'
   const held = scale(p, st, 5, 20, 20, T0 + 2000);
   assert.equal(held.desired, 5);
   assert.ok(held.limitedBy.includes('stabilization'));
+});
+
+test("int32 as Knative has it: a deficit beyond int32 reads -2147483648 (Go's out-of-range conversion on amd64), as do huge pod counts", () => {
+  assert.equal(goInt32(2147483647.9), 2147483647);
+  assert.equal(goInt32(-2147483648.5), -2147483648);
+  assert.equal(goInt32(2147483648), -2147483648);
+  assert.equal(goInt32(-1e12), -2147483648);
+  assert.equal(goInt32(Number.NaN), -2147483648);
+  assert.equal(goInt32(-7.9), -7);
+  // 2 ready pods of total 200, a panic average of 1e10: floor(400 − 200 − 1e10) is far below int32
+  assert.equal(excessBurstCapacity(spec({ targetBurstCapacity: 200, totalValue: 200 }), 2, 1e10), -2147483648);
+  assert.equal(excessBurstCapacity(spec({ targetBurstCapacity: 200, totalValue: 200 }), 2, 1e9), -999999800);
+  // a scale-up rate that lets the stable count pass int32: the count is Go's int32 of it
+  const r = scale(spec({ maxScaleUpRate: 1e12, targetValue: 1 }), fresh(), 10, 5e10, 5e10, T0);
+  assert.equal(r.desiredStable, -2147483648);
 });
