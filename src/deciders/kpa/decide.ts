@@ -7,7 +7,7 @@
 import type { Condition, DecisionEvent, LimitRule } from '../../core/decision.ts';
 import { ACTIVATION_TIMEOUT_BUFFER_SECONDS, MIN_ACTIVATORS } from './config.ts';
 import { newWindows, recordSample, stableAndPanic } from './metrics.ts';
-import { newScalerState, scale, type ScaleResult } from './scaling.ts';
+import { goInt32, newScalerState, scale, type ScaleResult } from './scaling.ts';
 import type { KpaDecisionRecord, KpaDetails, KpaObservation, KpaPolicy, KpaState } from './types.ts';
 import type { MaxTimeWindow, TimedBuckets } from './aggregation.ts';
 
@@ -15,7 +15,7 @@ import type { MaxTimeWindow, TimedBuckets } from './aggregation.ts';
 export function initialEbc(policy: KpaPolicy): number {
   const tbc = policy.targetBurstCapacity;
   if (tbc === -1 || tbc === 0) return tbc;
-  return Math.trunc(policy.initialScale * policy.totalValue - tbc);
+  return goInt32(policy.initialScale * policy.totalValue - tbc);
 }
 
 /** State of a freshly created revision: PA Activating, SKS in Proxy mode, decider unknown. */

@@ -142,6 +142,7 @@ test('initial EBC (multiscaler Create): −1 and 0 kept, else int32(initial × t
   assert.equal(initialEbc(policy({}, {}, { targetBurstCapacity: 211, initialScale: 1, totalValue: 100 })), -111);
   assert.equal(initialEbc(policy({}, {}, { targetBurstCapacity: 2, initialScale: 3, totalValue: 10.5 })), 29, '29.5 → 29');
   assert.equal(initialEbc(policy({}, {}, { targetBurstCapacity: 12.7, initialScale: 1, totalValue: 10 })), -2, '−2.7 → −2');
+  assert.equal(initialEbc(policy({}, {}, { targetBurstCapacity: 1e10, initialScale: 1, totalValue: 10 })), -2147483648, 'out of int32: Go on amd64 gives its minimum');
 });
 
 test('number of activators: ceil((ready × total + tbc if tbc > 0) / capacity), at least 2', () => {
