@@ -161,6 +161,8 @@ test("int32 as Knative has it: a deficit beyond int32 reads -2147483648 (Go's ou
   assert.equal(goInt32(-2147483648.5), -2147483648);
   assert.equal(goInt32(2147483648), -2147483648);
   assert.equal(goInt32(-1e12), -2147483648);
+  assert.equal(goInt32(-2147483649), -2147483648); // just below the range, not kept
+  assert.equal(goInt32(-2147483648.9), -2147483648); // truncates into the range
   assert.equal(goInt32(Number.NaN), -2147483648);
   assert.equal(goInt32(-7.9), -7);
   // 2 ready pods of total 200, a panic average of 1e10: floor(400 − 200 − 1e10) is far below int32
