@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { CloseOptions, ProxyOptions, ReplicaProxy, RequestObserver } from './proxy-types.ts';
 import { PROXY_TIMEOUT_DEFAULTS } from './proxy-types.ts';
 import { COLD_START_HEADER, DONE, ProxyRouter, QUEUED, RoutedExchange, RoutedReplica, STREAMING, UPSTREAM } from './proxy-router.ts';
-import { PROTECTED } from './proxy-http1.ts';
+import { ChunkedScanner, PROTECTED } from './proxy-http1.ts';
 
 // Hop-by-hop headers (RFC 9110 §7.6.1 plus the legacy ones) never forwarded in either direction.
 const HOP = new Set([
@@ -82,6 +82,7 @@ const C_CLOSED = 3;
  * One client connection's head / idle timeout bookkeeping, on the engine's clock (as the raw
  * engine's): idle from accept or from the end of its last exchange, a head from its first byte
  * (empty lines included) until node:http has parsed it, busy while requests are owed answers.
+ * Whether bytes of a head follow a complete message in the same read: `framer`.
  */
 interface Conn {
   sock: Socket;
@@ -90,8 +91,131 @@ interface Conn {
   since: number;
   /** The last request read on it (its body may still be arriving after the answer). */
   req: IncomingMessage | null;
-  /** Bytes arrived past a complete request while busy: a pipelined head, timed once idle. */
+  /** Bytes of a head arrived past a complete request while busy: a pipelined head, timed once idle. */
   pending: boolean;
+  framer: RequestFramer;
+}
+
+/** Framing state of a RequestFramer. */
+const F_START = 0;
+const F_HEAD = 1;
+const F_LENGTH = 2;
+const F_CHUNKED = 3;
+const F_LOST = 4;
+const CR = 13;
+const LF = 10;
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+/**
+ * Where a client connection's bytes stand in its requests, as node:http's parser has read them.
+ * node:http says when a head is complete (the 'request' event), not whether bytes of another request
+ * followed the end of a message in the same read (a GET's head, a body's last bytes). So each read is
+ * framed here too, after node:http has parsed it: a head ends at its CRLF CRLF (after any empty lines
+ * before it, which llhttp skips), its body by the framing node:http read in that head (`heads`, in
+ * order). A read that does not frame as node:http's requests did (a parse error, a request node:http
+ * answered itself) leaves the framer lost for the rest of the connection.
+ */
+export class RequestFramer {
+  /** Framing of a request head node:http has read: its Content-Length, or this (chunked). */
+  static readonly CHUNKED = -1;
+  private state = F_START;
+  /** Bytes of a head (empty lines before one included) are past the last complete message. */
+  private open = false;
+  /** F_HEAD: bytes of CRLF CRLF matched at the end of the last read. F_LENGTH: body bytes left. */
+  private matched = 0;
+  private left = 0;
+  private chunks: ChunkedScanner | null = null;
+  /** Framing (a Content-Length or CHUNKED) of each head node:http read in the current read. */
+  readonly heads: number[] = [];
+
+  get lost(): boolean {
+    return this.state === F_LOST;
+  }
+
+  /**
+   * Follow `d`, one read that node:http has just parsed (its heads pushed on `heads`, which this
+   * empties); returns whether bytes of a head are left past the last complete message, or null when
+   * the read did not frame as node:http's requests (lost from now on).
+   */
+  read(d: Buffer): boolean | null {
+    const heads = this.heads;
+    const n = d.length;
+    let i = 0;
+    let h = 0;
+    while (i < n) {
+      if (this.state === F_START) {
+        // empty lines before a request line (llhttp skips CR and LF there): part of the next head
+        this.open = true;
+        while (i < n && (d[i] === CR || d[i] === LF)) i++;
+        if (i === n) break;
+        this.state = F_HEAD;
+        this.matched = 0;
+      }
+      if (this.state === F_HEAD) {
+        let m = this.matched;
+        // the rest of a CRLF CRLF begun in the last read
+        while (m > 0 && m < 4 && i < n) {
+          const b = d[i++];
+          if (b === (m === 2 ? CR : LF)) m++;
+          else m = b === CR ? 1 : 0;
+        }
+        if (m < 4) {
+          if (i === n) {
+            this.matched = m;
+            break;
+          }
+          const idx = d.indexOf(CRLF2, i);
+          if (idx < 0) {
+            // keep what of a CRLF CRLF the read ends with
+            m = 0;
+            if (d[n - 1] === CR) m = n - 3 >= i && d[n - 3] === CR && d[n - 2] === LF ? 3 : 1;
+            else if (d[n - 1] === LF && n - 2 >= i && d[n - 2] === CR) m = 2;
+            this.matched = m;
+            break;
+          }
+          i = idx + 4;
+        }
+        // the head is complete: node:http read it too, and says how its body is framed
+        if (h >= heads.length) return this.lose();
+        this.open = false;
+        const body = heads[h++];
+        if (body === RequestFramer.CHUNKED) {
+          this.state = F_CHUNKED;
+          this.chunks = new ChunkedScanner();
+        } else if (body > 0) {
+          this.state = F_LENGTH;
+          this.left = body;
+        } else this.state = F_START;
+      } else if (this.state === F_LENGTH) {
+        const take = Math.min(this.left, n - i);
+        i += take;
+        this.left -= take;
+        if (this.left === 0) this.state = F_START;
+      } else if (this.state === F_CHUNKED) {
+        let end: number;
+        try {
+          end = this.chunks!.feed(d, i);
+        } catch {
+          return this.lose(); // llhttp's parse error, or past a limit of the raw engine's scanner
+        }
+        if (end < 0) break;
+        i = end;
+        this.chunks = null;
+        this.state = F_START;
+      } else return this.lose(); // lost already
+    }
+    // node:http read a head that did not end here
+    if (h < heads.length) return this.lose();
+    heads.length = 0;
+    return this.open;
+  }
+
+  private lose(): null {
+    this.state = F_LOST;
+    this.chunks = null;
+    this.heads.length = 0;
+    return null;
+  }
 }
 
 class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
@@ -216,18 +340,22 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
   }
 
   private onConnection(sock: Socket): void {
-    const c: Conn = { sock, phase: C_IDLE, since: this.clock(), req: null, pending: false };
+    const c: Conn = {
+      sock, phase: C_IDLE, since: this.clock(), req: null, pending: false,
+      framer: new RequestFramer(),
+    };
     this.conns.set(sock, c);
-    // before node:http parses the bytes (a head it completes moves the connection to busy in onRequest);
-    // a 'data' listener makes node:http feed its parser from JS (as on TLS sockets), not natively
-    sock.prependListener('data', () => {
+    // after node:http has parsed the bytes (node:http's own listener comes first; a head it completed
+    // has moved the connection to busy in onRequest); a 'data' listener makes node:http feed its
+    // parser from JS (as on TLS sockets), not natively
+    sock.on('data', (d: Buffer) => {
+      if (c.phase === C_CLOSED) return;
+      // unframed: bytes past a complete request are taken for a head
+      const open = (c.framer.lost ? null : c.framer.read(d)) ?? (c.req === null || c.req.complete);
       if (c.phase === C_IDLE) {
-        if (c.req !== null && !c.req.complete) c.since = this.clock(); // the rest of an answered body: activity
-        else {
-          c.phase = C_HEAD;
-          c.since = this.clock();
-        }
-      } else if (c.phase === C_BUSY && c.req !== null && c.req.complete) c.pending = true;
+        c.since = this.clock(); // the rest of an answered body is activity; a head starts now
+        if (open) c.phase = C_HEAD;
+      } else if (c.phase === C_BUSY) c.pending = open;
     });
     sock.on('close', () => this.conns.delete(sock));
   }
@@ -272,6 +400,10 @@ class NodeHttpProxy extends ProxyRouter<Replica, Exchange> {
     const conn = this.conns.get(sock);
     const timedOut = conn?.phase === C_CLOSED;
     if (conn !== undefined && !timedOut) {
+      if (!conn.framer.lost) {
+        const h = req.headers;
+        conn.framer.heads.push(h['transfer-encoding'] !== undefined ? RequestFramer.CHUNKED : Number(h['content-length'] ?? 0));
+      }
       conn.phase = C_BUSY;
       conn.req = req;
       conn.pending = false;

@@ -215,6 +215,49 @@ for (const engine of ['node-http', 'raw'] as const) {
     await rep.close();
   });
 
+  // A request and the first bytes of the next head in ONE write (on loopback, one read on the proxy's
+  // side): the partial head is timed from the end of the first response, as when it comes in a read
+  // of its own (the test above).
+  const sameRead: Array<[string, string, string]> = [
+    ['a body-less GET', 'GET /one HTTP/1.1\r\nHost: a\r\n\r\n', ''],
+    ['a POST whose Content-Length body ends', 'POST /one HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello', 'hello'],
+    ['a POST whose chunked body ends', 'POST /one HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nhel\r\n2\r\nlo\r\n0\r\nX-T: 1\r\n\r\n', 'hello'],
+  ];
+  for (const [what, first, body] of sameRead) {
+    test(`${engine}: ${what} in the same write as the start of a pipelined head: answered, then 408 at headersTimeoutMs after its response`, async (t) => {
+      const bodies: string[] = [];
+      let hold: (() => void) | null = null;
+      const rep = await replica((q, s) => {
+        let b = '';
+        q.on('data', (d: Buffer) => { b += d.toString('latin1'); });
+        q.on('end', () => { bodies.push(b); hold = () => s.end('one'); });
+      });
+      const p = await either(engine, rep.port, { headersTimeoutMs: 10_000, idleTimeoutMs: 65_000 });
+      const c = client(p.port);
+      t.after(async () => { c.s.destroy(); await p.close(); await rep.close(); });
+      const next = 'GET /two HTTP/1.1\r\nHo';
+      c.s.write(first + next);
+      await settle(() => hold !== null && sockets(p).length === 1 && sockets(p)[0].bytesRead === first.length + next.length);
+      assert.deepEqual(bodies, [body], 'the first request went through whole');
+      now += 30_000;
+      p.sweep();
+      assert.equal(finished(p), false, 'no head timeout while a response is owed');
+      hold!();
+      await c.until((d) => d.endsWith('one'));
+      await settle(() => done === 1);
+      now += 9999;
+      p.sweep();
+      assert.equal(finished(p), false, '1 ms before the head timeout');
+      now += 1;
+      p.sweep();
+      assert.equal(finished(p), true, 'answered at the head timeout');
+      const got = await c.until((d) => d.endsWith(HEAD_408));
+      assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.equal(got.slice(got.indexOf('\r\n\r\none') + 7), HEAD_408, 'the first response, then the 408 and nothing else');
+      assert.equal(await c.closed, false, 'closed without a reset');
+    });
+  }
+
   test(`${engine}: the rest of a body answered early (503, queue full) is read while it keeps coming, and the connection is cut once it stalls for bodyTimeoutMs`, async () => {
     const p = await either(engine, null, { queueLimit: 0, bodyTimeoutMs: 20_000, idleTimeoutMs: 65_000 });
     const c = client(p.port);
