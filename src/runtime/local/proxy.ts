@@ -287,14 +287,15 @@ class ClientConn {
         return;
       }
     }
-    if (done && x.state === DONE) {
-      // response already sent before the body ended: the connection was marked to close
-      this.afterExchange();
-      return;
-    }
+    // what follows the body in this read is the next request: kept before the exchange can end
     if (rest !== null) {
       if (this.state === C_CLOSED) return;
       this.buf = this.buf === null ? rest : Buffer.concat([this.buf, rest]);
+    }
+    if (done && x.state === DONE) {
+      // answered before the body ended, and the body was read within DISCARD_LIMIT: the
+      // connection goes on with what was pipelined behind it
+      this.afterExchange();
     }
   }
 

@@ -231,6 +231,30 @@ test('503 for a full queue keeps the connection when the body can be discarded (
   await rep.close();
 });
 
+test('a request pipelined in the same read as the end of a body answered early is served, not dropped', async () => {
+  const hold: http.ServerResponse[] = [];
+  const rep = await replica((q, s) => {
+    q.resume();
+    hold.push(s);
+  });
+  const p = await proxy(rep.port, { containerConcurrency: 1, queueLimit: 0 });
+  const busy = client(p.port);
+  busy.s.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
+  await settle(() => hold.length === 1);
+  const c = client(p.port);
+  c.s.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n');
+  assert.match(await c.until((d) => d.includes('no capacity')), /^HTTP\/1\.1 503 /); // answered before its body
+  hold[0].end('freed');
+  await busy.until((d) => d.endsWith('freed'));
+  // the body's end and the next request in one write
+  c.s.write('0123456789GET /again HTTP/1.1\r\nHost: a\r\n\r\n');
+  await settle(() => hold.length === 2);
+  hold[1].end('second');
+  assert.ok((await c.until((d) => d.endsWith('second'))).endsWith('second'));
+  await p.close();
+  await rep.close();
+});
+
 test('graceful close: stops accepting, closes idle connections, answers in-flight with Connection: close, no resets (issue 9 #10)', async () => {
   const hold: http.ServerResponse[] = [];
   const rep = await replica((q, s) => {
