@@ -10,17 +10,15 @@
 //   TIDE_DIFF_SEED=<n>   reproduce a run (the seed is printed); default: a fresh seed every run
 //   TIDE_DIFF_COUNT=<n>  scenarios (default 5000)
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { generateScenarios, scenarioJson, type Scenario } from './hpa-scenarios.ts';
 import { compare, runTide, type Divergence, type ScenarioResult } from './hpa-tide.ts';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { buildHarness, haveGo } from './upstream-harness.ts';
 
 /**
  * Upstream nondeterminism: differences that depend on Go map or lister iteration order, not on the
@@ -56,18 +54,6 @@ export const NONDETERMINISM: { why: string; matches: (d: Divergence, s: Scenario
   },
 ];
 
-function haveGo(): boolean {
-  for (const go of ['go', '/usr/local/go/bin/go']) {
-    if (spawnSync(go, ['version'], { stdio: 'ignore' }).status === 0) return true;
-  }
-  return false;
-}
-
-function buildHarness(): string {
-  const r = spawnSync('bash', [join(ROOT, 'test/upstream-hpa/build.sh')], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`test/upstream-hpa/build.sh failed (${r.status}):\n${r.stderr.slice(-4000)}`);
-  return r.stdout.trim().split('\n').pop()!;
-}
 
 function runUpstream(bin: string, scenarios: Scenario[]): Promise<Map<string, ScenarioResult>> {
   return new Promise((resolve, reject) => {
@@ -112,7 +98,7 @@ test('HPA decisions equal upstream kube-controller-manager v1.37 on random scena
   console.log(`hpa-differential: seed ${seed}, ${count} scenarios`);
 
   let t0 = performance.now();
-  const bin = buildHarness();
+  const bin = buildHarness('test/upstream-hpa/build.sh');
   const tBuild = performance.now() - t0;
   t0 = performance.now();
   const fresh = generateScenarios(seed, count);

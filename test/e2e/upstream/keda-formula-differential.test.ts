@@ -16,24 +16,12 @@
 //   TIDE_DIFF_COUNT=<n>  formulas (default 9000)
 // Under the mutation tool (TIDE_MUTANT set) every mutant meets the same 2,000 formulas (seed 1).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { compileFormula, evaluateComposite, validateComposite, type CompiledFormula } from '../../../src/deciders/keda/formula.ts';
+import { buildHarness, haveGo, Rng, runJsonLines } from './upstream-harness.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const NAMES = ['a', 'b', 'c'];
-
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0 || 1; }
-  next(): number { let x = this.s; x ^= x << 13; x ^= x >>> 17; x ^= x << 5; this.s = x >>> 0; return this.s / 2 ** 32; }
-  int(a: number, b: number): number { return a + Math.floor(this.next() * (b - a + 1)); }
-  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]; }
-  chance(p: number): boolean { return this.next() < p; }
-}
 
 const INTS = ['0', '1', '2', '3', '7', '10', '100'];
 const BIG_INTS = ['4611686018427387904', '9223372036854775807', '3037000500', '9223372036854775808']; // the last is out of int64: a parse error
@@ -150,11 +138,6 @@ export function generateFormulaCases(seed: number, count: number): Case[] {
   });
 }
 
-function haveGo(): boolean {
-  for (const go of ['go', '/usr/local/go/bin/go']) if (spawnSync(go, ['version'], { stdio: 'ignore' }).status === 0) return true;
-  return false;
-}
-
 type Outcome = { error: string } | { value: number | null };
 function tide(f: string, env: Record<string, number | null>): Outcome {
   try { return { value: evaluateComposite(compileFormula(f), env) }; } catch (e) { return { error: (e as Error).message }; }
@@ -199,14 +182,8 @@ test('KEDA scalingModifiers formulas: admission and values equal expr-lang v1.17
   const seed = process.env.TIDE_DIFF_SEED ? Number(process.env.TIDE_DIFF_SEED) : mutant ? 1 : randomInt(1, 2 ** 31 - 1);
   const count = process.env.TIDE_DIFF_COUNT ? Number(process.env.TIDE_DIFF_COUNT) : mutant ? 2000 : 9000;
   t?.diagnostic(`seed ${seed} (TIDE_DIFF_SEED=${seed} reproduces this run)`);
-  const build = spawnSync('bash', [join(ROOT, 'test/upstream-keda-formula/build.sh')], { encoding: 'utf8' });
-  assert.equal(build.status, 0, `test/upstream-keda-formula/build.sh failed:\n${build.stderr.slice(-4000)}`);
-  const bin = build.stdout.trim().split('\n').pop()!;
   const cases = generateFormulaCases(seed, count);
-  const run = spawnSync(bin, [], { input: cases.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.equal(run.status, 0, run.stderr);
-  const upstream = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Upstream);
-  assert.equal(upstream.length, cases.length);
+  const upstream = runJsonLines<Upstream>(buildHarness('test/upstream-keda-formula/build.sh'), cases);
 
   const divergences: string[] = [];
   let tolerated = 0;
@@ -279,12 +256,8 @@ const subnormal = (x: number) => x !== 0 && Math.abs(x) < 2 ** -1022;
 test("** equals Go's math.Pow: bit for bit with an integer exponent, within what an ulp of exp and log allows with a fractional one (Go's are per-platform assembly)", { skip: !inCI && !haveGo() ? 'Go is not installed (CI installs it)' : false }, () => {
   const mutant = process.env.TIDE_MUTANT !== undefined;
   const seed = process.env.TIDE_DIFF_SEED ? Number(process.env.TIDE_DIFF_SEED) : mutant ? 1 : randomInt(1, 2 ** 31 - 1);
-  const build = spawnSync('bash', [join(ROOT, 'test/upstream-keda-formula/build.sh')], { encoding: 'utf8' });
-  assert.equal(build.status, 0, build.stderr.slice(-4000));
   const cases = generatePowCases(seed, mutant ? 250 : 1000);
-  const run = spawnSync(build.stdout.trim().split('\n').pop()!, [], { input: cases.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 26 });
-  assert.equal(run.status, 0, run.stderr);
-  const upstream = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Upstream);
+  const upstream = runJsonLines<Upstream>(buildHarness('test/upstream-keda-formula/build.sh'), cases);
   const bad: string[] = [];
   let exact = 0;
   let finite = 0;

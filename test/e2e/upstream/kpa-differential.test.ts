@@ -16,27 +16,15 @@
 //   TIDE_DIFF_SEED=<n>   reproduce a run (the seed is printed); default: a fresh seed every run
 //   TIDE_DIFF_COUNT=<n>  scenarios of each kind (default 3000)
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { bucketsEmpty, currentMax, newBuckets, newMaxTimeWindow, recordBucket, recordMax, windowAverage } from '../../../src/deciders/kpa/aggregation.ts';
 import { newScalerState, scale } from '../../../src/deciders/kpa/scaling.ts';
 import type { KpaPolicy } from '../../../src/deciders/kpa/types.ts';
+import { buildHarness, haveGo, Rng, runJsonLines } from './upstream-harness.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The harness's epoch for the window kinds (ms). */
 const BASE = 1_700_000_000_000;
-
-class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = seed >>> 0 || 1; }
-  next(): number { let x = this.s; x ^= x << 13; x ^= x >>> 17; x ^= x << 5; this.s = x >>> 0; return this.s / 2 ** 32; }
-  int(a: number, b: number): number { return a + Math.floor(this.next() * (b - a + 1)); }
-  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]; }
-  chance(p: number): boolean { return this.next() < p; }
-}
 
 interface Op { t: number; rec?: number; avg?: boolean }
 interface Spec {
@@ -173,10 +161,6 @@ function same(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-function haveGo(): boolean {
-  for (const go of ['go', '/usr/local/go/bin/go']) if (spawnSync(go, ['version'], { stdio: 'ignore' }).status === 0) return true;
-  return false;
-}
 const inCI = process.env.CI === 'true';
 
 test('KPA decider, windows and scale-down delay equal knative.dev/serving\'s own code on random scenarios', { skip: !inCI && !haveGo() ? 'Go is not installed (CI installs it)' : false }, (t?: TestContext) => {
@@ -184,14 +168,8 @@ test('KPA decider, windows and scale-down delay equal knative.dev/serving\'s own
   const seed = process.env.TIDE_DIFF_SEED ? Number(process.env.TIDE_DIFF_SEED) : mutant ? 1 : randomInt(1, 2 ** 31 - 1);
   const count = process.env.TIDE_DIFF_COUNT ? Number(process.env.TIDE_DIFF_COUNT) : mutant ? 500 : 3000;
   t?.diagnostic(`seed ${seed} (TIDE_DIFF_SEED=${seed} reproduces this run)`);
-  const build = spawnSync('bash', [join(ROOT, 'test/upstream-kpa/build.sh')], { encoding: 'utf8' });
-  assert.equal(build.status, 0, `test/upstream-kpa/build.sh failed:\n${build.stderr.slice(-4000)}`);
-  const bin = build.stdout.trim().split('\n').pop()!;
   const cases = generateKpaCases(seed, count);
-  const run = spawnSync(bin, [], { input: cases.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 1 << 28 });
-  assert.equal(run.status, 0, run.stderr);
-  const upstream = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Upstream);
-  assert.equal(upstream.length, cases.length);
+  const upstream = runJsonLines<Upstream>(buildHarness('test/upstream-kpa/build.sh'), cases);
   const divergences: string[] = [];
   const counts = { buckets: 0, max: 0, scale: 0, ticks: 0, exactAverages: 0, averages: 0 };
   cases.forEach((c, i) => {
