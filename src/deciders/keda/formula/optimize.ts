@@ -15,7 +15,7 @@
 // change a value or whether an error happens, and are not repeated here.
 
 import { constArray, constInt, constValue, foldedLogic } from './folds.ts';
-import { FormulaError, isIntLiteral, type Node } from './parse.ts';
+import { FormulaError, type Node } from './parse.ts';
 
 const CHILDREN = ['left', 'right', 'argument', 'test', 'consequent', 'alternate', 'body'] as const;
 /** A copy of the tree with `f` applied to every node, children first (expr-lang's ast.Walk order). */
@@ -45,15 +45,32 @@ function assertPrintable(n: Node): void {
   for (const k of CHILDREN) if (n[k]) assertPrintable(n[k] as Node);
   for (const k of ['elements', 'arguments'] as const) if (Array.isArray(n[k])) (n[k] as Node[]).forEach(assertPrintable);
 }
-/** Whether two subtrees are written the same (expr-lang compares their String()), parentheses aside. */
+/** A float64 as Go's %v prints it (FloatNode's String()): shortest digits, an exponent from 1e+06 and below 1e-04. */
+function goFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const [digits, e] = v.toExponential().split('e');
+  const exp = Number(e);
+  return exp < -4 || exp >= 6 ? `${digits}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}` : String(v);
+}
+/** How a subtree that folds to a scalar constant prints (IntegerNode %d, FloatNode %v, BoolNode %t); undefined if it does not fold. */
+function printedConst(n: Node): string | undefined {
+  const v = constValue(n);
+  return typeof v === 'number' ? goFloat(v) : v === undefined ? undefined : String(v);
+}
+/** Whether two subtrees are written the same (expr-lang compares their String() after folding), parentheses aside. */
 function sameTree(a: Node, b: Node): boolean {
   // constant arrays print as their folded values: [2] and [1 + 1], [1] and [1.0] are the same
   if (a.type === 'ArrayExpression' && b.type === 'ArrayExpression' && constArray(a) && constArray(b)) {
     const [x, y] = [a.elements as Node[], b.elements as Node[]];
     return x.length === y.length && x.every((e, i) => json(constValue(e)) === json(constValue(y[i])));
   }
+  // so do folded scalars elsewhere: 6, 6.0 and 3 + 3 all print 6, 100000.0 prints 100000 but 1000000.0
+  // 1e+06, -0 prints 0 and -0.0 -0, `not false` and 1 == 1 print true
+  const [pa, pb] = [printedConst(a), printedConst(b)];
+  if (pa !== undefined || pb !== undefined) return pa === pb;
   if (a.type !== b.type || a.operator !== b.operator || a.name !== b.name) return false;
-  if (a.type === 'Literal' && (isIntLiteral(a) !== isIntLiteral(b) || (isIntLiteral(a) ? BigInt(String(a.raw)) !== BigInt(String(b.raw)) : a.value !== b.value))) return false;
   if (a.type === 'CallExpression' && (a.callee as Node).name !== (b.callee as Node).name) return false;
   for (const k of CHILDREN) if (Boolean(a[k]) !== Boolean(b[k]) || (a[k] && !sameTree(a[k] as Node, b[k] as Node))) return false;
   for (const k of ['elements', 'arguments'] as const) {
