@@ -5,7 +5,8 @@
 //   - and/or with a constant side fold away (foldedLogic), and filter(filter(xs, p), q) becomes
 //     filter(xs, p && q), which can fold further; nothing made by a later rewrite is folded (in
 //     any(xs, p) || any(xs, true), p still runs);
-//   - len(filter(xs, p)) becomes count(xs, p);
+//   - len(filter(xs, p)) becomes count(xs, p), and so does len(map(filter(xs, p), q)) when q does not
+//     read #index (map(filter(..)) is first made a filter that maps its matches): q never runs;
 //   - all(xs, p) && all(xs, q) becomes all(xs, p && q), any(..) || any(..) and none(..) && none(..)
 //     likewise (the same collection, written the same way): q then runs right after p, element by element;
 //   - count(xs, p) > 0 and count(xs, p) >= 1 become any(xs, p), which stops at the first match;
@@ -92,8 +93,19 @@ function fold(n: Node): Node {
   const f = foldedLogic(n);
   return f === undefined ? n : typeof f === 'boolean' ? { type: 'Identifier', name: String(f) } : f;
 }
+/** Whether a subtree reads #index anywhere, in nested predicates too (expr-lang's Find over it). */
+function readsIndex(n: Node): boolean {
+  if (n.type === 'Pointer' && n.name === 'index') return true;
+  for (const k of CHILDREN) if (n[k] && readsIndex(n[k] as Node)) return true;
+  return (['elements', 'arguments'] as const).some((k) => Array.isArray(n[k]) && (n[k] as Node[]).some(readsIndex));
+}
 function filterLen(n: Node): Node {
-  return isCall(n, 'len', 1) && isCall((n.arguments as Node[])[0], 'filter', 2) ? callOf('count', ((n.arguments as Node[])[0].arguments as Node[])) : n;
+  if (!isCall(n, 'len', 1)) return n;
+  let arg = (n.arguments as Node[])[0];
+  // map(filter(xs, p), q) becomes a filter that maps its matches with q (when q does not read #index),
+  // and len of that filter becomes count(xs, p): q never runs
+  if (isCall(arg, 'map', 2) && isCall((arg.arguments as Node[])[0], 'filter', 2) && !readsIndex((arg.arguments as Node[])[1])) arg = (arg.arguments as Node[])[0];
+  return isCall(arg, 'filter', 2) ? callOf('count', arg.arguments as Node[]) : n;
 }
 function combinedOperator(fn: string, op: string): string | undefined {
   if (fn === 'all' && (op === 'and' || op === '&&')) return op;
