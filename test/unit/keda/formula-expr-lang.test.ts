@@ -601,6 +601,22 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["len(map([a, b], # + c))", {"a":1,"b":2,"c":null}, 'error'],
   ["len(filter(map([a, b], # + c), # > 0))", {"a":1,"b":2,"c":null}, 'error'],
   ["len(map(filter([a, b], # > 0), # + c)) > 1 ? 1 : 0", {"a":1,"b":2,"c":null}, 1],
+  // Go's %v of folded floats in merged collections (NaN, +Inf and -Inf apart; 1e+06 and 1e-06 apart) while a constant array prints as JSON (1000000.0 is 1000000 there); 1 == 1 folds to true, 1 == 1.0 does not; and/or of a non-builtin with a builtin; count(..) < 1 and <= 0 get no early exit, so every element's predicate runs
+  ["any([a, 0.0 / 0.0], # != 5) || any([a, -(10 ** 400)], # + b > 0) ? 1 : 0", {"a":5,"b":null}, 1],
+  ["any([a, 0.0 / 0.0], # != 5) || any([a, 0.0 / 0.0], # + b > 0) ? 1 : 0", {"a":5,"b":null}, 'error'],
+  ["any([a, 10 ** 400], # > 5) || any([a, -(10 ** 400)], # + b > 0) ? 1 : 0", {"a":1,"b":null}, 1],
+  ["any([a, -(10 ** 400)], # < 5) || any([a, 10 ** 400], # + b > 0) ? 1 : 0", {"a":7,"b":null}, 1],
+  ["any([a, 1e6], # > 5) || any([a, 1e-6], # + b > 0) ? 1 : 0", {"a":1,"b":null}, 1],
+  ["any([a, 1e-6], # < 5) || any([a, 1e6], # + b > 0) ? 1 : 0", {"a":7,"b":null}, 1],
+  ["any([1, 1000000.0], # > a) || any([1, 1000000], # + b > 0) ? 1 : 0", {"a":5,"b":null}, 'error'],
+  ["any([a, 1 == 1], # == true) || any([a, 1 == 1.0], # + b > 0) ? 1 : 0", {"a":7,"b":null}, 1],
+  ["any([a, 1 == 1.0], # == true) || any([a, 1 == 1], # + b > 0) ? 1 : 0", {"a":7,"b":null}, 1],
+  ["a > 0 || any([a], # > 0) ? 1 : 0", {"a":1}, 1],
+  ["(a > 0) and all([a], # > 0) ? 1 : 0", {"a":1}, 1],
+  ["count([a, b], # > 0 || # + c > 0) < 1 ? 1 : 0", {"a":1,"b":-1,"c":null}, 'error'],
+  ["count([a, b], # > 0 || # + c > 0) <= 0 ? 1 : 0", {"a":1,"b":-1,"c":null}, 'error'],
+  ["count([a, b], # > 0 || # + c > 0) >= 0 ? 1 : 0", {"a":1,"b":-1,"c":null}, 'error'],
+  ["count([a, b, d], # > 0 || # + c > 0) < 2 ? 1 : 0", {"a":1,"b":2,"c":null,"d":-1}, 0],
 ];
 
 const isFormulaError = (e: unknown) => e instanceof FormulaError;
