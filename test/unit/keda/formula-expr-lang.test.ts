@@ -567,6 +567,8 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["a > 0 ? ([a] == true ? 1 : 0) : 2", {"a":-1}, 'refused'],
   ["sum([a, b], # * 2) % 2", {"a":1,"b":2}, 'refused'],
   ["sum([1, 2], # * 2) % 2", {"a":1,"b":2}, 0],
+  ["a > 0 ? sum([a, b], # * 2) % 2 : 2", {"a":-1,"b":2}, 'refused'],
+  ["a > 0 ? sum([1, 2], # * 2) % 2 : 2", {"a":-1,"b":2}, 2],
   ["a > 0 ? len(map(sum([a], [#]), # % 2)) : 2", {"a":-1}, 2],
   ["len(map([a], nil))", {"a":1}, 'refused'],
   ["a > 0 ? len(map([a], nil)) : 2", {"a":-1}, 'refused'],
@@ -585,6 +587,8 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["max(1, a) != 1 ? 1 : 0", {"a":2.5}, 'error'],
   ["reduce(filter([a, b], # < 0), #acc + #)", {"a":1,"b":2}, 'error'],
   ["reduce(filter([a, b], # < 0), #acc + #) ?? 5", {"a":1,"b":2}, 'error'],
+  ["len([reduce(filter([a, b], # < 0), #acc + #)])", {"a":1,"b":2}, 'error'],
+  ["reduce(filter([a, b], # < 0), #acc + #) == nil ? 1 : 0", {"a":1,"b":2}, 'error'],
   ["a > 0 ? reduce([], #acc + #) : 2", {"a":-1}, 2],
   // len(map(filter(xs, p), q)) is count(xs, p) for expr-lang's optimizer (map(filter(..)) becomes a mapping filter, whose len is a count): q never runs, unless it reads #index anywhere; sum/count of it and map(map(filter(..))) still run q
   ["len(map(filter([a, b, c], # == #), {mean([(c ?? true)])}))", {"a":10,"b":null,"c":null}, 3],
