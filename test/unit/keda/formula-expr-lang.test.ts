@@ -621,6 +621,18 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["count([a, b], # > 0 || # + c > 0) <= 0 ? 1 : 0", {"a":1,"b":-1,"c":null}, 'error'],
   ["count([a, b], # > 0 || # + c > 0) >= 0 ? 1 : 0", {"a":1,"b":-1,"c":null}, 'error'],
   ["count([a, b, d], # > 0 || # + c > 0) < 2 ? 1 : 0", {"a":1,"b":2,"c":null,"d":-1}, 0],
+  // merged predicates print both collections whenever their static types match, not only for two array literals: two arrays of any kind (filter, map, a ternary of arrays), or two of unknown type (a ternary of an array and a number, min of an array); an array and an unknown one are not printed
+  ["any(a < 0 ? [10 ** 400] : 1, # > 0) || any(a < 0 ? [1] : 1, # > 0) ? 1 : 0", {"a":-1}, 'refused'],
+  ["any(a > 0 ? [10 ** 400] : [1], # > 0) || any([a], # > 0) ? 1 : 0", {"a":5}, 'refused'],
+  ["any([a], # > 0) || any(a > 0 ? [10 ** 400] : [1], # > 0) ? 1 : 0", {"a":5}, 'refused'],
+  ["any(a > 0 ? [10 ** 400] : nil, # > 0) || any([a], # > 0) ? 1 : 0", {"a":5}, 'refused'],
+  ["any(filter([1, 10 ** 400], # > a), # > 0) || any([a], # > 0) ? 1 : 0", {"a":5}, 'refused'],
+  ["any(filter(filter([a, 1], # > 0), # > 0), # > 0) || any(map([[10 ** 400]], 1), # > 0) ? 1 : 0", {"a":5}, 'refused'],
+  ["any(filter(filter([a, [10 ** 400]], true), true), true) || any([a], # > 0) ? 1 : 0", {"a":5}, 'refused'],
+  ["any(min([[a]]), true) || any(min([[10 ** 400]]), true) ? 1 : 0", {"a":5}, 'refused'],
+  ["any(a < 0 ? [1] : 1, # > 0) || any(min([[10 ** 400]]), true) ? 1 : 0", {"a":-1}, 'refused'],
+  ["all(a < 0 ? [10 ** 400] : 1, # > 0) && all(a < 0 ? [1] : 1, # > 0) ? 1 : 0", {"a":-1}, 'refused'],
+  ["none(a < 0 ? [10 ** 400] : 1, # < 0) and none(a < 0 ? [1] : 1, # < 0) ? 1 : 0", {"a":-1}, 'refused'],
 ];
 
 const isFormulaError = (e: unknown) => e instanceof FormulaError;

@@ -87,7 +87,7 @@ function fold(n: Node): Node {
     const [base, q] = [(n.arguments as Node[])[0], (n.arguments as Node[])[1]];
     const [xs, p] = base.arguments as Node[];
     // the joined predicate folds again: filter(filter(xs, p), {false}) never runs p
-    return callOf('filter', [xs, { type: 'Predicate', body: fold({ type: 'BinaryExpression', operator: '&&', left: p.body as Node, right: q.body as Node }) }]);
+    return { ...n, arguments: [xs, { type: 'Predicate', body: fold({ type: 'BinaryExpression', operator: '&&', left: p.body as Node, right: q.body as Node }) }] };
   }
   if (n.type !== 'BinaryExpression' || !LOGIC.has(n.operator as string)) return n;
   const f = foldedLogic(n);
@@ -121,7 +121,9 @@ function combinePredicates(n: Node): Node {
   const op = combinedOperator(fn, n.operator as string);
   if (op === undefined || !isCall(l, fn, 2) || !isCall(r, fn, 2)) return n;
   const [la, ra] = [l.arguments as Node[], r.arguments as Node[]];
-  if (la[0].type === 'ArrayExpression' && ra[0].type === 'ArrayExpression') {
+  // expr-lang prints both collections when their static types are the same (any two arrays; any two
+  // of unknown type, a ternary of an array and a number, min([..])), and printing a constant array with ±Inf fails
+  if (la[0].collectionType !== undefined && la[0].collectionType === ra[0].collectionType) {
     assertPrintable(la[0]);
     assertPrintable(ra[0]);
   }
