@@ -633,6 +633,14 @@ const CASES: [formula: string, triggers: Record<string, number | null>, upstream
   ["any(a < 0 ? [1] : 1, # > 0) || any(min([[10 ** 400]]), true) ? 1 : 0", {"a":-1}, 'refused'],
   ["all(a < 0 ? [10 ** 400] : 1, # > 0) && all(a < 0 ? [1] : 1, # > 0) ? 1 : 0", {"a":-1}, 'refused'],
   ["none(a < 0 ? [10 ** 400] : 1, # < 0) and none(a < 0 ? [1] : 1, # < 0) ? 1 : 0", {"a":-1}, 'refused'],
+  // a word right after # is the pointer's name, and/or/not too (#and is an unknown pointer, then `true` is a syntax error); after a space an operator word is the operator
+  ["all([a > 0, b > 0], # and b > 0) ? 1 : 0", {"a":1,"b":2}, 1],
+  ["any([a > 0, b > 0], # or false) ? 1 : 0", {"a":-1,"b":-2}, 0],
+  ["count([a > 0, b > 0], #and true)", {"a":1,"b":2}, 'refused'],
+  ["count([a > 0, b > 0], #or b > 0)", {"a":1,"b":2}, 'refused'],
+  ["count([a > 0, b > 0], #and)", {"a":1,"b":2}, 'refused'],
+  ["count([a > 0, b > 0], # and(b > 0))", {"a":1,"b":2}, 2],
+  ["count([a > 0, b > 0], #not)", {"a":1,"b":2}, 'refused'],
 ];
 
 const isFormulaError = (e: unknown) => e instanceof FormulaError;
