@@ -74,6 +74,9 @@ export function typeCheck(root: Node, names: ReadonlySet<string>): Nature {
   const predicateCall = (fn: string, args: Node[]): Nature | undefined => {
     if (!(fn in PREDICATE_ARGS) || ((fn === 'count' || fn === 'sum') && args.length === 1)) return undefined;
     const c = collection(fn, args[0]);
+    // the collection's static type, which the optimizer compares (optimize.ts): every array is
+    // []interface{}, and Type() of Nature{} is interface{} as well
+    args[0].collectionType = c.k === 'array' ? '[]interface {}' : 'interface {}';
     if (fn in BOOL_PREDICATE) {
       const t = predicate(args[1], { collection: c, vars: {} });
       if (t.k !== 'bool' && !isUnknown(t)) fail(`predicate should return boolean (got ${typeName(fromType(t))})`);

@@ -5,7 +5,8 @@
 //   - and/or with a constant side fold away (foldedLogic), and filter(filter(xs, p), q) becomes
 //     filter(xs, p && q), which can fold further; nothing made by a later rewrite is folded (in
 //     any(xs, p) || any(xs, true), p still runs);
-//   - len(filter(xs, p)) becomes count(xs, p);
+//   - len(filter(xs, p)) becomes count(xs, p), and so does len(map(filter(xs, p), q)) when q does not
+//     read #index (map(filter(..)) is first made a filter that maps its matches): q never runs;
 //   - all(xs, p) && all(xs, q) becomes all(xs, p && q), any(..) || any(..) and none(..) && none(..)
 //     likewise (the same collection, written the same way): q then runs right after p, element by element;
 //   - count(xs, p) > 0 and count(xs, p) >= 1 become any(xs, p), which stops at the first match;
@@ -15,7 +16,7 @@
 // change a value or whether an error happens, and are not repeated here.
 
 import { constArray, constInt, constValue, foldedLogic } from './folds.ts';
-import { FormulaError, isIntLiteral, type Node } from './parse.ts';
+import { FormulaError, type Node } from './parse.ts';
 
 const CHILDREN = ['left', 'right', 'argument', 'test', 'consequent', 'alternate', 'body'] as const;
 /** A copy of the tree with `f` applied to every node, children first (expr-lang's ast.Walk order). */
@@ -45,15 +46,32 @@ function assertPrintable(n: Node): void {
   for (const k of CHILDREN) if (n[k]) assertPrintable(n[k] as Node);
   for (const k of ['elements', 'arguments'] as const) if (Array.isArray(n[k])) (n[k] as Node[]).forEach(assertPrintable);
 }
-/** Whether two subtrees are written the same (expr-lang compares their String()), parentheses aside. */
+/** A float64 as Go's %v prints it (FloatNode's String()): shortest digits, an exponent from 1e+06 and below 1e-04. */
+function goFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const [digits, e] = v.toExponential().split('e');
+  const exp = Number(e);
+  return exp < -4 || exp >= 6 ? `${digits}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}` : String(v);
+}
+/** How a subtree that folds to a scalar constant prints (IntegerNode %d, FloatNode %v, BoolNode %t); undefined if it does not fold. */
+function printedConst(n: Node): string | undefined {
+  const v = constValue(n);
+  return typeof v === 'number' ? goFloat(v) : v === undefined ? undefined : String(v);
+}
+/** Whether two subtrees are written the same (expr-lang compares their String() after folding), parentheses aside. */
 function sameTree(a: Node, b: Node): boolean {
   // constant arrays print as their folded values: [2] and [1 + 1], [1] and [1.0] are the same
   if (a.type === 'ArrayExpression' && b.type === 'ArrayExpression' && constArray(a) && constArray(b)) {
     const [x, y] = [a.elements as Node[], b.elements as Node[]];
     return x.length === y.length && x.every((e, i) => json(constValue(e)) === json(constValue(y[i])));
   }
+  // so do folded scalars elsewhere: 6, 6.0 and 3 + 3 all print 6, 100000.0 prints 100000 but 1000000.0
+  // 1e+06, -0 prints 0 and -0.0 -0, `not false` and 1 == 1 print true
+  const [pa, pb] = [printedConst(a), printedConst(b)];
+  if (pa !== undefined || pb !== undefined) return pa === pb;
   if (a.type !== b.type || a.operator !== b.operator || a.name !== b.name) return false;
-  if (a.type === 'Literal' && (isIntLiteral(a) !== isIntLiteral(b) || (isIntLiteral(a) ? BigInt(String(a.raw)) !== BigInt(String(b.raw)) : a.value !== b.value))) return false;
   if (a.type === 'CallExpression' && (a.callee as Node).name !== (b.callee as Node).name) return false;
   for (const k of CHILDREN) if (Boolean(a[k]) !== Boolean(b[k]) || (a[k] && !sameTree(a[k] as Node, b[k] as Node))) return false;
   for (const k of ['elements', 'arguments'] as const) {
@@ -69,14 +87,25 @@ function fold(n: Node): Node {
     const [base, q] = [(n.arguments as Node[])[0], (n.arguments as Node[])[1]];
     const [xs, p] = base.arguments as Node[];
     // the joined predicate folds again: filter(filter(xs, p), {false}) never runs p
-    return callOf('filter', [xs, { type: 'Predicate', body: fold({ type: 'BinaryExpression', operator: '&&', left: p.body as Node, right: q.body as Node }) }]);
+    return { ...n, arguments: [xs, { type: 'Predicate', body: fold({ type: 'BinaryExpression', operator: '&&', left: p.body as Node, right: q.body as Node }) }] };
   }
   if (n.type !== 'BinaryExpression' || !LOGIC.has(n.operator as string)) return n;
   const f = foldedLogic(n);
   return f === undefined ? n : typeof f === 'boolean' ? { type: 'Identifier', name: String(f) } : f;
 }
+/** Whether a subtree reads #index anywhere, in nested predicates too (expr-lang's Find over it). */
+function readsIndex(n: Node): boolean {
+  if (n.type === 'Pointer' && n.name === 'index') return true;
+  for (const k of CHILDREN) if (n[k] && readsIndex(n[k] as Node)) return true;
+  return (['elements', 'arguments'] as const).some((k) => Array.isArray(n[k]) && (n[k] as Node[]).some(readsIndex));
+}
 function filterLen(n: Node): Node {
-  return isCall(n, 'len', 1) && isCall((n.arguments as Node[])[0], 'filter', 2) ? callOf('count', ((n.arguments as Node[])[0].arguments as Node[])) : n;
+  if (!isCall(n, 'len', 1)) return n;
+  let arg = (n.arguments as Node[])[0];
+  // map(filter(xs, p), q) becomes a filter that maps its matches with q (when q does not read #index),
+  // and len of that filter becomes count(xs, p): q never runs
+  if (isCall(arg, 'map', 2) && isCall((arg.arguments as Node[])[0], 'filter', 2) && !readsIndex((arg.arguments as Node[])[1])) arg = (arg.arguments as Node[])[0];
+  return isCall(arg, 'filter', 2) ? callOf('count', arg.arguments as Node[]) : n;
 }
 function combinedOperator(fn: string, op: string): string | undefined {
   if (fn === 'all' && (op === 'and' || op === '&&')) return op;
@@ -92,7 +121,9 @@ function combinePredicates(n: Node): Node {
   const op = combinedOperator(fn, n.operator as string);
   if (op === undefined || !isCall(l, fn, 2) || !isCall(r, fn, 2)) return n;
   const [la, ra] = [l.arguments as Node[], r.arguments as Node[]];
-  if (la[0].type === 'ArrayExpression' && ra[0].type === 'ArrayExpression') {
+  // expr-lang prints both collections when their static types are the same (any two arrays; any two
+  // of unknown type, a ternary of an array and a number, min([..])), and printing a constant array with ±Inf fails
+  if (la[0].collectionType !== undefined && la[0].collectionType === ra[0].collectionType) {
     assertPrintable(la[0]);
     assertPrintable(ra[0]);
   }

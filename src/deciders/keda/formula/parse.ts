@@ -43,7 +43,7 @@ const REFUSED_BUILTINS: Record<string, string> = {
   findLast: 'expr-lang v1.17.8 (KEDA\'s) leaves values on its stack in findLast\'s loop, so its result inside a larger expression is not what the formula says',
   findLastIndex: 'expr-lang v1.17.8 (KEDA\'s) leaves values on its stack in findLastIndex\'s loop, so its result inside a larger expression is not what the formula says',
 };
-// words expr-lang lexes as operators, never as a pointer's name (`# and x` is not `#and`)
+// words expr-lang lexes as operators, not as a pointer's name, when a space follows the # (`# and x` is not `#and`)
 const OPERATOR_WORDS = new Set(['and', 'or', 'not', 'in', 'matches', 'contains', 'startsWith', 'endsWith', 'let', 'if', 'else']);
 /** jsep's rule, which gobbleIdentifier() then follows: a letter, $, _ or any non-ASCII character. */
 const isIdentifierStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 36 || c === 95 || c >= 128;
@@ -74,8 +74,11 @@ function gobbleToken(this: jsep.HookScope, env: { node?: Node }): void {
     this.gobbleSpaces();
     let name = '';
     if (isIdentifierStart(this.code)) {
+      // right after the #, expr-lang's lexer takes any word as the name (#and is a pointer named
+      // and); after a space, an operator word is the operator (# and x)
+      const spaced = this.index > at;
       const id = this.gobbleIdentifier() as Node;
-      if (OPERATOR_WORDS.has(id.name as string)) this.index = at;
+      if (spaced && OPERATOR_WORDS.has(id.name as string)) this.index = at;
       else name = id.name as string;
     } else this.index = at;
     env.node = this.gobbleTokenProperty({ type: 'Pointer', name });
