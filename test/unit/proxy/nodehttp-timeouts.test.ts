@@ -122,6 +122,25 @@ test('node-http: a client that reads nothing of a big response is cut after writ
 
 const HEAD_408 = 'HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nConnection: close\r\n\r\nrequest head timeout\n';
 
+/**
+ * A partial head waits behind a response that is owed: no head timeout 30 s on; `release` answers
+ * the first request ('one'), and the head timeout then runs from the end of that response: nothing
+ * 1 ms before it, and the clock is left at exactly headersTimeoutMs (10 s) after it, swept.
+ */
+async function answeredThenHeadTimeout(p: Either, c: ReturnType<typeof client>, release: () => void): Promise<void> {
+  now += 30_000;
+  p.sweep();
+  assert.equal(finished(p), false, 'no head timeout while a response is owed');
+  release();
+  await c.until((d) => d.endsWith('one'));
+  await settle(() => done === 1);
+  now += 9999;
+  p.sweep();
+  assert.equal(finished(p), false, '1 ms before the head timeout');
+  now += 1;
+  p.sweep();
+}
+
 for (const engine of ['node-http', 'raw'] as const) {
   test(`${engine}: head timeout is total, from the first byte (an empty line): trickling does not extend it; 408 and close at exactly headersTimeoutMs`, async () => {
     const p = await either(engine, null, { headersTimeoutMs: 10_000, idleTimeoutMs: 65_000 });
@@ -198,17 +217,7 @@ for (const engine of ['node-http', 'raw'] as const) {
     await settle(() => hold !== null);
     c.s.write('GET /two HT');
     await settle(() => sockets(p)[0].bytesRead === first.length + 11);
-    now += 30_000;
-    p.sweep();
-    assert.equal(finished(p), false, 'no head timeout while a response is owed');
-    hold!();
-    await c.until((d) => d.endsWith('one'));
-    await settle(() => done === 1);
-    now += 9999;
-    p.sweep();
-    assert.equal(finished(p), false);
-    now += 1;
-    p.sweep();
+    await answeredThenHeadTimeout(p, c, hold!);
     assert.ok((await c.until((d) => d.endsWith(HEAD_408))).endsWith(HEAD_408));
     await c.closed;
     await p.close();
@@ -239,17 +248,7 @@ for (const engine of ['node-http', 'raw'] as const) {
       c.s.write(first + next);
       await settle(() => hold !== null && sockets(p).length === 1 && sockets(p)[0].bytesRead === first.length + next.length);
       assert.deepEqual(bodies, [body], 'the first request went through whole');
-      now += 30_000;
-      p.sweep();
-      assert.equal(finished(p), false, 'no head timeout while a response is owed');
-      hold!();
-      await c.until((d) => d.endsWith('one'));
-      await settle(() => done === 1);
-      now += 9999;
-      p.sweep();
-      assert.equal(finished(p), false, '1 ms before the head timeout');
-      now += 1;
-      p.sweep();
+      await answeredThenHeadTimeout(p, c, hold!);
       assert.equal(finished(p), true, 'answered at the head timeout');
       const got = await c.until((d) => d.endsWith(HEAD_408));
       assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);

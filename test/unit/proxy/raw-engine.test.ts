@@ -205,7 +205,8 @@ test('Connection: content-length cannot smuggle a request nor poison the next cl
   await rep.close();
 });
 
-test('503 for a full queue keeps the connection when the body can be discarded (issue 9 #4)', async () => {
+/** One replica slot, no queue, and a client holding the slot: the next request gets a 503 at once. */
+async function fullQueue(): Promise<{ hold: http.ServerResponse[]; rep: Awaited<ReturnType<typeof replica>>; p: Raw; busy: ReturnType<typeof client> }> {
   const hold: http.ServerResponse[] = [];
   const rep = await replica((q, s) => {
     q.resume();
@@ -215,6 +216,11 @@ test('503 for a full queue keeps the connection when the body can be discarded (
   const busy = client(p.port);
   busy.s.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
   await settle(() => hold.length === 1);
+  return { hold, rep, p, busy };
+}
+
+test('503 for a full queue keeps the connection when the body can be discarded (issue 9 #4)', async () => {
+  const { hold, rep, p, busy } = await fullQueue();
   const c = client(p.port);
   const body = 'x'.repeat(50_000);
   c.s.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
@@ -232,15 +238,7 @@ test('503 for a full queue keeps the connection when the body can be discarded (
 });
 
 test('a request pipelined in the same read as the end of a body answered early is served, not dropped', async () => {
-  const hold: http.ServerResponse[] = [];
-  const rep = await replica((q, s) => {
-    q.resume();
-    hold.push(s);
-  });
-  const p = await proxy(rep.port, { containerConcurrency: 1, queueLimit: 0 });
-  const busy = client(p.port);
-  busy.s.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
-  await settle(() => hold.length === 1);
+  const { hold, rep, p, busy } = await fullQueue();
   const c = client(p.port);
   c.s.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n');
   assert.match(await c.until((d) => d.includes('no capacity')), /^HTTP\/1\.1 503 /); // answered before its body
