@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { bucketsEmpty, currentMax, newBuckets, newMaxTimeWindow, recordBucket, recordMax, windowAverage } from '../../../src/deciders/kpa/aggregation.ts';
+import { makeKpaPolicy } from '../../../src/deciders/kpa/policy.ts';
 import { newScalerState, scale } from '../../../src/deciders/kpa/scaling.ts';
 import type { KpaPolicy } from '../../../src/deciders/kpa/types.ts';
 import { buildHarness, haveGo, Rng, runJsonLines } from './upstream-harness.ts';
@@ -113,16 +114,14 @@ export function generateKpaCases(seed: number, count: number): Case[] {
   return out;
 }
 
+/** The policy Tide's decider reads, with every field Knative's DeciderSpec carries taken from the spec. */
 function policyOf(s: Spec): KpaPolicy {
   return {
-    name: 'rev', target: 'Deployment/rev', metric: s.metric, containerConcurrency: 0,
-    targetValue: s.targetValue, totalValue: s.totalValue, panicThreshold: s.panicThreshold,
-    stableWindowSeconds: s.stableWindowS, panicWindowSeconds: Math.max(1, s.stableWindowS / 10),
-    targetBurstCapacity: s.targetBurstCapacity, scaleDownDelaySeconds: s.scaleDownDelayS,
-    activationScale: s.activationScale, initialScale: 1, minScale: 0, maxScale: 0,
-    maxScaleUpRate: s.maxScaleUpRate, maxScaleDownRate: s.maxScaleDownRate, activatorCapacity: s.activatorCapacity,
-    enableScaleToZero: true, scaleToZeroGracePeriodSeconds: 30, scaleToZeroPodRetentionPeriodSeconds: 0,
-    aggregation: 'linear', reachable: s.reachable, progressDeadlineSeconds: 600,
+    ...makeKpaPolicy({ name: 'rev', target: 'Deployment/rev' }),
+    metric: s.metric, targetValue: s.targetValue, totalValue: s.totalValue, panicThreshold: s.panicThreshold,
+    stableWindowSeconds: s.stableWindowS, targetBurstCapacity: s.targetBurstCapacity, scaleDownDelaySeconds: s.scaleDownDelayS,
+    activationScale: s.activationScale, maxScaleUpRate: s.maxScaleUpRate, maxScaleDownRate: s.maxScaleDownRate,
+    activatorCapacity: s.activatorCapacity, reachable: s.reachable,
   };
 }
 
