@@ -19,6 +19,13 @@ import { constArray, constInt, constValue, foldedLogic } from './folds.ts';
 import { FormulaError, type Node } from './parse.ts';
 
 const CHILDREN = ['left', 'right', 'argument', 'test', 'consequent', 'alternate', 'body'] as const;
+/** A node's subtrees, in a fixed order (nodes of one type have the same ones). */
+function childrenOf(n: Node): Node[] {
+  const out: Node[] = [];
+  for (const k of CHILDREN) if (n[k]) out.push(n[k] as Node);
+  for (const k of ['elements', 'arguments'] as const) if (Array.isArray(n[k])) out.push(...(n[k] as Node[]));
+  return out;
+}
 /** A copy of the tree with `f` applied to every node, children first (expr-lang's ast.Walk order). */
 function rewrite(n: Node, f: (n: Node) => Node): Node {
   const out: Node = { ...n };
@@ -43,8 +50,7 @@ function assertPrintable(n: Node): void {
     }
     return;
   }
-  for (const k of CHILDREN) if (n[k]) assertPrintable(n[k] as Node);
-  for (const k of ['elements', 'arguments'] as const) if (Array.isArray(n[k])) (n[k] as Node[]).forEach(assertPrintable);
+  childrenOf(n).forEach(assertPrintable);
 }
 /** A float64 as Go's %v prints it (FloatNode's String()): shortest digits, an exponent from 1e+06 and below 1e-04. */
 function goFloat(v: number): string {
@@ -73,12 +79,8 @@ function sameTree(a: Node, b: Node): boolean {
   if (pa !== undefined || pb !== undefined) return pa === pb;
   if (a.type !== b.type || a.operator !== b.operator || a.name !== b.name) return false;
   if (a.type === 'CallExpression' && (a.callee as Node).name !== (b.callee as Node).name) return false;
-  for (const k of CHILDREN) if (Boolean(a[k]) !== Boolean(b[k]) || (a[k] && !sameTree(a[k] as Node, b[k] as Node))) return false;
-  for (const k of ['elements', 'arguments'] as const) {
-    const [x, y] = [a[k] as Node[] | undefined, b[k] as Node[] | undefined];
-    if (Boolean(x) !== Boolean(y) || (x && y && (x.length !== y.length || !x.every((e, i) => sameTree(e, y[i]))))) return false;
-  }
-  return true;
+  const [x, y] = [childrenOf(a), childrenOf(b)];
+  return x.length === y.length && x.every((e, i) => sameTree(e, y[i]));
 }
 const LOGIC = new Set(['and', '&&', 'or', '||']);
 /** fold.go's rewrites that matter here: and/or with a constant side, and filter(filter(xs, p), q) → filter(xs, p && q). */
@@ -95,9 +97,7 @@ function fold(n: Node): Node {
 }
 /** Whether a subtree reads #index anywhere, in nested predicates too (expr-lang's Find over it). */
 function readsIndex(n: Node): boolean {
-  if (n.type === 'Pointer' && n.name === 'index') return true;
-  for (const k of CHILDREN) if (n[k] && readsIndex(n[k] as Node)) return true;
-  return (['elements', 'arguments'] as const).some((k) => Array.isArray(n[k]) && (n[k] as Node[]).some(readsIndex));
+  return (n.type === 'Pointer' && n.name === 'index') || childrenOf(n).some(readsIndex);
 }
 function filterLen(n: Node): Node {
   if (!isCall(n, 'len', 1)) return n;
