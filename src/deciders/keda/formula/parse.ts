@@ -174,7 +174,7 @@ function reshape(n: Node): Node {
       out = { ...n, test: reshape(n.test as Node), consequent: reshape(n.consequent as Node), alternate: reshape(n.alternate as Node) };
       break;
     case 'ArrayExpression':
-      out = { ...n, elements: (n.elements as (Node | null)[]).map((e) => (e === null ? null : reshape(e))) };
+      out = { ...n, elements: (n.elements as Node[]).map(reshape) };
       break;
     case 'CallExpression':
       out = { ...n, arguments: (n.arguments as Node[]).map(reshape) };
@@ -274,10 +274,8 @@ export function compileFormula(source: string): CompiledFormula {
       case 'ConditionalExpression':
         visit(n.test as Node); visit(n.consequent as Node); visit(n.alternate as Node); return;
       case 'ArrayExpression':
-        for (const el of n.elements as (Node | null)[]) {
-          if (el === null) throw new FormulaError('an array literal has an empty element'); // expr-lang: a parse error
-          visit(el);
-        }
+        // gobbleList refuses an empty element ([a,,b]), as expr-lang's parser does
+        for (const el of n.elements as Node[]) visit(el);
         return;
       case 'CallExpression': {
         const callee = n.callee as Node;
